@@ -1,0 +1,143 @@
+"""Spine benchmark: EMA(10)/EMA(30) cross on 1,000,000 WIN ticks through the whole engine path.
+
+data engine -> strategy -> risk -> venue -> order manager -> portfolio. Prints JSON lines:
+throughput of the full path, an empty-strategy run, a minimal pure-Python loop as reference,
+tick-to-order latency (median, p99) and peak memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import time
+import tracemalloc
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from tradingsystem.backtest.replay import TickReplayFeed
+from tradingsystem.backtest.tick_venue import TickVenue, TickVenueConfig
+from tradingsystem.domain.b3 import future
+from tradingsystem.domain.commands import SubmitOrder
+from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.risk import RiskConfig
+from tradingsystem.engine.strategy import Strategy
+from tradingsystem.strategies.ema_cross import EmaCross, EmaCrossConfig
+from workloads import SESSION, win_ticks
+
+N = int(os.environ.get("BENCH_TICKS", "1000000"))
+
+
+def weekdays(d: object) -> bool:
+    return d.weekday() < 5  # type: ignore[attr-defined]
+
+
+def build(ticks: list, strategy: Strategy | None, venue_cls: type = TickVenue) -> tuple[Kernel, TickVenue]:
+    inst = future("WINZ26", weekdays)
+    k = Kernel({inst.symbol: inst}, risk=RiskConfig(max_order_qty=10, max_position=10), is_session=weekdays)
+    venue = venue_cls({inst.symbol: inst}, k.clock, TickVenueConfig(latency_ns=0))
+    k.connect(TickReplayFeed(ticks), venue)
+    k.add_sink(venue)
+    if strategy is not None:
+        k.add_strategy(strategy)
+    return k, venue
+
+
+def run_full(ticks: list) -> dict:
+    strat = EmaCross(EmaCrossConfig(symbol="WINZ26", fast=10, slow=30, quantity=1))
+    k, _ = build(ticks, strat)
+    gc.collect()
+    t0 = time.perf_counter()
+    k.run()
+    wall = time.perf_counter() - t0
+    s = k.summary()
+    return {"bench": "engine.ema_cross_full_path", "ticks": len(ticks), "ticks_per_s": round(len(ticks) / wall),
+            "wall_s": round(wall, 3), "orders": s["orders_submitted"], "fills": s["fills"],
+            "net_pnl_brl": s["net_pnl_brl"]}
+
+
+def run_empty(ticks: list) -> dict:
+    k, _ = build(ticks, Strategy("empty", ["WINZ26"]))
+    t0 = time.perf_counter()
+    k.run()
+    wall = time.perf_counter() - t0
+    return {"bench": "engine.empty_strategy", "ticks": len(ticks), "ticks_per_s": round(len(ticks) / wall),
+            "wall_s": round(wall, 3)}
+
+
+def run_reference(ticks: list) -> dict:
+    """A minimal pure-Python loop doing the same strategy: the floor for any event engine."""
+    t0 = time.perf_counter()
+    af, as_ = 2 / 11, 2 / 31
+    fast = slow = float(ticks[0].price)
+    pos, orders, n = 0, 0, 0
+    for t in ticks:
+        p = t.price
+        fast += af * (p - fast)
+        slow += as_ * (p - slow)
+        n += 1
+        if n > 30 and fast != slow:
+            target = 1 if fast > slow else -1
+            if target != pos:
+                orders += 1
+                pos = target
+    wall = time.perf_counter() - t0
+    return {"bench": "engine.reference_pure_python_loop", "ticks": len(ticks),
+            "ticks_per_s": round(len(ticks) / wall), "wall_s": round(wall, 3), "orders": orders}
+
+
+class _TimedVenue(TickVenue):
+    def __init__(self, *a: object, **kw: object) -> None:
+        super().__init__(*a, **kw)  # type: ignore[arg-type]
+        self.tick_start = 0
+        self.latencies: list[int] = []
+
+    def submit(self, command: SubmitOrder) -> None:
+        self.latencies.append(time.perf_counter_ns() - self.tick_start)
+        super().submit(command)
+
+
+def run_latency(ticks: list) -> dict:
+    strat = EmaCross(EmaCrossConfig(symbol="WINZ26", fast=10, slow=30, quantity=1))
+    k, venue = build(ticks, strat, _TimedVenue)
+    assert isinstance(venue, _TimedVenue)
+    on_trade = k.data.on_trade
+
+    def timed(tick: object) -> None:
+        venue.tick_start = time.perf_counter_ns()
+        on_trade(tick)  # type: ignore[arg-type]
+
+    k.data.on_trade = timed  # type: ignore[method-assign]
+    k.run()
+    lat = sorted(venue.latencies)
+    return {"bench": "engine.tick_to_order_latency", "orders": len(lat),
+            "median_us": round(lat[len(lat) // 2] / 1000, 2), "p99_us": round(lat[int(len(lat) * 0.99)] / 1000, 2)}
+
+
+def run_memory(ticks: list) -> dict:
+    """Peak traced memory of the engine over the first half and the whole run: flat means no growth."""
+    half = len(ticks) // 2
+    out = {}
+    for label, part in (("half", ticks[:half]), ("full", ticks)):
+        strat = EmaCross(EmaCrossConfig(symbol="WINZ26", fast=10, slow=30, quantity=1))
+        k, _ = build(part, strat)
+        tracemalloc.start()
+        k.run()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out[label] = (peak, k.orders.submitted)
+    return {"bench": "engine.peak_memory", "peak_mb_half": round(out["half"][0] / 2**20, 2),
+            "orders_half": out["half"][1], "peak_mb_full": round(out["full"][0] / 2**20, 2),
+            "orders_full": out["full"][1]}
+
+
+def main() -> None:
+    ticks = win_ticks(N)
+    assert ticks[0].ts_event // 86_400_000_000_000 >= 0 and SESSION
+    for fn in (run_reference, run_empty, run_full, run_latency, run_memory):
+        print(json.dumps(fn(ticks)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Clocks: a simulated clock driven by event time, and a wall clock for live trading."""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+
+Callback = Callable[[int], None]
+
+
+class SimulatedClock:
+    """Time moves only when the kernel advances it to the next event's timestamp (UTC ns)."""
+
+    __slots__ = ("_now", "_seq", "_timers")
+
+    def __init__(self, start_ns: int = 0) -> None:
+        self._now = start_ns
+        self._timers: list[tuple[int, int, Callback]] = []
+        self._seq = 0
+
+    def now(self) -> int:
+        return self._now
+
+    def schedule(self, ts: int, callback: Callback) -> None:
+        """Call ``callback(ts)`` when the clock reaches ``ts`` (FIFO among equal times)."""
+        self._seq += 1
+        heapq.heappush(self._timers, (ts, self._seq, callback))
+
+    def next_timer(self) -> int | None:
+        return self._timers[0][0] if self._timers else None
+
+    def advance_to(self, ts: int) -> None:
+        """Fire every timer due at or before ``ts`` in time order, then set now to ``ts``."""
+        timers = self._timers
+        while timers and timers[0][0] <= ts:
+            when, _, cb = heapq.heappop(timers)
+            if when > self._now:
+                self._now = when
+            cb(when)
+        if ts > self._now:
+            self._now = ts
+
+
+class WallClock(SimulatedClock):
+    """Live time: ``now`` reads the system clock; timers still fire from the kernel loop."""
+
+    __slots__ = ()
+
+    def now(self) -> int:
+        return time.time_ns()

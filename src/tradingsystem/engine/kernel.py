@@ -1,0 +1,210 @@
+"""The kernel: wires data engine, strategies, order manager, risk and portfolio, and runs the loop.
+
+The same kernel runs a backtest as fast as the CPU allows (simulated clock driven by event time)
+and a live session paced to the wall clock (``speed`` = market seconds per wall second).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tradingsystem.domain.fees import FeeSchedule
+from tradingsystem.domain.instruments import Instrument
+from tradingsystem.engine.bus import MessageBus
+from tradingsystem.engine.cache import Cache
+from tradingsystem.engine.clock import SimulatedClock
+from tradingsystem.engine.data import DataEngine, Sink
+from tradingsystem.engine.orders import OrderManager
+from tradingsystem.engine.portfolio import Portfolio
+from tradingsystem.engine.risk import RiskConfig, RiskEngine
+from tradingsystem.engine.strategy import Strategy
+from tradingsystem.ports.protocols import ExecutionClient, MarketDataFeed
+
+IdleHook = Callable[["Kernel"], None]
+
+
+class Kernel:
+    """One trading node's engine. Build it, add strategies, ``connect`` a feed and venue, ``run``."""
+
+    def __init__(
+        self,
+        instruments: dict[str, Instrument],
+        clock: SimulatedClock | None = None,
+        risk: RiskConfig | None = None,
+        fees: FeeSchedule | None = None,
+        is_session: Callable[[date], bool] | None = None,
+    ) -> None:
+        self.instruments = instruments
+        self.clock = clock or SimulatedClock()
+        self.bus = MessageBus()
+        self.cache = Cache(instruments)
+        self.data = DataEngine(self.cache)
+        self.portfolio = Portfolio(self.cache, fees or FeeSchedule())
+        self.risk = RiskEngine(risk or RiskConfig(), instruments, self.portfolio.quantity,
+                               self._pending, is_session)
+        self.orders = OrderManager(self.cache, self.portfolio, self.risk, self.clock)
+        self.strategies: list[Strategy] = []
+        self.feed: MarketDataFeed | None = None
+        self.execution: ExecutionClient | None = None
+        self.events_processed = 0
+        self.wall_seconds = 0.0
+        self._running = False
+        self._stop_requested = False
+        self._started = False
+
+    def _pending(self, symbol: str, sign: int) -> int:
+        return self.orders.pending(symbol, sign)
+
+    # --- wiring --------------------------------------------------------------------------------
+    def connect(self, feed: MarketDataFeed, execution: ExecutionClient) -> None:
+        self.feed = feed
+        self.execution = execution
+        feed.connect(self.data)
+        execution.connect(self.orders)
+        self.orders.attach(execution)
+        feed.subscribe(list(self.instruments))
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        strategy.bind(self)
+        self.strategies.append(strategy)
+        for symbol in strategy.symbols:
+            self.data.subscribe_trades(symbol, strategy.on_trade)
+            if strategy.wants_book:
+                self.data.subscribe_book(symbol, strategy.on_book)
+            self.data.subscribe_bars(symbol, strategy.on_bar)
+        self.orders.register(strategy.strategy_id, strategy.on_order_event)
+
+    def add_sink(self, sink: Sink) -> None:
+        self.data.add_sink(sink)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for strategy in self.strategies:
+            strategy.on_start()
+
+    def stop(self) -> None:
+        """Ask a running loop to return after the current event."""
+        self._stop_requested = True
+
+    def finish(self) -> None:
+        """Stop strategies (once)."""
+        if self._started:
+            for strategy in self.strategies:
+                strategy.on_stop()
+            self._started = False
+
+    def run(self, until_ts: int | None = None, speed: float | None = None, on_idle: IdleHook | None = None,
+            idle_every_s: float = 0.25, max_events: int | None = None, live: bool = False) -> int:
+        """Process events until the feed ends, ``until_ts`` passes, ``stop()`` or ``max_events``.
+
+        ``speed`` None runs as fast as possible; otherwise event time is paced to the wall clock.
+        ``live`` feeds may have nothing waiting (``next_ts`` None) without being finished.
+        Returns the number of events processed.
+        """
+        if self.feed is None:
+            raise RuntimeError("connect a feed and an execution client before run()")
+        self.start()
+        feed, clock = self.feed, self.clock
+        next_ts, step, advance = feed.next_ts, feed.step, clock.advance_to
+        limit = until_ts if until_ts is not None else 1 << 62
+        budget = max_events if max_events is not None else 1 << 62
+        wall0 = time.perf_counter()
+        next_idle = wall0 + idle_every_s
+        ts0: int | None = None
+        n = 0
+        self._stop_requested = False
+        self._running = True
+        drain = getattr(feed, "drain", None)
+        try:
+            if drain is not None and speed is None and on_idle is None and not live:
+                n = drain(limit, clock, budget)
+            while n < budget and not self._stop_requested:
+                ts = next_ts()
+                if ts is None:
+                    if not live:
+                        break
+                    time.sleep(0.001)
+                    if on_idle is not None and time.perf_counter() >= next_idle:
+                        on_idle(self)
+                        next_idle = time.perf_counter() + idle_every_s
+                    continue
+                if ts > limit:
+                    break
+                if speed is not None:
+                    if ts0 is None:
+                        ts0 = ts
+                    due = wall0 + (ts - ts0) / 1e9 / speed
+                    while True:
+                        now = time.perf_counter()
+                        if now >= due or self._stop_requested:
+                            break
+                        if on_idle is not None and now >= next_idle:
+                            on_idle(self)
+                            next_idle = now + idle_every_s
+                        time.sleep(min(due - now, 0.05))
+                    if self._stop_requested:
+                        break
+                advance(ts)
+                step()
+                n += 1
+                if on_idle is not None and not n & 1023:
+                    now = time.perf_counter()
+                    if now >= next_idle:
+                        on_idle(self)
+                        next_idle = now + idle_every_s
+            if until_ts is not None and not self._stop_requested and n < budget:
+                advance(until_ts)
+        finally:
+            self._running = False
+            self.events_processed += n
+            self.wall_seconds += time.perf_counter() - wall0
+        return n
+
+    # --- reporting -----------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """The run's numbers, JSON-ready (money as strings of exact BRL)."""
+        pf = self.portfolio
+        positions = {s: p.quantity for s, p in sorted(pf.positions.items())}
+        return {
+            "instruments": sorted(self.instruments),
+            "trades_seen": self.data.trades_seen,
+            "book_events": self.data.book_events,
+            "orders_submitted": self.orders.submitted,
+            "fills": self.orders.fills,
+            "positions": positions,
+            "realized_pnl_brl": str(pf.realized_brl()),
+            "unrealized_pnl_brl": str(pf.unrealized_brl()),
+            "fees_brl": str(pf.fees_brl()),
+            "net_pnl_brl": str(pf.realized_brl() + pf.unrealized_brl() - pf.fees_brl()),
+            "risk_denials": self.risk.denials,
+            "events_processed": self.events_processed,
+            "wall_seconds": round(self.wall_seconds, 3),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a status view shows: per-instrument last price, position, P&L; working orders."""
+        rows = []
+        for symbol, inst in sorted(self.instruments.items()):
+            tick = self.cache.last_trade.get(symbol)
+            pos = self.portfolio.positions.get(symbol)
+            rows.append({
+                "symbol": symbol,
+                "last": str(inst.to_price(tick.price)) if tick else "",
+                "position": pos.quantity if pos else 0,
+                "pnl_brl": str((pos.realized_brl() + pos.unrealized_brl(tick.price if tick else None)
+                                - pos.fees) if pos else Decimal(0)),
+            })
+        working = [
+            {"order_id": o.order_id, "symbol": o.symbol, "side": o.side.name, "qty": o.quantity,
+             "filled": o.filled_qty, "type": o.order_type.name, "status": o.status.name}
+            for o in list(self.cache.open_orders.values())[:20]
+        ]
+        return {"ts": self.clock.now(), "instruments": rows, "working_orders": working,
+                "summary": self.summary()}

@@ -1,0 +1,188 @@
+"""Order manager: creates orders, passes them through risk, routes them, applies their events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
+from tradingsystem.domain.errors import InvalidTransition
+from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
+from tradingsystem.engine.cache import Cache
+from tradingsystem.engine.portfolio import Portfolio
+from tradingsystem.engine.risk import RiskEngine
+from tradingsystem.ports.protocols import Clock, ExecutionClient
+
+_K_CANCELLED = OrderEventKind.CANCELLED
+_K_DENIED = OrderEventKind.DENIED
+_K_EXPIRED = OrderEventKind.EXPIRED
+_K_PENDING_CANCEL = OrderEventKind.PENDING_CANCEL
+_K_PENDING_UPDATE = OrderEventKind.PENDING_UPDATE
+_K_REJECTED = OrderEventKind.REJECTED
+_K_SUBMITTED = OrderEventKind.SUBMITTED
+_K_UPDATED = OrderEventKind.UPDATED
+_SIDE_BUY = Side.BUY
+_S_ACCEPTED = OrderStatus.ACCEPTED
+_S_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_S_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+_S_PENDING_UPDATE = OrderStatus.PENDING_UPDATE
+_T_MARKET = OrderType.MARKET
+
+EventHandler = Callable[[Order, OrderEvent], None]
+_FILLED = OrderEventKind.FILLED
+_KINDS = [OrderEventKind(k) if k in OrderEventKind._value2member_map_ else None for k in range(max(OrderEventKind) + 1)]
+_CLOSED_KINDS = frozenset(
+    {_K_REJECTED, _K_CANCELLED, _K_EXPIRED, _K_DENIED}
+)
+
+
+class OrderManager:
+    """Implements ``ports.ExecutionSink``. The only door to the execution client."""
+
+    def __init__(self, cache: Cache, portfolio: Portfolio, risk: RiskEngine, clock: Clock,
+                 execution: ExecutionClient | None = None) -> None:
+        self._cache = cache
+        self._portfolio = portfolio
+        self._risk = risk
+        self._clock = clock
+        self._execution = execution
+        self._handlers: dict[str, EventHandler] = {}
+        self._listeners: list[EventHandler] = []
+        self._next_id = 0
+        self._pending_buy: dict[str, int] = {}
+        self._pending_sell: dict[str, int] = {}
+        self.submitted = 0
+        self.denied = 0
+        self.fills = 0
+        self.bad_events = 0
+        self.last_error = ""
+
+    def attach(self, execution: ExecutionClient) -> None:
+        self._execution = execution
+
+    def register(self, strategy_id: str, handler: EventHandler) -> None:
+        """Order events of ``strategy_id``'s orders go to ``handler``."""
+        self._handlers[strategy_id] = handler
+
+    def add_listener(self, handler: EventHandler) -> None:
+        """A listener sees every order event (stores, dashboards, alerts)."""
+        self._listeners.append(handler)
+
+    def pending(self, symbol: str, sign: int) -> int:
+        """Signed open quantity of working orders on one side."""
+        return self._pending_buy.get(symbol, 0) if sign > 0 else -self._pending_sell.get(symbol, 0)
+
+    # --- commands ------------------------------------------------------------------------------
+    def new_order(self, symbol: str, side: Side, quantity: int, order_type: OrderType = _T_MARKET,
+                  price: int = 0, trigger_price: int = 0, tif: TimeInForce = TimeInForce.DAY,
+                  strategy_id: str = "manual", tags: tuple[str, ...] = ()) -> Order:
+        self._next_id += 1
+        return Order(f"O-{self._next_id}", symbol, side, order_type, quantity, price, trigger_price, tif,
+                     strategy_id, self._clock.now(), tags)
+
+    def submit(self, order: Order) -> Order:
+        """Check the order against risk and send it; a denial comes back as a DENIED event."""
+        ts = self._clock.now()
+        reason = self._risk.check(order, ts)
+        if reason is not None:
+            self.denied += 1
+            order.reason = reason
+            order.apply(_K_DENIED, ts)
+            self._cache.closed_orders.append(order)
+            self._dispatch(order, OrderEvent(order.order_id, _K_DENIED, ts, order.symbol,
+                                             reason=reason))
+            return order
+        order.apply(_K_SUBMITTED, ts)
+        self._cache.add_order(order)
+        self._add_pending(order, order.quantity)
+        self.submitted += 1
+        if self._execution is None:
+            raise RuntimeError("no execution client attached")
+        self._execution.submit(SubmitOrder(order.order_id, order.symbol, int(order.side), int(order.order_type),
+                                           order.quantity, order.price, order.trigger_price, int(order.tif),
+                                           order.strategy_id, ts))
+        return order
+
+    def cancel(self, order_id: str) -> bool:
+        """Ask to cancel; idempotent (False if the order is unknown or already closed)."""
+        order = self._cache.order(order_id)
+        if order is None or order.is_closed or order.status is _S_PENDING_CANCEL:
+            return False
+        if self._execution is None:
+            raise RuntimeError("no execution client attached")
+        order.apply(_K_PENDING_CANCEL, self._clock.now())
+        self._execution.cancel(CancelOrder(order_id, self._clock.now()))
+        return True
+
+    def modify(self, order_id: str, quantity: int = 0, price: int = 0, trigger_price: int = 0) -> bool:
+        order = self._cache.order(order_id)
+        if order is None or order.is_closed:
+            return False
+        if self._execution is None:
+            raise RuntimeError("no execution client attached")
+        order.apply(_K_PENDING_UPDATE, self._clock.now())
+        self._execution.modify(ModifyOrder(order_id, quantity, price, trigger_price, self._clock.now()))
+        return True
+
+    def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> int:
+        ids = [o.order_id for o in list(self._cache.open_orders.values())
+               if (symbol is None or o.symbol == symbol) and (strategy_id is None or o.strategy_id == strategy_id)]
+        return sum(self.cancel(i) for i in ids)
+
+    # --- ExecutionSink -------------------------------------------------------------------------
+    def on_order_event(self, event: OrderEvent) -> None:
+        order = self._cache.order(event.order_id)
+        if order is None:
+            self.bad_events += 1
+            self.last_error = f"event for unknown order {event.order_id}"
+            return
+        kind = _KINDS[event.kind] if 0 <= event.kind < len(_KINDS) else None
+        if kind is None:
+            self.bad_events += 1
+            self.last_error = f"order {event.order_id}: unknown event kind {event.kind}"
+            return
+        if kind is _K_UPDATED and order.status in (_S_PENDING_UPDATE, _S_ACCEPTED,
+                                                               _S_PARTIALLY_FILLED):
+            self._add_pending(order, -order.leaves_qty)
+            if event.quantity:
+                order.quantity = event.quantity
+            if event.price:
+                order.price = event.price
+            if event.trigger_price:
+                order.trigger_price = event.trigger_price
+            self._add_pending(order, order.leaves_qty)
+        try:
+            order.apply(kind, event.ts_event, event.fill_qty if kind is _FILLED else 0, event.fill_price)
+        except InvalidTransition as exc:
+            self.bad_events += 1
+            self.last_error = str(exc)
+            return
+        if event.venue_order_id:
+            order.venue_order_id = event.venue_order_id
+        if kind is _FILLED:
+            self.fills += 1
+            self._add_pending(order, -event.fill_qty)
+            sign = 1 if order.side == 1 else -1
+            fee = self._portfolio.apply_fill(order.symbol, order.strategy_id, sign, event.fill_qty, event.fill_price,
+                                             event.fee if event.fee else None)
+            if fee != event.fee:
+                event = OrderEvent(event.order_id, event.kind, event.ts_event, event.symbol or order.symbol,
+                                   event.fill_qty, event.fill_price, event.trade_id, event.liquidity,
+                                   event.reason, event.venue_order_id, fee)
+        elif kind in _CLOSED_KINDS:
+            self._add_pending(order, -order.leaves_qty)
+            order.reason = event.reason or order.reason
+        if order.is_closed:
+            self._cache.close_order(order)
+        self._dispatch(order, event)
+
+    def _add_pending(self, order: Order, qty: int) -> None:
+        book = self._pending_buy if order.side is _SIDE_BUY else self._pending_sell
+        book[order.symbol] = book.get(order.symbol, 0) + qty
+
+    def _dispatch(self, order: Order, event: OrderEvent) -> None:
+        for listener in self._listeners:
+            listener(order, event)
+        handler = self._handlers.get(order.strategy_id)
+        if handler is not None:
+            handler(order, event)
+

@@ -1,0 +1,16 @@
+"""Ports: the small protocols that adapters implement and the engine depends on."""
+
+from tradingsystem.ports.protocols import (
+    Clock,
+    DataSink,
+    ExecutionClient,
+    ExecutionSink,
+    MarketDataFeed,
+    SessionCalendar,
+    TickStore,
+)
+
+__all__ = [
+    "Clock", "DataSink", "ExecutionClient", "ExecutionSink", "MarketDataFeed", "SessionCalendar",
+    "TickStore",
+]

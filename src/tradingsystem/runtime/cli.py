@@ -1,0 +1,123 @@
+"""The ``tradingsystem`` command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from tradingsystem import __version__
+from tradingsystem.domain.errors import TradingSystemError
+from tradingsystem.engine.kernel import Kernel
+from tradingsystem.interfaces.status import render
+from tradingsystem.runtime.config import ConfigError, load_config
+from tradingsystem.runtime.node import build_sim_node
+
+app = typer.Typer(help="Automated trading on B3: capture, research, backtest and trade on one engine.",
+                  no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+def _speed(value: str) -> float | None:
+    if value.lower() == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError:
+        raise typer.BadParameter("--speed takes a positive number or 'max'") from None
+    if speed <= 0:
+        raise typer.BadParameter("--speed takes a positive number or 'max'")
+    return speed
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def run(
+    config: Annotated[Path | None, typer.Option(help="YAML config file (defaults apply when omitted)")] = None,
+    duration: Annotated[float | None, typer.Option(help="market seconds to run; default until Ctrl-C")] = None,
+    speed: Annotated[str, typer.Option(help="market seconds per wall second, or 'max'")] = "1",
+    seed: Annotated[int | None, typer.Option(help="seed of the simulated market")] = None,
+    session_date: Annotated[str | None, typer.Option("--date", help="first session day, YYYY-MM-DD")] = None,
+    summary_out: Annotated[Path | None, typer.Option(help="write the run summary as JSON here")] = None,
+    feed: Annotated[str, typer.Option(help="market: sim (the simulated B3 market)")] = "sim",
+    status: Annotated[bool, typer.Option(help="show the live status view")] = True,
+) -> None:
+    """Run the trading node: the market, the strategies, risk and portfolio, with a live status view."""
+    pace = _speed(speed)
+    if duration is not None and duration <= 0:
+        fail("--duration must be positive")
+    if feed != "sim":
+        fail(f"unknown feed {feed!r}; available: sim")
+    try:
+        cfg = load_config(config)
+        day = date.fromisoformat(session_date) if session_date else None
+        node = build_sim_node(cfg, seed=seed, session_date=day)
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    except (ValueError, TradingSystemError) as exc:
+        fail(str(exc))
+        return
+    kernel = node.kernel
+    until = node.start_ns + int(duration * 1e9) if duration is not None else None
+    show = status and console.is_terminal
+    interrupted = False
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: kernel.stop())
+    try:
+        if show:
+            with Live(render(kernel.snapshot()), console=console, refresh_per_second=4, transient=False) as live:
+                def refresh(k: Kernel) -> None:
+                    live.update(render(k.snapshot()))
+
+                try:
+                    kernel.run(until_ts=until, speed=pace, on_idle=refresh)
+                except KeyboardInterrupt:
+                    interrupted = True
+                live.update(render(kernel.snapshot()))
+        else:
+            try:
+                kernel.run(until_ts=until, speed=pace)
+            except KeyboardInterrupt:
+                interrupted = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        kernel.finish()
+        node.market.close()
+    summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.market.config.seed,
+                               **kernel.summary()}
+    if summary_out is not None:
+        summary_out.parent.mkdir(parents=True, exist_ok=True)
+        summary_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if interrupted:
+        console.print("stopped by Ctrl-C")
+    if not show:
+        typer.echo(json.dumps(summary, sort_keys=True))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Application configuration: one YAML file validated by frozen typed models.
+
+Errors name the key and, when read from a file, its line. Only ``runtime`` reads files and the
+environment; components receive the typed sections.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tradingsystem.adapters.simulator import SimMarketConfig
+from tradingsystem.domain.fees import FeeSchedule
+from tradingsystem.engine.risk import RiskConfig
+from tradingsystem.strategies.ema_cross import EmaCrossConfig
+
+_DEFAULT_FEES = FeeSchedule()
+
+
+class ConfigError(ValueError):
+    """The configuration is wrong; the message names the key (and line) to fix."""
+
+
+class FeesConfig(BaseModel):
+    """B3 fees per contract and side (futures) and in bps (stocks), plus brokerage."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    futures_day_trade: dict[str, Decimal] = Field(default_factory=lambda: dict(_DEFAULT_FEES.futures_day_trade))
+    futures_swing: dict[str, Decimal] = Field(default_factory=lambda: dict(_DEFAULT_FEES.futures_swing))
+    stock_day_trade_bps: Decimal = _DEFAULT_FEES.stock_day_trade_bps
+    stock_swing_bps: Decimal = _DEFAULT_FEES.stock_swing_bps
+    brokerage_per_fill: Decimal = Decimal(0)
+    brokerage_tax_rate: Decimal = Decimal(0)
+
+    def schedule(self) -> FeeSchedule:
+        return FeeSchedule(dict(self.futures_day_trade), dict(self.futures_swing), self.stock_day_trade_bps,
+                           self.stock_swing_bps, self.brokerage_per_fill, self.brokerage_tax_rate)
+
+
+class AppConfig(BaseModel):
+    """The whole node: where data lives, the market, risk limits, fees and strategies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Path("data")
+    record: bool = True
+    sim: SimMarketConfig = SimMarketConfig()
+    risk: RiskConfig = RiskConfig(max_order_qty=50, max_position=100,
+                                  max_order_qty_by_symbol={}, max_position_by_symbol={})
+    fees: FeesConfig = FeesConfig()
+    strategies: list[EmaCrossConfig] = Field(default_factory=lambda: [EmaCrossConfig()])
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (the deepest one found)."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def parse_config(data: dict[str, Any] | None, source: str = "<config>", text: str = "") -> AppConfig:
+    try:
+        return AppConfig.model_validate(data or {})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            line = _line_of(text, err["loc"]) if text else None
+            where = f"{source}:{line}" if line else source
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{where}: {key}: {msg}")
+        raise ConfigError("invalid configuration\n  " + "\n  ".join(problems)) from None
+
+
+def load_config(path: Path | None) -> AppConfig:
+    """Read and validate a YAML config file; ``None`` gives the defaults."""
+    if path is None:
+        return AppConfig()
+    if not path.exists():
+        raise ConfigError(f"config file {path} not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return parse_config(data, str(path), text)

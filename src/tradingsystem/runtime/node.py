@@ -1,0 +1,56 @@
+"""Composition root: builds a trading node (market, kernel, strategies, recorder) from config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tradingsystem.adapters.calendar import BvmfCalendar
+from tradingsystem.adapters.simulator import SimulatedMarket, default_instruments
+from tradingsystem.domain import b3
+from tradingsystem.engine.clock import SimulatedClock
+from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.strategy import Strategy
+from tradingsystem.runtime.config import AppConfig
+from tradingsystem.strategies.ema_cross import EmaCross
+
+
+@dataclass
+class Node:
+    kernel: Kernel
+    market: SimulatedMarket
+    strategies: list[Strategy]
+    start_ns: int
+    session_date: date
+    sinks: list[Any] = field(default_factory=list)
+
+
+def calendar_for(day: date) -> BvmfCalendar:
+    return BvmfCalendar(date(min(day.year - 1, 2015), 1, 1), date(day.year + 2, 12, 31))
+
+
+def build_sim_node(config: AppConfig, seed: int | None = None, session_date: date | None = None) -> Node:
+    """The default node: the simulated B3 market as feed and venue, the configured strategies."""
+    updates: dict[str, Any] = {}
+    if seed is not None:
+        updates["seed"] = seed
+    if session_date is not None:
+        updates["session_date"] = session_date
+    sim_cfg = config.sim.model_copy(update=updates) if updates else config.sim
+    calendar = calendar_for(sim_cfg.session_date)
+    instruments = default_instruments(sim_cfg, calendar.is_session)
+    fees = config.fees.schedule()
+    market = SimulatedMarket(sim_cfg, instruments, calendar, fees)
+    kernel = Kernel(dict(market.instruments), SimulatedClock(market.start_ns), config.risk, fees, calendar.is_session)
+    kernel.connect(market.feed, market.execution)
+    strategies: list[Strategy] = []
+    for i, scfg in enumerate(config.strategies):
+        symbol = b3.resolve_generic(scfg.symbol, market.start_day, calendar.is_session, sim_cfg.roll_sessions)
+        if symbol not in market.instruments:
+            raise ValueError(f"strategy {i}: {scfg.symbol} is not traded by the market "
+                             f"({', '.join(sorted(market.instruments))})")
+        strat = EmaCross(scfg.model_copy(update={"symbol": symbol}), strategy_id=f"ema_cross_{i}" if i else "ema_cross")
+        kernel.add_strategy(strat)
+        strategies.append(strat)
+    return Node(kernel, market, strategies, market.start_ns, market.start_day)

@@ -1,0 +1,34 @@
+"""Small builders for engine tests."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from tradingsystem.backtest.replay import TickReplayFeed
+from tradingsystem.backtest.tick_venue import TickVenue, TickVenueConfig
+from tradingsystem.domain import b3
+from tradingsystem.domain.events import TradeTick
+from tradingsystem.domain.sessions import local_ns
+from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.risk import RiskConfig
+
+DAY = date(2026, 11, 26)
+T0 = local_ns(DAY, time(10, 0))
+
+
+def weekdays(d: date) -> bool:
+    return d.weekday() < 5
+
+
+def ticks(symbol: str, prices: list[int], start: int = T0, gap_ns: int = 1_000_000) -> list[TradeTick]:
+    return [TradeTick(symbol, p, 1, 1, i + 1, start + i * gap_ns, start + i * gap_ns) for i, p in enumerate(prices)]
+
+
+def kernel(events: list[TradeTick], symbols: tuple[str, ...] = ("WINZ26",), latency_ns: int = 0,
+           risk: RiskConfig | None = None) -> tuple[Kernel, TickVenue]:
+    instruments = {s: b3.instrument(s, weekdays) for s in symbols}
+    k = Kernel(instruments, risk=risk or RiskConfig(), is_session=weekdays)
+    venue = TickVenue(instruments, k.clock, TickVenueConfig(latency_ns=latency_ns))
+    k.connect(TickReplayFeed(events), venue)
+    k.add_sink(venue)
+    return k, venue
