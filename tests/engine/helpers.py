@@ -9,6 +9,7 @@ from tradingsystem.backtest.tick_venue import TickVenue, TickVenueConfig
 from tradingsystem.domain import b3
 from tradingsystem.domain.events import TradeTick
 from tradingsystem.domain.sessions import local_ns
+from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 
@@ -25,10 +26,13 @@ def ticks(symbol: str, prices: list[int], start: int = T0, gap_ns: int = 1_000_0
 
 
 def kernel(events: list[TradeTick], symbols: tuple[str, ...] = ("WINZ26",), latency_ns: int = 0,
-           risk: RiskConfig | None = None) -> tuple[Kernel, TickVenue]:
+           risk: RiskConfig | None = None, as_sink: bool = False, breakers: BreakerConfig | None = None,
+           cap_by_trade_size: bool = False) -> tuple[Kernel, TickVenue]:
     instruments = {s: b3.instrument(s, weekdays) for s in symbols}
-    k = Kernel(instruments, risk=risk or RiskConfig(), is_session=weekdays)
-    venue = TickVenue(instruments, k.clock, TickVenueConfig(latency_ns=latency_ns))
+    k = Kernel(instruments, risk=risk or RiskConfig(), is_session=weekdays, breakers=breakers)
+    cfg = TickVenueConfig(latency_ns=latency_ns, cap_by_trade_size=cap_by_trade_size)
+    venue = TickVenue(instruments, k.clock, cfg, tape=None if as_sink else k.data)
     k.connect(TickReplayFeed(events), venue)
-    k.add_sink(venue)
+    if as_sink:
+        k.add_sink(venue)
     return k, venue

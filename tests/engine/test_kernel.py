@@ -147,3 +147,22 @@ def test_simulated_clock_fires_timers_in_order():
     assert fired == [("a", 10)] and clock.now() == 25
     clock.advance_to(40)
     assert fired == [("a", 10), ("b", 30), ("c", 30)] and clock.now() == 40
+
+
+def test_tape_mode_and_sink_mode_venues_agree():
+    import random
+
+    rng = random.Random(11)
+    prices, p = [], 125_000
+    for _ in range(3000):
+        p += rng.choice((-5, 0, 5))
+        prices.append(p)
+    out = []
+    for as_sink in (False, True):
+        k, _ = kernel(ticks("WINZ26", prices), latency_ns=2_000_000, as_sink=as_sink)
+        k.add_strategy(EmaCross(EmaCrossConfig(symbol="WINZ26", fast=5, slow=20)))
+        k.run()
+        s = k.summary()
+        s.pop("wall_seconds")
+        out.append(s)
+    assert out[0] == out[1]

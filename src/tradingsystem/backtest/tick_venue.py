@@ -7,8 +7,9 @@ through the trigger. This is the simple fill model; queue position and book walk
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
@@ -32,10 +33,22 @@ _T_STOP_MARKET = OrderType.STOP_MARKET
 
 
 
+class Tape(Protocol):
+    """The trade tape as the venue sees it (the data engine provides it)."""
+
+    def last_price(self, symbol: str) -> int | None: ...
+
+    def watch(self, symbol: str, handler: Callable[[TradeTick], None]) -> None: ...
+
+    def unwatch(self, symbol: str, handler: Callable[[TradeTick], None]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TickVenueConfig:
     latency_ns: int = 1_000_000
     slippage_ticks: int = 0
+    cap_by_trade_size: bool = False
+    """Resting limit orders fill at most the size of the trade that crossed them (partial fills)."""
 
 
 class _Resting:
@@ -48,10 +61,15 @@ class _Resting:
 
 
 class TickVenue:
-    """Implements ``ports.ExecutionClient``; also a data sink that watches the tape."""
+    """Implements ``ports.ExecutionClient``.
+
+    With a ``tape`` it reads last prices from it and watches only symbols with resting orders;
+    without one, add it to the kernel as a data sink so it sees every trade.
+    """
 
     def __init__(self, instruments: dict[str, Instrument], clock: Clock,
-                 config: TickVenueConfig | None = None) -> None:
+                 config: TickVenueConfig | None = None, tape: Tape | None = None) -> None:
+        self._tape = tape
         self._instruments = instruments
         self._clock = clock
         self._cfg = config or TickVenueConfig()
@@ -91,7 +109,7 @@ class TickVenue:
             return
         self._emit(OrderEvent(cmd.order_id, _K_ACCEPTED, ts, cmd.symbol, venue_order_id=cmd.order_id))
         if cmd.order_type == _T_MARKET:
-            last = self._last.get(cmd.symbol)
+            last = self._last_price(cmd.symbol)
             if last is None:
                 self._emit(OrderEvent(cmd.order_id, _K_CANCELLED, ts, cmd.symbol, reason="no trade to fill against"))
                 return
@@ -100,13 +118,28 @@ class TickVenue:
             return
         rest = _Resting(cmd)
         if cmd.tif in (TimeInForce.IOC, TimeInForce.FOK):
-            last = self._last.get(cmd.symbol)
-            if last is not None and self._crosses(cmd, last):
+            last = self._last_price(cmd.symbol)
+            if last is not None and (last <= cmd.price if cmd.side == 1 else last >= cmd.price):
                 self._fill(ts, cmd, cmd.quantity, cmd.price, 2)
             else:
                 self._emit(OrderEvent(cmd.order_id, _K_CANCELLED, ts, cmd.symbol, reason="IOC/FOK not marketable"))
             return
-        self._resting.setdefault(cmd.symbol, {})[cmd.order_id] = rest
+        book = self._resting.setdefault(cmd.symbol, {})
+        if not book and self._tape is not None:
+            self._tape.watch(cmd.symbol, self._on_watched)
+        book[cmd.order_id] = rest
+
+    def _last_price(self, symbol: str) -> int | None:
+        if self._tape is not None:
+            return self._tape.last_price(symbol)
+        return self._last.get(symbol)
+
+    def _on_watched(self, tick: TradeTick) -> None:
+        book = self._resting.get(tick.symbol)
+        if book:
+            self._match(tick, book)
+        if not book and self._tape is not None:
+            self._tape.unwatch(tick.symbol, self._on_watched)
 
     def _cancel(self, ts: int, cmd: CancelOrder) -> None:
         for book in self._resting.values():
@@ -159,8 +192,11 @@ class TickVenue:
                     self._fill(ts, cmd, rest.leaves, px, 2)
                     continue
             if self._crosses(cmd, px):
-                del book[oid]
-                self._fill(ts, cmd, rest.leaves, cmd.price, 1)
+                qty = min(rest.leaves, tick.size) if self._cfg.cap_by_trade_size else rest.leaves
+                rest.leaves -= qty
+                if rest.leaves <= 0:
+                    del book[oid]
+                self._fill(ts, cmd, qty, cmd.price, 1)
 
     def on_book_delta(self, delta: BookDelta) -> None:
         pass

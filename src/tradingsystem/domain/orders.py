@@ -93,6 +93,7 @@ for _s in _OPEN:
             (_s, E.CANCEL_REJECTED): _s,
         }
     )
+TRANSITIONS[(S.PENDING_UPDATE, E.PENDING_CANCEL)] = S.PENDING_CANCEL
 for _s in _PENDING:
     TRANSITIONS.update(
         {
@@ -189,6 +190,9 @@ class Order:
     @property
     def is_open(self) -> bool:
         return not self.is_closed
+
+    def can_apply(self, kind: OrderEventKind) -> bool:
+        return _TABLE[self.status][kind] is not None
 
     def apply(self, kind: OrderEventKind, ts: int, fill_qty: int = 0, fill_price: int = 0) -> OrderStatus:
         """Move to the next state; raise InvalidTransition if the event does not apply."""

@@ -12,10 +12,11 @@ Callback = Callable[[int], None]
 class SimulatedClock:
     """Time moves only when the kernel advances it to the next event's timestamp (UTC ns)."""
 
-    __slots__ = ("_now", "_seq", "_timers")
+    __slots__ = ("_horizon", "_now", "_seq", "_timers")
 
     def __init__(self, start_ns: int = 0) -> None:
         self._now = start_ns
+        self._horizon = start_ns
         self._timers: list[tuple[int, int, Callback]] = []
         self._seq = 0
 
@@ -30,8 +31,13 @@ class SimulatedClock:
     def next_timer(self) -> int | None:
         return self._timers[0][0] if self._timers else None
 
+    def horizon(self) -> int:
+        """The time being advanced to (periodic timers use it to skip intervals with no events)."""
+        return self._horizon if self._horizon > self._now else self._now
+
     def advance_to(self, ts: int) -> None:
         """Fire every timer due at or before ``ts`` in time order, then set now to ``ts``."""
+        self._horizon = ts
         timers = self._timers
         while timers and timers[0][0] <= ts:
             when, _, cb = heapq.heappop(timers)

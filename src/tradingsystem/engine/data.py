@@ -39,6 +39,7 @@ class DataEngine:
         self._bar_handlers: dict[str, tuple[BarHandler, ...]] = {}
         self._sinks: list[Sink] = []
         self._trade_dispatch: dict[str, tuple[TradeHandler, ...]] = {}
+        self._watchers: dict[str, tuple[TradeHandler, ...]] = {}
         self.trades_seen = 0
         self.book_events = 0
         self.bars_seen = 0
@@ -69,7 +70,29 @@ class DataEngine:
     def _rebuild(self) -> None:
         """One tuple of trade callbacks per symbol: sinks first, then subscribers."""
         sinks = tuple(s.on_trade for s in self._sinks)
-        self._trade_dispatch = {sym: sinks + self._trade_handlers.get(sym, ()) for sym in self._cache.instruments}
+        self._trade_dispatch = {
+            sym: sinks + self._watchers.get(sym, ()) + self._trade_handlers.get(sym, ())
+            for sym in self._cache.instruments
+        }
+
+    def unsubscribe_trades(self, symbol: str, handler: TradeHandler) -> None:
+        self._trade_handlers[symbol] = tuple(h for h in self._trade_handlers.get(symbol, ()) if h != handler)
+        self._rebuild()
+
+    # --- the tape, as venues in backtests see it ------------------------------------------------
+    def last_price(self, symbol: str) -> int | None:
+        tick = self._last.get(symbol)
+        return tick.price if tick is not None else None
+
+    def watch(self, symbol: str, handler: TradeHandler) -> None:
+        """Call ``handler`` before strategies on each trade of ``symbol`` until ``unwatch``."""
+        self._check(symbol)
+        self._watchers[symbol] = (*self._watchers.get(symbol, ()), handler)
+        self._rebuild()
+
+    def unwatch(self, symbol: str, handler: TradeHandler) -> None:
+        self._watchers[symbol] = tuple(h for h in self._watchers.get(symbol, ()) if h != handler)
+        self._rebuild()
 
     def _check(self, symbol: str) -> None:
         if symbol not in self._cache.instruments:

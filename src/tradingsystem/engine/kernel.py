@@ -7,17 +7,23 @@ and a live session paced to the wall clock (``speed`` = market seconds per wall 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from tradingsystem.domain.alerts import Alert
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
+from tradingsystem.domain.orders import OrderType, Side
+from tradingsystem.domain.records import RiskStateRecord
 from tradingsystem.engine.bus import MessageBus
 from tradingsystem.engine.cache import Cache
 from tradingsystem.engine.clock import SimulatedClock
 from tradingsystem.engine.data import DataEngine, Sink
+from tradingsystem.engine.emulator import OrderEmulator
+from tradingsystem.engine.guard import BreakerConfig, Guard
 from tradingsystem.engine.orders import OrderManager
 from tradingsystem.engine.portfolio import Portfolio
 from tradingsystem.engine.risk import RiskConfig, RiskEngine
@@ -37,6 +43,8 @@ class Kernel:
         risk: RiskConfig | None = None,
         fees: FeeSchedule | None = None,
         is_session: Callable[[date], bool] | None = None,
+        breakers: BreakerConfig | None = None,
+        equity_interval_s: float = 0,
     ) -> None:
         self.instruments = instruments
         self.clock = clock or SimulatedClock()
@@ -44,9 +52,15 @@ class Kernel:
         self.cache = Cache(instruments)
         self.data = DataEngine(self.cache)
         self.portfolio = Portfolio(self.cache, fees or FeeSchedule())
-        self.risk = RiskEngine(risk or RiskConfig(), instruments, self.portfolio.quantity,
-                               self._pending, is_session)
+        self.risk = RiskEngine(risk or RiskConfig(), instruments, self, is_session)
         self.orders = OrderManager(self.cache, self.portfolio, self.risk, self.clock)
+        self.guard = Guard(self.risk, self, breakers, sorted(instruments))
+        self.orders.add_listener(self.guard.on_order_event)
+        self.emulator = OrderEmulator(self.orders, self.data)
+        self.alerts: deque[Alert] = deque(maxlen=1000)
+        self.equity_curve: deque[tuple[int, str, Decimal]] = deque(maxlen=200_000)
+        self._equity_interval_ns = int(equity_interval_s * 1e9)
+        self._inbox: deque[Callable[[], None]] = deque()
         self.strategies: list[Strategy] = []
         self.feed: MarketDataFeed | None = None
         self.execution: ExecutionClient | None = None
@@ -56,8 +70,83 @@ class Kernel:
         self._stop_requested = False
         self._started = False
 
-    def _pending(self, symbol: str, sign: int) -> int:
+    # --- RiskContext and GuardContext ----------------------------------------------------------
+    def position(self, symbol: str) -> int:
+        return self.portfolio.quantity(symbol)
+
+    def pending(self, symbol: str, sign: int) -> int:
         return self.orders.pending(symbol, sign)
+
+    def working_orders(self) -> int:
+        return len(self.cache.open_orders)
+
+    def last_price(self, symbol: str) -> int | None:
+        return self.data.last_price(symbol)
+
+    def gross_exposure_brl(self) -> Decimal:
+        total = Decimal(0)
+        for symbol, pos in self.portfolio.positions.items():
+            if pos.quantity:
+                px = self.data.last_price(symbol) or pos.last_price
+                total += abs(pos.instrument.brl(px * pos.quantity))
+        return total
+
+    def now(self) -> int:
+        return self.clock.now()
+
+    def horizon(self) -> int:
+        return self.clock.horizon()
+
+    def schedule(self, ts: int, callback: Callable[[int], None]) -> None:
+        self.clock.schedule(ts, callback)
+
+    def cancel_all(self) -> int:
+        return self.emulator.cancel_all() + self.orders.cancel_all()
+
+    def flatten(self, reason: str = "flatten", symbol: str | None = None) -> int:
+        """Send reduce-only market orders that bring positions (all, or one symbol) to zero."""
+        sent = 0
+        for sym, pos in sorted(self.portfolio.positions.items()):
+            if pos.quantity and (symbol is None or sym == symbol):
+                working = self.orders.pending(sym, -1 if pos.quantity > 0 else 1)
+                qty = abs(pos.quantity) - abs(working)
+                if qty <= 0:
+                    continue
+                side = Side.SELL if pos.quantity > 0 else Side.BUY
+                order = self.orders.new_order(sym, side, qty, OrderType.MARKET, strategy_id="risk", tags=("flatten",))
+                order.reason = reason
+                self.orders.submit(order, reduce_only=True)
+                sent += 1
+        return sent
+
+    def equity_brl(self) -> Decimal:
+        return self.portfolio.net_brl()
+
+    def data_count(self) -> int:
+        return self.data.trades_seen + self.data.book_events
+
+    def publish_alert(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+        self.bus.publish("alerts", alert)
+
+    def publish_state(self, record: RiskStateRecord) -> None:
+        self.bus.publish("risk.state", record)
+
+    # --- calls from other threads ---------------------------------------------------------------
+    def call_soon_threadsafe(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the engine thread between two events (control API, adapters)."""
+        self._inbox.append(fn)
+
+    def _drain_inbox(self) -> None:
+        inbox = self._inbox
+        while inbox:
+            inbox.popleft()()
+
+    def _sample_equity(self, ts: int) -> None:
+        self.equity_curve.append((ts, "total", self.portfolio.net_brl()))
+        for strategy in self.strategies:
+            self.equity_curve.append((ts, strategy.strategy_id, self.portfolio.strategy_net_brl(strategy.strategy_id)))
+        self.clock.schedule(max(ts + self._equity_interval_ns, self.clock.horizon()), self._sample_equity)
 
     # --- wiring --------------------------------------------------------------------------------
     def connect(self, feed: MarketDataFeed, execution: ExecutionClient) -> None:
@@ -86,6 +175,9 @@ class Kernel:
         if self._started:
             return
         self._started = True
+        self.guard.start()
+        if self._equity_interval_ns:
+            self.clock.schedule(self.clock.now() + self._equity_interval_ns, self._sample_equity)
         for strategy in self.strategies:
             strategy.on_start()
 
@@ -110,8 +202,11 @@ class Kernel:
         """
         if self.feed is None:
             raise RuntimeError("connect a feed and an execution client before run()")
-        self.start()
         feed, clock = self.feed, self.clock
+        first = feed.next_ts()
+        if not self._started and first is not None and clock.now() < first:
+            clock.advance_to(first)  # the engine's time starts at the first event
+        self.start()
         next_ts, step, advance = feed.next_ts, feed.step, clock.advance_to
         limit = until_ts if until_ts is not None else 1 << 62
         budget = max_events if max_events is not None else 1 << 62
@@ -125,12 +220,18 @@ class Kernel:
         try:
             if drain is not None and speed is None and on_idle is None and not live:
                 n = drain(limit, clock, budget)
+            inbox = self._inbox
             while n < budget and not self._stop_requested:
+                if inbox:
+                    self._drain_inbox()
                 ts = next_ts()
                 if ts is None:
                     if not live:
                         break
                     time.sleep(0.001)
+                    advance(clock.now())  # a wall clock fires its timers while the feed is quiet
+                    if inbox:
+                        self._drain_inbox()
                     if on_idle is not None and time.perf_counter() >= next_idle:
                         on_idle(self)
                         next_idle = time.perf_counter() + idle_every_s
@@ -142,9 +243,12 @@ class Kernel:
                         ts0 = ts
                     due = wall0 + (ts - ts0) / 1e9 / speed
                     while True:
+                        if inbox:
+                            self._drain_inbox()
                         now = time.perf_counter()
                         if now >= due or self._stop_requested:
                             break
+                        advance(min(ts, ts0 + int((now - wall0) * speed * 1e9)))  # timers fire in quiet spells
                         if on_idle is not None and now >= next_idle:
                             on_idle(self)
                             next_idle = now + idle_every_s
@@ -184,6 +288,7 @@ class Kernel:
             "fees_brl": str(pf.fees_brl()),
             "net_pnl_brl": str(pf.realized_brl() + pf.unrealized_brl() - pf.fees_brl()),
             "risk_denials": self.risk.denials,
+            "trading_state": self.risk.state.value,
             "events_processed": self.events_processed,
             "wall_seconds": round(self.wall_seconds, 3),
         }

@@ -33,13 +33,15 @@ _KINDS = [OrderEventKind(k) if k in OrderEventKind._value2member_map_ else None 
 _CLOSED_KINDS = frozenset(
     {_K_REJECTED, _K_CANCELLED, _K_EXPIRED, _K_DENIED}
 )
+_CLOSING = [k in _CLOSED_KINDS for k in range(len(_KINDS))]  # indexed by kind: Enum hashing is slow
 
 
 class OrderManager:
     """Implements ``ports.ExecutionSink``. The only door to the execution client."""
 
     def __init__(self, cache: Cache, portfolio: Portfolio, risk: RiskEngine, clock: Clock,
-                 execution: ExecutionClient | None = None) -> None:
+                 execution: ExecutionClient | None = None, id_prefix: str = "O") -> None:
+        self.id_prefix = id_prefix
         self._cache = cache
         self._portfolio = portfolio
         self._risk = risk
@@ -67,6 +69,14 @@ class OrderManager:
         """A listener sees every order event (stores, dashboards, alerts)."""
         self._listeners.append(handler)
 
+    def track_pending(self, order: Order) -> None:
+        """Count a restored working order's open quantity."""
+        self._add_pending(order, order.leaves_qty)
+
+    def reserve_ids(self, top: int) -> None:
+        """New order ids continue after ``top`` (after a restart)."""
+        self._next_id = max(self._next_id, top)
+
     def pending(self, symbol: str, sign: int) -> int:
         """Signed open quantity of working orders on one side."""
         return self._pending_buy.get(symbol, 0) if sign > 0 else -self._pending_sell.get(symbol, 0)
@@ -76,13 +86,16 @@ class OrderManager:
                   price: int = 0, trigger_price: int = 0, tif: TimeInForce = TimeInForce.DAY,
                   strategy_id: str = "manual", tags: tuple[str, ...] = ()) -> Order:
         self._next_id += 1
-        return Order(f"O-{self._next_id}", symbol, side, order_type, quantity, price, trigger_price, tif,
+        return Order(f"{self.id_prefix}-{self._next_id}", symbol, side, order_type, quantity, price, trigger_price, tif,
                      strategy_id, self._clock.now(), tags)
 
-    def submit(self, order: Order) -> Order:
-        """Check the order against risk and send it; a denial comes back as a DENIED event."""
+    def submit(self, order: Order, reduce_only: bool = False) -> Order:
+        """Check the order against risk and send it; a denial comes back as a DENIED event.
+
+        ``reduce_only`` marks the kill switch's flatten orders, the only ones a HALTED state lets through.
+        """
         ts = self._clock.now()
-        reason = self._risk.check(order, ts)
+        reason = self._risk.check(order, ts, reduce_only)
         if reason is not None:
             self.denied += 1
             order.reason = reason
@@ -105,7 +118,7 @@ class OrderManager:
     def cancel(self, order_id: str) -> bool:
         """Ask to cancel; idempotent (False if the order is unknown or already closed)."""
         order = self._cache.order(order_id)
-        if order is None or order.is_closed or order.status is _S_PENDING_CANCEL:
+        if order is None or not order.can_apply(_K_PENDING_CANCEL):
             return False
         if self._execution is None:
             raise RuntimeError("no execution client attached")
@@ -115,8 +128,8 @@ class OrderManager:
 
     def modify(self, order_id: str, quantity: int = 0, price: int = 0, trigger_price: int = 0) -> bool:
         order = self._cache.order(order_id)
-        if order is None or order.is_closed:
-            return False
+        if order is None or not order.can_apply(_K_PENDING_UPDATE):
+            return False  # unknown, closed, not yet acknowledged, or already pending
         if self._execution is None:
             raise RuntimeError("no execution client attached")
         order.apply(_K_PENDING_UPDATE, self._clock.now())
@@ -140,8 +153,7 @@ class OrderManager:
             self.bad_events += 1
             self.last_error = f"order {event.order_id}: unknown event kind {event.kind}"
             return
-        if kind is _K_UPDATED and order.status in (_S_PENDING_UPDATE, _S_ACCEPTED,
-                                                               _S_PARTIALLY_FILLED):
+        if kind is _K_UPDATED and order.status in (_S_PENDING_UPDATE, _S_ACCEPTED, _S_PARTIALLY_FILLED):
             self._add_pending(order, -order.leaves_qty)
             if event.quantity:
                 order.quantity = event.quantity
@@ -168,7 +180,7 @@ class OrderManager:
                 event = OrderEvent(event.order_id, event.kind, event.ts_event, event.symbol or order.symbol,
                                    event.fill_qty, event.fill_price, event.trade_id, event.liquidity,
                                    event.reason, event.venue_order_id, fee)
-        elif kind in _CLOSED_KINDS:
+        elif _CLOSING[kind]:
             self._add_pending(order, -order.leaves_qty)
             order.reason = event.reason or order.reason
         if order.is_closed:

@@ -1,8 +1,11 @@
-"""Pre-trade risk: order validation against B3 rules and first limits (order size, position).
+"""Pre-trade risk: every order, manual ones included, passes :meth:`RiskEngine.check`.
 
-Every order passes :meth:`RiskEngine.check` before any execution client sees it. A denial names
-the rule, the value and the limit. The full risk engine (loss limits, kill switch, breakers) builds
-on this one.
+Rules: B3 validity (instrument, lot, tick grid, contract expiry, session and auction windows),
+max order quantity, max position per instrument, max gross exposure in BRL, max working orders,
+order-rate throttle, price band against the last trade, and the trading state (ACTIVE, REDUCING:
+only orders that reduce exposure, HALTED: nothing). Every decision is audited.
+The P&L limits (daily loss, intraday drawdown), the kill switch and the circuit breakers live in
+:mod:`tradingsystem.engine.guard` and drive the trading state here.
 """
 
 from __future__ import annotations
@@ -10,29 +13,38 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradingsystem.domain.instruments import AssetClass, Instrument
+from tradingsystem.domain.instruments import Instrument
 from tradingsystem.domain.orders import Order, OrderType
-from tradingsystem.domain.sessions import B3_TZ, Phase, hours_for, local_ns
+from tradingsystem.domain.sessions import Phase
+from tradingsystem.engine.session_gate import DAY_NS, OFFSET_NS, SessionGate, day_of
 
-_P_CANCEL_ONLY = Phase.CANCEL_ONLY
-_P_CLOSED = Phase.CLOSED
-_P_CLOSING_CALL = Phase.CLOSING_CALL
-_P_CONTINUOUS = Phase.CONTINUOUS
-_P_OPENING_CALL = Phase.OPENING_CALL
 _T_LIMIT = OrderType.LIMIT
 _T_STOP_LIMIT = OrderType.STOP_LIMIT
 _T_STOP_MARKET = OrderType.STOP_MARKET
+_P_CANCEL_ONLY = Phase.CANCEL_ONLY
+_P_CLOSED = Phase.CLOSED
+_P_CONTINUOUS = Phase.CONTINUOUS
 
-_DAY_NS = 86_400 * 1_000_000_000
-_OFFSET_NS = 3 * 3600 * 1_000_000_000  # B3 is UTC-3 all year
+
+class TradingState(str, Enum):
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
+_ACTIVE, _REDUCING, _HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
+SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
 
 class RiskConfig(BaseModel):
-    """Limits applied to every order. Per-symbol overrides win over the defaults."""
+    """Limits applied to every order. Per-symbol overrides win over the defaults; 0 disables a limit."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -40,7 +52,15 @@ class RiskConfig(BaseModel):
     max_position: int = Field(default=200, gt=0)
     max_order_qty_by_symbol: dict[str, int] = Field(default_factory=dict)
     max_position_by_symbol: dict[str, int] = Field(default_factory=dict)
+    max_gross_exposure_brl: Decimal = Field(default=Decimal(0), ge=0)
+    max_working_orders: int = Field(default=0, ge=0)
+    max_orders_per_second: int = Field(default=0, ge=0)
+    price_band_pct: Decimal = Field(default=Decimal(0), ge=0, le=100)
     check_session: bool = True
+    daily_loss_limit_brl: Decimal = Field(default=Decimal(0), ge=0)
+    max_drawdown_brl: Decimal = Field(default=Decimal(0), ge=0)
+    breach_action: TradingState = TradingState.HALTED
+    flatten_on_kill: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,127 +73,249 @@ class Decision:
     limit: str
     passed: bool
     ts: int
+    detail: str = ""
 
 
-class SessionGate:
-    """Trading phase of an asset class at a UTC-ns time, cached per local day."""
+class RiskContext(Protocol):
+    """What the risk engine reads from the rest of the engine."""
 
-    def __init__(self, is_session: Callable[[date], bool] | None = None) -> None:
-        self._is_session = is_session
-        self._days: dict[tuple[str, int], tuple[tuple[int, Phase], ...]] = {}
+    def position(self, symbol: str) -> int: ...
 
-    def phase(self, asset_class: AssetClass, ts: int, key_name: str = "") -> Phase:
-        """``key_name`` (e.g. the symbol) keys the cache; Enum hashing is slow on the hot path."""
-        day = (ts - _OFFSET_NS) // _DAY_NS
-        key = (key_name or asset_class.value, day)
-        bounds = self._days.get(key)
-        if bounds is None:
-            if len(self._days) > 1000:
-                self._days.clear()
-            bounds = self._days[key] = self._bounds(asset_class, day)
-        phase = _P_CLOSED
-        for start, p in bounds:
-            if ts >= start:
-                phase = p
-            else:
-                break
-        return phase
+    def pending(self, symbol: str, sign: int) -> int: ...
 
-    def _bounds(self, asset_class: AssetClass, day: int) -> tuple[tuple[int, Phase], ...]:
-        d = (datetime(1970, 1, 1, tzinfo=B3_TZ) + timedelta(days=day)).date()
-        if self._is_session is not None and not self._is_session(d):
-            return ()
-        h = hours_for(asset_class, d)
-        out: list[tuple[int, Phase]] = []
-        if h.cancel_only:
-            out.append((local_ns(d, h.cancel_only), _P_CANCEL_ONLY))
-        out.append((local_ns(d, h.opening_call), _P_OPENING_CALL))
-        out.append((local_ns(d, h.continuous), _P_CONTINUOUS))
-        if h.closing_call:
-            out.append((local_ns(d, h.closing_call), _P_CLOSING_CALL))
-        out.append((local_ns(d, h.close), _P_CLOSED))
-        return tuple(out)
+    def working_orders(self) -> int: ...
+
+    def last_price(self, symbol: str) -> int | None: ...
+
+    def gross_exposure_brl(self) -> Decimal: ...
 
 
 class RiskEngine:
-    """Validates and limits orders. ``position_of`` and ``open_exposure`` come from the portfolio."""
+    """Validates and limits orders; holds the trading state that the guard and kill switch set."""
 
     def __init__(
         self,
         config: RiskConfig,
         instruments: dict[str, Instrument],
-        position_of: Callable[[str], int],
-        pending_of: Callable[[str, int], int],
+        context: RiskContext,
         is_session: Callable[[date], bool] | None = None,
         audit_size: int = 10_000,
     ) -> None:
         self.config = config
         self._instruments = instruments
-        self._position_of = position_of
-        self._pending_of = pending_of
+        self._ctx = context
         self._gate = SessionGate(is_session)
-        epoch = datetime(1970, 1, 1, tzinfo=B3_TZ).date()
+        epoch = date(1970, 1, 1)
         self._last_day = {
             sym: (inst.last_trading_day - epoch).days
-            for sym, inst in instruments.items() if inst.last_trading_day is not None
+            for sym, inst in instruments.items()
+            if inst.last_trading_day is not None
         }
+        self.state = TradingState.ACTIVE
+        self.state_reason = ""
         self.denials = 0
         self.checks = 0
         self.audit: deque[Decision] = deque(maxlen=audit_size)
+        self._recent: deque[int] = deque()
+        self._audit_listeners: list[Callable[[Decision], None]] = []
 
-    def check(self, order: Order, ts: int) -> str | None:
-        """Return None if the order may go out, else the reason it is denied."""
+    def add_audit_listener(self, listener: Callable[[Decision], None]) -> None:
+        self._audit_listeners.append(listener)
+
+    def set_state(self, state: TradingState, reason: str) -> None:
+        self.state = state
+        self.state_reason = reason
+
+    def phase(self, symbol: str, ts: int) -> Phase:
+        inst = self._instruments[symbol]
+        return self._gate.phase(inst.asset_class, ts, symbol)
+
+    # --- the check -----------------------------------------------------------------------------
+    def check(self, order: Order, ts: int, reduce_only: bool = False) -> str | None:
+        """Return None if the order may go out, else the reason it is denied (both audited)."""
         self.checks += 1
-        reason = self._reason(order, ts)
-        if reason is not None:
+        reason = self._reason(order, ts, reduce_only)
+        if reason is None:
+            self._record(Decision(order.order_id, "all", "", "", True, ts))
+            if self.config.max_orders_per_second:
+                self._recent.append(ts)
+        else:
             self.denials += 1
         return reason
 
+    def _record(self, decision: Decision) -> None:
+        self.audit.append(decision)
+        for listener in self._audit_listeners:
+            listener(decision)
+
     def _deny(self, order: Order, ts: int, rule: str, value: object, limit: object, text: str) -> str:
-        self.audit.append(Decision(order.order_id, rule, str(value), str(limit), False, ts))
+        self._record(Decision(order.order_id, rule, str(value), str(limit), False, ts, text))
         return text
 
-    def _reason(self, order: Order, ts: int) -> str | None:
+    def _reduces(self, order: Order) -> bool:
+        """True if the order (with working orders on its side) cannot grow or flip the position."""
+        pos = self._ctx.position(order.symbol)
+        sign = 1 if order.side == 1 else -1
+        if pos * sign >= 0:
+            return False
+        pending = self._ctx.pending(order.symbol, sign)
+        return abs(pending + sign * order.quantity) <= abs(pos)
+
+    def _reason(self, order: Order, ts: int, reduce_only: bool) -> str | None:
         inst = self._instruments.get(order.symbol)
         if inst is None:
             return self._deny(order, ts, "instrument", order.symbol, "known", f"unknown instrument {order.symbol!r}")
         qty = order.quantity
         if qty <= 0 or qty % inst.lot:
-            return self._deny(order, ts, "lot", qty, inst.lot,
-                              f"{order.symbol}: quantity {qty} is not a positive multiple of lot {inst.lot}")
+            return self._deny(
+                order,
+                ts,
+                "lot",
+                qty,
+                inst.lot,
+                f"{order.symbol}: quantity {qty} is not a positive multiple of lot {inst.lot}",
+            )
         otype = order.order_type
         if otype in (_T_LIMIT, _T_STOP_LIMIT) and not inst.on_grid(order.price):
-            return self._deny(order, ts, "tick", order.price, inst.tick,
-                              f"{order.symbol}: limit price {inst.to_price(order.price)} is off the "
-                              f"{inst.tick_size} tick grid")
+            return self._deny(
+                order,
+                ts,
+                "tick",
+                order.price,
+                inst.tick,
+                f"{order.symbol}: limit price {inst.to_price(order.price)} is off the {inst.tick_size} tick grid",
+            )
         if otype in (_T_STOP_MARKET, _T_STOP_LIMIT) and not inst.on_grid(order.trigger_price):
-            return self._deny(order, ts, "tick", order.trigger_price, inst.tick,
-                              f"{order.symbol}: trigger price {inst.to_price(order.trigger_price)} is off "
-                              f"the {inst.tick_size} tick grid")
+            return self._deny(
+                order,
+                ts,
+                "tick",
+                order.trigger_price,
+                inst.tick,
+                f"{order.symbol}: trigger price {inst.to_price(order.trigger_price)} is off "
+                f"the {inst.tick_size} tick grid",
+            )
+        state = self.state
+        if state is not _ACTIVE:
+            reduces = self._reduces(order)
+            if state is _HALTED and not (reduce_only and reduces):
+                return self._deny(
+                    order,
+                    ts,
+                    "trading_state",
+                    state.value,
+                    "ACTIVE",
+                    f"trading is halted ({self.state_reason}); no new orders",
+                )
+            if state is _REDUCING and not reduces:
+                return self._deny(
+                    order,
+                    ts,
+                    "trading_state",
+                    state.value,
+                    "reduce only",
+                    f"trading is reduce-only ({self.state_reason}); this order would add exposure",
+                )
         cfg = self.config
         if cfg.check_session:
             last_day = self._last_day.get(order.symbol)
-            if last_day is not None and (ts - _OFFSET_NS) // _DAY_NS > last_day:
-                today = (datetime(1970, 1, 1, tzinfo=B3_TZ) + timedelta(days=(ts - _OFFSET_NS) // _DAY_NS)).date()
-                if True:
-                    return self._deny(order, ts, "expiry", today, inst.last_trading_day,
-                                      f"{order.symbol}: contract closed (last trading day "
-                                      f"{inst.last_trading_day})")
+            if last_day is not None and (ts - OFFSET_NS) // DAY_NS > last_day:
+                return self._deny(
+                    order,
+                    ts,
+                    "expiry",
+                    day_of(ts),
+                    inst.last_trading_day,
+                    f"{order.symbol}: contract closed (last trading day {inst.last_trading_day})",
+                )
             phase = self._gate.phase(inst.asset_class, ts, order.symbol)
             if phase is _P_CLOSED or phase is _P_CANCEL_ONLY:
-                return self._deny(order, ts, "session", phase.name, "open",
-                                  f"{order.symbol}: market is {phase.name.lower()}; orders are not accepted")
+                return self._deny(
+                    order,
+                    ts,
+                    "session",
+                    phase.name,
+                    "open",
+                    f"{order.symbol}: market is {phase.name.lower()}; orders are not accepted",
+                )
             if phase is not _P_CONTINUOUS and otype in (_T_STOP_MARKET, _T_STOP_LIMIT):
-                return self._deny(order, ts, "session", phase.name, "CONTINUOUS",
-                                  f"{order.symbol}: stop orders are not accepted during {phase.name.lower()}")
+                return self._deny(
+                    order,
+                    ts,
+                    "session",
+                    phase.name,
+                    "CONTINUOUS",
+                    f"{order.symbol}: stop orders are not accepted during {phase.name.lower()}",
+                )
         max_qty = cfg.max_order_qty_by_symbol.get(order.symbol, cfg.max_order_qty)
         if qty > max_qty:
-            return self._deny(order, ts, "max_order_qty", qty, max_qty,
-                              f"{order.symbol}: order quantity {qty} exceeds the limit {max_qty}")
+            return self._deny(
+                order,
+                ts,
+                "max_order_qty",
+                qty,
+                max_qty,
+                f"{order.symbol}: order quantity {qty} exceeds the limit {max_qty}",
+            )
+        ctx = self._ctx
+        sign = 1 if order.side == 1 else -1
         max_pos = cfg.max_position_by_symbol.get(order.symbol, cfg.max_position)
-        sign = (1 if order.side == 1 else -1)
-        worst = self._position_of(order.symbol) + self._pending_of(order.symbol, sign) + sign * qty
+        worst = ctx.position(order.symbol) + ctx.pending(order.symbol, sign) + sign * qty
         if abs(worst) > max_pos:
-            return self._deny(order, ts, "max_position", worst, max_pos,
-                              f"{order.symbol}: position would reach {worst}, beyond the limit ±{max_pos}")
+            return self._deny(
+                order,
+                ts,
+                "max_position",
+                worst,
+                max_pos,
+                f"{order.symbol}: position would reach {worst}, beyond the limit ±{max_pos}",
+            )
+        if cfg.max_working_orders and ctx.working_orders() >= cfg.max_working_orders:
+            return self._deny(
+                order,
+                ts,
+                "max_working_orders",
+                ctx.working_orders(),
+                cfg.max_working_orders,
+                f"{cfg.max_working_orders} orders are already working",
+            )
+        if cfg.max_orders_per_second:
+            recent = self._recent
+            while recent and recent[0] <= ts - 1_000_000_000:
+                recent.popleft()
+            if len(recent) >= cfg.max_orders_per_second:
+                return self._deny(
+                    order,
+                    ts,
+                    "order_rate",
+                    len(recent) + 1,
+                    cfg.max_orders_per_second,
+                    f"order rate above {cfg.max_orders_per_second} per second",
+                )
+        last = ctx.last_price(order.symbol)
+        if cfg.price_band_pct and last and otype is not OrderType.MARKET:
+            px = order.price if otype in (_T_LIMIT, _T_STOP_LIMIT) else order.trigger_price
+            band = Decimal(last) * cfg.price_band_pct / 100
+            if abs(px - last) > band:
+                return self._deny(
+                    order,
+                    ts,
+                    "price_band",
+                    inst.to_price(px),
+                    f"{inst.to_price(last)}±{cfg.price_band_pct}%",
+                    f"{order.symbol}: price {inst.to_price(px)} is more than {cfg.price_band_pct}% "
+                    f"from the last trade {inst.to_price(last)}",
+                )
+        if cfg.max_gross_exposure_brl and last and not self._reduces(order):
+            added = inst.brl(last * qty)
+            gross = ctx.gross_exposure_brl() + added
+            if gross > cfg.max_gross_exposure_brl:
+                return self._deny(
+                    order,
+                    ts,
+                    "max_gross_exposure",
+                    gross,
+                    cfg.max_gross_exposure_brl,
+                    f"gross exposure would reach R$ {gross:.2f}, beyond R$ {cfg.max_gross_exposure_brl}",
+                )
         return None

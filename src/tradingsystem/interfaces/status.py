@@ -26,14 +26,14 @@ def render(snapshot: dict[str, Any], title: str = "TradingSystem") -> Group:
         (f"net P&L R$ {s['net_pnl_brl']}", "green" if not s["net_pnl_brl"].startswith("-") else "red"),
         f"  (fees R$ {s['fees_brl']})",
     )
-    inst = Table(expand=True, show_edge=False, pad_edge=False)
+    inst = Table(expand=False, show_edge=False, pad_edge=False)
     for col, justify in (("instrument", "left"), ("last", "right"), ("position", "right"), ("P&L R$", "right")):
         inst.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in snapshot["instruments"]:
         pnl = row["pnl_brl"]
         style = "red" if pnl.startswith("-") else ("green" if pnl not in ("0", "0.00") else "")
         inst.add_row(row["symbol"], row["last"], str(row["position"]), Text(pnl, style=style))
-    orders = Table(title="working orders", expand=True, show_edge=False, pad_edge=False)
+    orders = Table(title="working orders", title_justify="left", expand=False, show_edge=False, pad_edge=False)
     for col in ("id", "instrument", "side", "qty", "filled", "type", "status"):
         orders.add_column(col)
     for o in snapshot["working_orders"]:

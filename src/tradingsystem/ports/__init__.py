@@ -7,10 +7,11 @@ from tradingsystem.ports.protocols import (
     ExecutionSink,
     MarketDataFeed,
     SessionCalendar,
+    StateStore,
     TickStore,
 )
 
 __all__ = [
     "Clock", "DataSink", "ExecutionClient", "ExecutionSink", "MarketDataFeed", "SessionCalendar",
-    "TickStore",
+    "StateStore", "TickStore",
 ]

@@ -17,12 +17,21 @@ from tradingsystem import __version__
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.interfaces.status import render
+from tradingsystem.runtime.cli_control import orders, positions, risk_app
+from tradingsystem.runtime.cli_features import features_app
+from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config
+from tradingsystem.runtime.control import ControlServer
 from tradingsystem.runtime.node import build_sim_node
 
 app = typer.Typer(help="Automated trading on B3: capture, research, backtest and trade on one engine.",
                   no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
+app.add_typer(risk_app, name="risk")
+app.command("orders")(orders)
+app.command("positions")(positions)
+app.add_typer(features_app, name="features", help="Indicators and feature sets: list and compute.")
+app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 
 
 def _speed(value: str) -> float | None:
@@ -58,6 +67,8 @@ def run(
     summary_out: Annotated[Path | None, typer.Option(help="write the run summary as JSON here")] = None,
     feed: Annotated[str, typer.Option(help="market: sim (the simulated B3 market)")] = "sim",
     status: Annotated[bool, typer.Option(help="show the live status view")] = True,
+    control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions)")] = True,
+    data_dir: Annotated[Path | None, typer.Option(help="where data and node state live (default: config)")] = None,
 ) -> None:
     """Run the trading node: the market, the strategies, risk and portfolio, with a live status view."""
     pace = _speed(speed)
@@ -76,6 +87,11 @@ def run(
         fail(str(exc))
         return
     kernel = node.kernel
+    root = data_dir or cfg.data_dir
+    server: ControlServer | None = None
+    if control:
+        server = ControlServer(kernel)
+        server.start(root / "node.json")
     until = node.start_ns + int(duration * 1e9) if duration is not None else None
     show = status and console.is_terminal
     interrupted = False
@@ -99,6 +115,9 @@ def run(
                 interrupted = True
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if server is not None:
+            server.stop()
+            (root / "node.json").unlink(missing_ok=True)
         kernel.finish()
         node.market.close()
     summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.market.config.seed,

@@ -1,0 +1,5 @@
+"""Paper trading venue: fills against the tape and keeps a durable journal, like a broker would."""
+
+from tradingsystem.adapters.paper.venue import PaperVenue
+
+__all__ = ["PaperVenue"]

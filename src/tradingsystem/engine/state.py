@@ -1,0 +1,156 @@
+"""Keeping engine state durable and getting it back after a restart.
+
+:class:`StateKeeper` listens to order events, risk decisions and risk-state changes and hands
+records to a ``StateStore`` (which writes on its own thread). :func:`restore` rebuilds orders,
+positions and the risk state from the store, then reconciles with the venue: fills the venue made
+while we were down are applied, orders the venue never saw are closed as lost, nothing is resent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tradingsystem.domain.commands import OrderEvent
+from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
+from tradingsystem.domain.records import AuditRecord, FillRecord, OrderRecord, RiskStateRecord
+from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.risk import Decision
+from tradingsystem.ports.protocols import StateStore
+
+_FILLED = int(OrderEventKind.FILLED)
+
+
+class StateKeeper:
+    """Writes every order change, fill, risk decision and risk state to the store."""
+
+    def __init__(self, kernel: Kernel, store: StateStore, audit_batch: int = 256) -> None:
+        self.kernel = kernel
+        self.store = store
+        self._audit: list[AuditRecord] = []
+        self._batch = audit_batch
+        self._fill_seq: dict[str, int] = {}
+        kernel.orders.add_listener(self.on_order_event)
+        kernel.risk.add_audit_listener(self.on_decision)
+        kernel.bus.subscribe("risk.state", self.on_risk_state)
+
+    def on_order_event(self, order: Order, event: OrderEvent) -> None:
+        self.store.save_order(OrderRecord.of(order))
+        if event.kind == _FILLED:
+            seq = self._fill_seq.get(order.order_id, 0) + 1
+            self._fill_seq[order.order_id] = seq
+            fill_id = f"{order.venue_order_id or order.order_id}:{event.trade_id or seq}"
+            self.store.save_fill(FillRecord(fill_id, order.order_id, order.symbol, int(order.side), event.fill_qty,
+                                            event.fill_price, event.fee, event.ts_event, order.strategy_id,
+                                            event.liquidity, order.venue_order_id))
+            if order.is_closed:
+                self._fill_seq.pop(order.order_id, None)
+
+    def on_decision(self, d: Decision) -> None:
+        self._audit.append(AuditRecord(d.ts, d.order_id, d.rule, d.value, d.limit, d.passed, d.detail))
+        if len(self._audit) >= self._batch:
+            self.flush_audit()
+
+    def on_risk_state(self, record: RiskStateRecord) -> None:
+        self.store.save_risk_state(record)
+
+    def flush_audit(self) -> None:
+        if self._audit:
+            batch, self._audit = self._audit, []
+            self.store.save_audit(batch)
+
+    def flush(self) -> None:
+        self.flush_audit()
+        self.store.save_risk_state(self.kernel.guard.record(self.kernel.clock.now()))
+        self.store.flush()
+
+
+class VenueState(Protocol):
+    """What a venue tells us on reconnect: its working orders and its fills since a time."""
+
+    def open_order_ids(self) -> set[str]: ...
+
+    def fills_since(self, ts: int) -> list[OrderEvent]: ...
+
+
+@dataclass
+class RestoreReport:
+    orders_loaded: int = 0
+    open_orders: int = 0
+    fills_replayed: int = 0
+    fills_recovered: int = 0
+    orders_lost: list[str] = field(default_factory=list)
+    kill_switch: bool = False
+    positions: dict[str, int] = field(default_factory=dict)
+
+
+def _order_from(r: OrderRecord) -> Order:
+    o = Order(r.order_id, r.symbol, Side(r.side), OrderType(r.order_type), r.quantity, r.price, r.trigger_price,
+              TimeInForce(r.tif), r.strategy_id, r.ts_init, tuple(r.tags))
+    o.status = OrderStatus(r.status)
+    o.filled_qty, o.filled_cost = 0, 0  # fills are replayed below
+    o.venue_order_id, o.ts_last, o.reason = r.venue_order_id, r.ts_last, r.reason
+    return o
+
+
+def restore(kernel: Kernel, store: StateStore, venue: VenueState | None = None) -> RestoreReport:
+    """Rebuild the kernel's orders, positions and risk state from ``store``, then reconcile with ``venue``."""
+    report = RestoreReport()
+    records = store.load_orders()
+    orders = {r.order_id: _order_from(r) for r in records}
+    report.orders_loaded = len(orders)
+    fills = store.load_fills()
+    for f in fills:
+        order = orders.get(f.order_id)
+        kernel.portfolio.apply_fill(f.symbol, f.strategy_id, 1 if f.side == 1 else -1, f.quantity, f.price, f.fee)
+        if order is not None:
+            order.filled_qty += f.quantity
+            order.filled_cost += f.quantity * f.price
+        report.fills_replayed += 1
+    top = 0
+    for o in orders.values():
+        n = o.order_id.rsplit("-", 1)[-1]
+        if n.isdigit():
+            top = max(top, int(n))
+        if o.is_open:
+            kernel.cache.add_order(o)
+            kernel.orders.track_pending(o)
+        else:
+            kernel.cache.closed_orders.append(o)
+    kernel.orders.reserve_ids(top)
+    kernel.guard.restore(store.load_risk_state())
+    report.kill_switch = kernel.guard.kill_switch
+    if venue is not None:
+        _reconcile(kernel, venue, fills, report)
+    report.open_orders = len(kernel.cache.open_orders)
+    report.positions = {s: p.quantity for s, p in kernel.portfolio.positions.items() if p.quantity}
+    return report
+
+
+def _reconcile(kernel: Kernel, venue: VenueState, known: Iterable[FillRecord], report: RestoreReport) -> None:
+    seen = {(f.order_id, f.ts, f.quantity, f.price) for f in known}
+    last_ts = max((f.ts for f in known), default=0)
+    for event in venue.fills_since(last_ts):
+        key = (event.order_id, event.ts_event, event.fill_qty, event.fill_price)
+        if key in seen:
+            continue
+        order = kernel.cache.order(event.order_id)
+        if order is None:
+            continue
+        if order.status is OrderStatus.SUBMITTED:
+            kernel.orders.on_order_event(OrderEvent(order.order_id, int(OrderEventKind.ACCEPTED), event.ts_event,
+                                                    order.symbol))
+        kernel.orders.on_order_event(event)
+        report.fills_recovered += 1
+    working = venue.open_order_ids()
+    for order in list(kernel.cache.open_orders.values()):
+        if order.order_id not in working and order.is_open:
+            # The venue has no such working order and reported no fill that closes it: it never arrived,
+            # or it ended while we were down. Close it here; never resend.
+            kind = OrderEventKind.REJECTED if order.status is OrderStatus.SUBMITTED else OrderEventKind.CANCELLED
+            if order.status is OrderStatus.PENDING_CANCEL or order.status is OrderStatus.PENDING_UPDATE:
+                kind = OrderEventKind.CANCELLED
+            kernel.orders.on_order_event(OrderEvent(order.order_id, int(kind), kernel.clock.now(), order.symbol,
+                                                    reason="not working at the venue after restart"))
+            report.orders_lost.append(order.order_id)

@@ -1,0 +1,72 @@
+"""CLI commands that talk to a running node's control API: risk, orders, positions."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+risk_app = typer.Typer(help="Risk state and the kill switch of a running node.", no_args_is_help=True)
+
+DataDir = Annotated[Path, typer.Option(help="the node's data directory (holds node.json)",
+                                       envvar="TRADINGSYSTEM_DATA_DIR")]
+
+
+def _call(data_dir: Path, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+    node_file = data_dir / "node.json"
+    if not node_file.exists():
+        typer.echo(f"error: no running node found ({node_file} does not exist); start one with "
+                   "`tradingsystem run`", err=True)
+        raise typer.Exit(2)
+    info = json.loads(node_file.read_text())
+    req = urllib.request.Request(info["url"] + route, method=method,
+                                 data=json.dumps(body or {}).encode() if method == "POST" else None,
+                                 headers={"Authorization": f"Bearer {info['token']}",
+                                          "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        typer.echo(f"error: {exc.code} {exc.read().decode(errors='replace')}", err=True)
+        raise typer.Exit(1) from None
+    except (urllib.error.URLError, ConnectionError) as exc:
+        typer.echo(f"error: the node at {info['url']} does not answer ({exc}); is it still running?", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+@risk_app.command("status")
+def risk_status(data_dir: DataDir = Path("data")) -> None:
+    """Trading state, kill switch, breakers and today's P&L."""
+    _print(_call(data_dir, "GET", "/risk"))
+
+
+@risk_app.command("kill")
+def risk_kill(reason: Annotated[str, typer.Option(help="why (kept in the audit and alerts)")],
+              flatten: Annotated[bool, typer.Option(help="also flatten every position")] = False,
+              data_dir: DataDir = Path("data")) -> None:
+    """Engage the kill switch: halt, cancel all working orders, optionally flatten."""
+    _print(_call(data_dir, "POST", "/risk/kill", {"reason": reason, "flatten": flatten}))
+
+
+@risk_app.command("reset")
+def risk_reset(data_dir: DataDir = Path("data")) -> None:
+    """Clear the kill switch and latched breaches (a person's decision)."""
+    _print(_call(data_dir, "POST", "/risk/reset", {"who": "cli"}))
+
+
+def orders(data_dir: DataDir = Path("data")) -> None:
+    """Working orders of the running node."""
+    _print(_call(data_dir, "GET", "/orders"))
+
+
+def positions(data_dir: DataDir = Path("data")) -> None:
+    """Positions and P&L of the running node."""
+    _print(_call(data_dir, "GET", "/positions"))

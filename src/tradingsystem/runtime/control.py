@@ -1,0 +1,141 @@
+"""Control API of a running node: local HTTP with a token; every action runs on the engine thread.
+
+GET  /risk        risk status            POST /risk/kill  {"reason": "...", "flatten": false}
+GET  /orders      working orders         POST /risk/reset {"who": "..."}
+GET  /positions   positions and P&L      POST /flatten    {"symbol": null}
+The node writes ``{data_dir}/node.json`` (mode 0600) with the URL and token so the CLI finds it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from tradingsystem.engine.kernel import Kernel
+
+TIMEOUT_S = 5.0
+
+
+def _on_engine(kernel: Kernel, fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` on the engine thread and wait for its result."""
+    done: Future[Any] = Future()
+
+    def call() -> None:
+        try:
+            done.set_result(fn())
+        except Exception as exc:  # the caller gets the error; the engine goes on
+            done.set_exception(exc)
+
+    kernel.call_soon_threadsafe(call)
+    return done.result(timeout=TIMEOUT_S)
+
+
+def _reset(kernel: Kernel, who: str) -> dict[str, object]:
+    kernel.guard.reset(who)
+    return kernel.guard.status()
+
+
+def positions_view(kernel: Kernel) -> dict[str, Any]:
+    snap = kernel.snapshot()
+    return {"positions": [r for r in snap["instruments"] if r["position"]], "summary": snap["summary"]}
+
+
+def orders_view(kernel: Kernel) -> dict[str, Any]:
+    return {"working_orders": kernel.snapshot()["working_orders"]}
+
+
+class ControlServer:
+    """Serves the control API on 127.0.0.1 (or ``host``) from a daemon thread."""
+
+    def __init__(self, kernel: Kernel, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
+        self.kernel = kernel
+        self.token = token or secrets.token_urlsafe(24)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # no access log on stderr
+                return
+
+            def _reply(self, code: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body, default=str).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _authorized(self) -> bool:
+                got = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+                return hmac.compare_digest(got.encode(), server.token.encode())
+
+            def _body(self) -> dict[str, Any]:
+                n = int(self.headers.get("Content-Length") or 0)
+                if not n:
+                    return {}
+                data = json.loads(self.rfile.read(n) or b"{}")
+                if not isinstance(data, dict):
+                    raise ValueError("the request body must be a JSON object")
+                return data
+
+            def _handle(self, method: str) -> None:
+                if not self._authorized():
+                    self._reply(401, {"error": "missing or wrong token"})
+                    return
+                route = server.routes.get((method, self.path.split("?")[0]))
+                if route is None:
+                    self._reply(404, {"error": f"no route {method} {self.path}"})
+                    return
+                try:
+                    body = self._body() if method == "POST" else {}
+                    self._reply(200, _on_engine(server.kernel, lambda: route(body)))
+                except (ValueError, TypeError, KeyError) as exc:
+                    self._reply(400, {"error": str(exc)})
+                except TimeoutError:
+                    self._reply(503, {"error": "the engine did not answer in time"})
+
+            def do_GET(self) -> None:
+                self._handle("GET")
+
+            def do_POST(self) -> None:
+                self._handle("POST")
+
+        k = kernel
+        self.routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
+            ("GET", "/risk"): lambda b: k.guard.status(),
+            ("GET", "/orders"): lambda b: orders_view(k),
+            ("GET", "/positions"): lambda b: positions_view(k),
+            ("POST", "/risk/kill"): lambda b: k.guard.kill(str(b.get("reason") or "manual kill switch"),
+                                                           b.get("flatten")) | {"status": k.guard.status()},
+            ("POST", "/risk/reset"): lambda b: _reset(k, str(b.get("who") or "operator")),
+            ("POST", "/flatten"): lambda b: {"orders": k.flatten("manual flatten", b.get("symbol"))},
+        }
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://{host}:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="control-api", daemon=True)
+
+    def start(self, state_file: Path | None = None) -> None:
+        self._thread.start()
+        if state_file is not None:
+            write_node_file(state_file, self.url, self.token)
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def write_node_file(path: Path, url: str, token: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"url": url, "token": token, "pid": os.getpid()}, fh)
+    os.replace(tmp, path)

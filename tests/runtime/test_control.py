@@ -1,0 +1,82 @@
+"""A running node answers its control API and CLI: status, kill switch, reset, orders, positions."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradingsystem.runtime.cli import app
+
+runner = CliRunner()
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[bytes], limit_s: float = 60.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"node exited early: {proc.stderr.read().decode() if proc.stderr else ''}")
+        if time.monotonic() > deadline:
+            raise AssertionError("node did not start its control API")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def node(tmp_path):
+    cmd = [sys.executable, "-m", "tradingsystem.runtime.cli", "run", "--speed", "30", "--no-status",
+           "--data-dir", str(tmp_path), "--summary-out", str(tmp_path / "s.json")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "120"})
+    try:
+        _wait_for(tmp_path / "node.json", proc)
+        yield tmp_path, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def cli(*args: str) -> dict:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_kill_switch_through_cli_and_clean_exit(node):
+    data_dir, proc = node
+    d = str(data_dir)
+    status = cli("risk", "status", "--data-dir", d)
+    assert status["trading_state"] == "ACTIVE" and status["kill_switch"] is False
+    killed = cli("risk", "kill", "--reason", "operator test", "--data-dir", d)
+    assert killed["status"]["trading_state"] == "HALTED" and killed["status"]["kill_reason"] == "operator test"
+    assert cli("orders", "--data-dir", d)["working_orders"] == []
+    assert "summary" in cli("positions", "--data-dir", d)
+    assert cli("risk", "reset", "--data-dir", d)["trading_state"] == "ACTIVE"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    summary = json.loads((data_dir / "s.json").read_text())
+    assert len(summary["instruments"]) >= 10
+    assert not (data_dir / "node.json").exists()
+
+
+def test_wrong_token_is_refused(node):
+    import urllib.error
+    import urllib.request
+
+    data_dir, _ = node
+    info = json.loads((data_dir / "node.json").read_text())
+    req = urllib.request.Request(info["url"] + "/risk", headers={"Authorization": "Bearer nope"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    assert err.value.code == 401
+
+
+def test_cli_without_a_node_says_so(tmp_path):
+    result = runner.invoke(app, ["risk", "status", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "no running node" in result.output

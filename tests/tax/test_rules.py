@@ -1,0 +1,72 @@
+"""Bank calendar, DARF due dates and market classification."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tradingsystem.tax import ClassificationError, MarketClass, asset_key, classify, darf_due_date, is_bank_day
+from tradingsystem.tax.calendar import bank_holidays, easter
+
+
+def test_easter() -> None:
+    assert [easter(y) for y in (2024, 2025, 2026, 2027)] == [
+        date(2024, 3, 31), date(2025, 4, 20), date(2026, 4, 5), date(2027, 3, 28)]
+
+
+def test_bank_holidays_2026() -> None:
+    # National bank holidays (ANBIMA list); Nov 15 2026 is a Sunday but still listed.
+    assert sorted(bank_holidays(2026)) == [
+        date(2026, 1, 1), date(2026, 2, 16), date(2026, 2, 17), date(2026, 4, 3), date(2026, 4, 21),
+        date(2026, 5, 1), date(2026, 6, 4), date(2026, 9, 7), date(2026, 10, 12), date(2026, 11, 2),
+        date(2026, 11, 15), date(2026, 11, 20), date(2026, 12, 25)]
+    assert date(2023, 11, 20) not in bank_holidays(2023)  # national only since 2024
+
+
+def test_banks_open_when_b3_is_closed() -> None:
+    # B3 closes on Dec 24 and Dec 31; banks do not (documented difference from BVMF).
+    assert is_bank_day(date(2026, 12, 24)) and is_bank_day(date(2026, 12, 31))
+    assert is_bank_day(date(2026, 2, 18))  # Ash Wednesday
+
+
+@pytest.mark.parametrize(("year", "month", "due"), [
+    (2026, 1, date(2026, 2, 27)),   # Feb 28 is a Saturday
+    (2026, 3, date(2026, 4, 30)),
+    (2026, 8, date(2026, 9, 30)),
+    (2026, 10, date(2026, 11, 30)),
+    (2026, 11, date(2026, 12, 31)),  # banks open on Dec 31
+    (2026, 12, date(2027, 1, 29)),  # Jan 31 2027 is a Sunday, 30 a Saturday
+    (2025, 3, date(2025, 4, 30)),
+    (2024, 10, date(2024, 11, 29)),
+])
+def test_darf_due_date(year: int, month: int, due: date) -> None:
+    assert darf_due_date(year, month) == due
+
+
+def test_darf_due_date_skips_a_holiday_on_the_last_day() -> None:
+    # Gains of Apr 2021 -> May 2021: May 31 Monday is a business day; Corpus Christi 2021 was June 3.
+    assert darf_due_date(2021, 4) == date(2021, 5, 31)
+    # Gains of Feb 2024 -> Mar 2024: Good Friday 2024 was Mar 29, the last weekday of the month.
+    assert darf_due_date(2024, 2) == date(2024, 3, 28)
+
+
+@pytest.mark.parametrize(("symbol", "cls"), [
+    ("WINZ26", MarketClass.FUTURE), ("WDOF27", MarketClass.FUTURE), ("PETR4", MarketClass.STOCK),
+    ("VALE3", MarketClass.STOCK), ("PETR4F", MarketClass.STOCK), ("BOVA11", MarketClass.ETF),
+    ("HGLG11", MarketClass.FII), ("SANB11", MarketClass.STOCK), ("PETRA123", MarketClass.OPTION),
+    ("VALEM650", MarketClass.OPTION),
+])
+def test_classify_defaults(symbol: str, cls: MarketClass) -> None:
+    assert classify(symbol) is cls
+
+
+def test_unknown_suffix_11_needs_the_map() -> None:
+    with pytest.raises(ClassificationError, match="ETF, a FII or a unit"):
+        classify("ABCD11")
+    assert classify("ABCD11", {"ABCD11": MarketClass.FII}) is MarketClass.FII
+    assert classify("BOVA11", {"BOVA11": MarketClass.STOCK}) is MarketClass.STOCK  # the user's map wins
+
+
+def test_fractional_book_is_the_same_asset() -> None:
+    assert asset_key("PETR4F") == "PETR4" and asset_key("WINZ26") == "WINZ26"
