@@ -36,9 +36,8 @@ def weekdays(d: object) -> bool:
 def build(ticks: list, strategy: Strategy | None, venue_cls: type = TickVenue) -> tuple[Kernel, TickVenue]:
     inst = future("WINZ26", weekdays)
     k = Kernel({inst.symbol: inst}, risk=RiskConfig(max_order_qty=10, max_position=10), is_session=weekdays)
-    venue = venue_cls({inst.symbol: inst}, k.clock, TickVenueConfig(latency_ns=0))
+    venue = venue_cls({inst.symbol: inst}, k.clock, TickVenueConfig(latency_ns=0), tape=k.data)
     k.connect(TickReplayFeed(ticks), venue)
-    k.add_sink(venue)
     if strategy is not None:
         k.add_strategy(strategy)
     return k, venue

@@ -166,3 +166,28 @@ def test_tape_mode_and_sink_mode_venues_agree():
         s.pop("wall_seconds")
         out.append(s)
     assert out[0] == out[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from([1, -1]), st.integers(1, 5), st.integers(-40, 40)),
+                         max_size=6), min_size=1, max_size=5),
+       st.lists(st.integers(-40, 40), min_size=5, max_size=5))
+def test_daily_ajustes_add_up_to_pnl(days, settles):
+    """Sum of ajustes = realised + unrealised P&L marked at the last settlement price, exactly."""
+    from tradingsystem.domain import b3
+    from tradingsystem.domain.fees import FeeSchedule
+    from tradingsystem.engine.cache import Cache
+    from tradingsystem.engine.portfolio import Portfolio
+
+    inst = b3.future("WINZ26", lambda d: d.weekday() < 5)
+    pf = Portfolio(Cache({inst.symbol: inst}), fees=FeeSchedule())
+    total = Decimal(0)
+    last = 125_000
+    for i, fills in enumerate(days):
+        for sign, qty, off in fills:
+            pf.apply_fill(inst.symbol, "s", sign, qty, 125_000 + 5 * off, Decimal(0))
+        last = 125_000 + 5 * settles[i]
+        total += sum(a.amount_brl for a in pf.settle(f"d{i}", {inst.symbol: last}))
+    pos = pf.positions.get(inst.symbol)
+    expected = (pos.realized_brl() + pos.unrealized_brl(last)) if pos else Decimal(0)
+    assert total == expected

@@ -80,3 +80,17 @@ def test_wrong_token_is_refused(node):
 def test_cli_without_a_node_says_so(tmp_path):
     result = runner.invoke(app, ["risk", "status", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and "no running node" in result.output
+
+
+def test_run_persists_fills_that_the_tax_report_reads(tmp_path):
+    result = runner.invoke(app, ["run", "--duration", "900", "--speed", "max", "--no-status", "--no-control",
+                                 "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["fills"] > 0
+    out = tmp_path / "tax"
+    report = runner.invoke(app, ["tax", "report", "--year", "2026", "--out", str(out),
+                                 "--db", f"sqlite:///{tmp_path / 'state.db'}"])
+    assert report.exit_code == 0, report.output
+    month = json.loads((out / "tax.json").read_text())["months"]["2026-03"]
+    assert month["day_trade_result_brl"] != "0.00"

@@ -107,7 +107,7 @@ def test_cli_one_month_and_strict(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "t.csv:8" in bad.output
 
 
-def test_cli_classes_map_and_db_not_wired(tmp_path: Path) -> None:
+def test_cli_classes_map_and_missing_db(tmp_path: Path) -> None:
     fills = write(tmp_path, "f.csv", "ticker,date,side,quantity,price,fees,broker\n"
                                      "ABCD11,2026-03-02,buy,10,100,0,XP\nABCD11,2026-03-20,sell,10,110,0,XP\n")
     out = tmp_path / "o"
@@ -118,5 +118,6 @@ def test_cli_classes_map_and_db_not_wired(tmp_path: Path) -> None:
                                       "--classes", str(classes)])
     assert ok.exit_code == 0, ok.output
     assert json.loads((out / "tax.json").read_text())["months"]["2026-03"]["fii_result_brl"] == "100.00"
-    db = CliRunner().invoke(tax_app, ["report", "--year", "2026", "--out", str(out), "--db", "sqlite:///x"])
-    assert db.exit_code == 2 and "not wired" in db.output
+    db = CliRunner().invoke(tax_app, ["report", "--year", "2026", "--out", str(out),
+                                      "--db", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert db.exit_code == 2 and "no state database" in db.output

@@ -55,14 +55,13 @@ class TickReplayFeed:
         event = self._next
         n = 0
         trade = TradeTick
-        due = next_timer()
         while event is not None and n < budget:
             ts = event.ts_event
             if ts > until_ts:
                 break
+            due = next_timer()  # re-read: handlers may have scheduled earlier timers
             if due is not None and due <= ts:
                 advance(ts)
-                due = next_timer()
             else:
                 clock._now = ts  # type: ignore[attr-defined]
             self._next = next(it, None)
@@ -71,8 +70,6 @@ class TickReplayFeed:
                 on_trade(event)
             else:
                 on_delta(event)  # type: ignore[arg-type]
-            if due is None:
-                due = next_timer()
             event = self._next
         self.delivered += n
         return n

@@ -120,7 +120,7 @@ class AlertRulesConfig(BaseModel):
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
     title_prefix: str = "TradingSystem"
     daily_summary: bool = True
-    summary_time: time = time(18, 30)  # B3 local; after the futures close
+    summary_time: time = time(18, 35)  # B3 local; after the futures close and the 18:30 settlement
     digest_interval_seconds: float = Field(default=60, gt=0)
 
     def rule(self, kind: str) -> RuleConfig:
@@ -187,12 +187,13 @@ class AlertRules:
             if realized_change:
                 st.closed_trades += 1
                 st.wins += realized_change > 0
-            msg = f"fill {order.symbol} {order.side.name} {event.fill_qty} @ {self._price(order.symbol, event.fill_price)}"
+            price = self._price(order.symbol, event.fill_price)
+            msg = f"fill {order.symbol} {order.side.name} {event.fill_qty} @ {price}"
             if realized_change:
                 msg += f" (realised R$ {realized_change:.2f})"
             data = {"order_id": order.order_id, "strategy": order.strategy_id}
             return self._admit("fill", Severity.INFO, msg, event.ts_event, data, self.config.rule("fill"))
-        if kind == _REJECTED or kind == _DENIED:
+        if kind in (_REJECTED, _DENIED):
             self._roll(event.ts_event)
             name = "order_rejected" if kind == _REJECTED else "order_denied"
             if kind == _REJECTED:

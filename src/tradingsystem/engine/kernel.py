@@ -27,10 +27,12 @@ from tradingsystem.engine.guard import BreakerConfig, Guard
 from tradingsystem.engine.orders import OrderManager
 from tradingsystem.engine.portfolio import Portfolio
 from tradingsystem.engine.risk import RiskConfig, RiskEngine
+from tradingsystem.engine.session_gate import DAY_NS, OFFSET_NS, day_of
 from tradingsystem.engine.strategy import Strategy
 from tradingsystem.ports.protocols import ExecutionClient, MarketDataFeed
 
 IdleHook = Callable[["Kernel"], None]
+SETTLEMENT_NS = (18 * 3600 + 30 * 60) * 1_000_000_000
 
 
 class Kernel:
@@ -142,6 +144,21 @@ class Kernel:
         while inbox:
             inbox.popleft()()
 
+    @staticmethod
+    def _next_settlement(ts: int) -> int:
+        """The next 18:30 B3 time after ``ts`` (futures close; settlement prices are taken then)."""
+        day_start = (ts - OFFSET_NS) // DAY_NS * DAY_NS + OFFSET_NS
+        at = day_start + SETTLEMENT_NS
+        return at if at > ts else at + DAY_NS
+
+    def _settle(self, ts: int) -> None:
+        """Daily settlement at the last trade price (a replay or live feed can publish real settlement prices
+        by calling ``portfolio.settle`` itself and leaving this timer unused)."""
+        prices = {s: t.price for s, t in self.cache.last_trade.items() if self.instruments[s].is_future}
+        for ajuste in self.portfolio.settle(day_of(ts).isoformat(), prices):
+            self.bus.publish("portfolio.ajuste", ajuste)
+        self.clock.schedule(max(self._next_settlement(ts), self.clock.horizon()), self._settle)
+
     def _sample_equity(self, ts: int) -> None:
         self.equity_curve.append((ts, "total", self.portfolio.net_brl()))
         for strategy in self.strategies:
@@ -176,6 +193,8 @@ class Kernel:
             return
         self._started = True
         self.guard.start()
+        if any(i.is_future for i in self.instruments.values()):
+            self.clock.schedule(self._next_settlement(self.clock.now()), self._settle)
         if self._equity_interval_ns:
             self.clock.schedule(self.clock.now() + self._equity_interval_ns, self._sample_equity)
         for strategy in self.strategies:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from tradingsystem.domain.fees import FeeSchedule
@@ -10,8 +11,23 @@ from tradingsystem.domain.positions import Position
 from tradingsystem.engine.cache import Cache
 
 
+@dataclass(frozen=True, slots=True)
+class Ajuste:
+    """One futures daily settlement: credited to the holder (debited if negative), paid D+1."""
+
+    day: str
+    symbol: str
+    quantity: int
+    settlement_price: int
+    amount_brl: Decimal
+
+
 class Portfolio:
-    """Applies fills to positions. Unrealised P&L reads the cache's last trade on demand."""
+    """Applies fills to positions. Unrealised P&L reads the cache's last trade on demand.
+
+    Futures also settle daily (ajuste): positions carried from the previous settlement are marked
+    from the previous settlement price, today's trades from their trade price (b3.md section 1).
+    """
 
     def __init__(self, cache: Cache, fees: FeeSchedule) -> None:
         self._cache = cache
@@ -20,6 +36,9 @@ class Portfolio:
         self.by_strategy: dict[tuple[str, str], Position] = {}
         self._fee_cache: dict[tuple[str, int], Decimal] = {}
         self.fills = 0
+        self._day_fills: dict[str, list[tuple[int, int]]] = {}
+        self._settled: dict[str, tuple[int, int]] = {}  # symbol -> (quantity, settlement price)
+        self.ajustes: list[Ajuste] = []
 
     def position(self, symbol: str) -> Position:
         pos = self.positions.get(symbol)
@@ -53,7 +72,33 @@ class Portfolio:
             spos = self.by_strategy[key] = Position(pos.instrument)
         spos.apply_fill(side_sign, quantity, price, fee)
         self.fills += 1
+        if pos.instrument.is_future:
+            day = self._day_fills.get(symbol)
+            if day is None:
+                day = self._day_fills[symbol] = []
+            day.append((side_sign * quantity, price))
         return fee
+
+    def settle(self, day: str, prices: dict[str, int]) -> list[Ajuste]:
+        """Daily settlement of futures at ``prices`` (raw settlement price per symbol).
+
+        AD = (PA_t - PA_t-1) x M x carried quantity + sum over today's trades of (PA_t - price) x M x quantity.
+        """
+        out: list[Ajuste] = []
+        symbols = set(self._day_fills) | {s for s, (q, _) in self._settled.items() if q}
+        for symbol in sorted(symbols):
+            if symbol not in prices:
+                continue
+            pa = prices[symbol]
+            inst = self.position(symbol).instrument
+            carried, prev = self._settled.get(symbol, (0, 0))
+            raw = carried * (pa - prev) + sum(q * (pa - px) for q, px in self._day_fills.get(symbol, ()))
+            qty = self.positions[symbol].quantity
+            out.append(Ajuste(day, symbol, qty, pa, cents(inst.brl(raw))))
+            self._settled[symbol] = (qty, pa)
+            self._day_fills.pop(symbol, None)
+        self.ajustes.extend(out)
+        return out
 
     def _mark(self, pos: Position) -> int:
         tick = self._cache.last_trade.get(pos.instrument.symbol)

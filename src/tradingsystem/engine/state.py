@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tradingsystem.domain.commands import OrderEvent
+from tradingsystem.domain.commands import OrderEvent, SubmitOrder
 from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
 from tradingsystem.domain.records import AuditRecord, FillRecord, OrderRecord, RiskStateRecord
 from tradingsystem.engine.kernel import Kernel
@@ -53,7 +53,10 @@ class StateKeeper:
             self.flush_audit()
 
     def on_risk_state(self, record: RiskStateRecord) -> None:
+        """Risk-state changes are rare and must survive a crash (a kill switch above all): write through."""
+        self.flush_audit()
         self.store.save_risk_state(record)
+        self.store.flush()
 
     def flush_audit(self) -> None:
         if self._audit:
@@ -67,7 +70,9 @@ class StateKeeper:
 
 
 class VenueState(Protocol):
-    """What a venue tells us on reconnect: its working orders and its fills since a time."""
+    """What a venue tells us on reconnect: the orders it received, which still work, and its fills."""
+
+    def known_orders(self) -> list[SubmitOrder]: ...
 
     def open_order_ids(self) -> set[str]: ...
 
@@ -129,28 +134,42 @@ def restore(kernel: Kernel, store: StateStore, venue: VenueState | None = None) 
 
 
 def _reconcile(kernel: Kernel, venue: VenueState, known: Iterable[FillRecord], report: RestoreReport) -> None:
+    om, cache = kernel.orders, kernel.cache
+    # Orders the venue received that our store never saw (we died before writing them): adopt them.
+    top = 0
+    for cmd in venue.known_orders():
+        if cache.order(cmd.order_id) is None:
+            o = Order(cmd.order_id, cmd.symbol, Side(cmd.side), OrderType(cmd.order_type), cmd.quantity, cmd.price,
+                      cmd.trigger_price, TimeInForce(cmd.tif), cmd.strategy_id, cmd.ts_init)
+            o.status = OrderStatus.SUBMITTED
+            cache.add_order(o)
+            om.track_pending(o)
+            report.orders_loaded += 1
+        n = cmd.order_id.rsplit("-", 1)[-1]
+        if n.isdigit():
+            top = max(top, int(n))
+    om.reserve_ids(top)
     seen = {(f.order_id, f.ts, f.quantity, f.price) for f in known}
-    last_ts = max((f.ts for f in known), default=0)
-    for event in venue.fills_since(last_ts):
-        key = (event.order_id, event.ts_event, event.fill_qty, event.fill_price)
-        if key in seen:
+    for event in venue.fills_since(0):
+        if (event.order_id, event.ts_event, event.fill_qty, event.fill_price) in seen:
             continue
-        order = kernel.cache.order(event.order_id)
-        if order is None:
+        order = cache.order(event.order_id)
+        if order is None or order.is_closed:
             continue
         if order.status is OrderStatus.SUBMITTED:
-            kernel.orders.on_order_event(OrderEvent(order.order_id, int(OrderEventKind.ACCEPTED), event.ts_event,
-                                                    order.symbol))
-        kernel.orders.on_order_event(event)
+            om.on_order_event(OrderEvent(order.order_id, int(OrderEventKind.ACCEPTED), event.ts_event, order.symbol))
+        om.on_order_event(event)
         report.fills_recovered += 1
     working = venue.open_order_ids()
-    for order in list(kernel.cache.open_orders.values()):
-        if order.order_id not in working and order.is_open:
-            # The venue has no such working order and reported no fill that closes it: it never arrived,
-            # or it ended while we were down. Close it here; never resend.
-            kind = OrderEventKind.REJECTED if order.status is OrderStatus.SUBMITTED else OrderEventKind.CANCELLED
-            if order.status is OrderStatus.PENDING_CANCEL or order.status is OrderStatus.PENDING_UPDATE:
-                kind = OrderEventKind.CANCELLED
-            kernel.orders.on_order_event(OrderEvent(order.order_id, int(kind), kernel.clock.now(), order.symbol,
-                                                    reason="not working at the venue after restart"))
-            report.orders_lost.append(order.order_id)
+    for order in list(cache.open_orders.values()):
+        if order.order_id in working:
+            if order.status is OrderStatus.SUBMITTED:
+                om.on_order_event(OrderEvent(order.order_id, int(OrderEventKind.ACCEPTED), kernel.clock.now(),
+                                             order.symbol))
+            continue
+        # The venue has no such working order: it never arrived, or it ended while we were down.
+        # Close it here; never resend.
+        kind = OrderEventKind.REJECTED if order.status is OrderStatus.SUBMITTED else OrderEventKind.CANCELLED
+        om.on_order_event(OrderEvent(order.order_id, int(kind), kernel.clock.now(), order.symbol,
+                                     reason="not working at the venue after restart"))
+        report.orders_lost.append(order.order_id)

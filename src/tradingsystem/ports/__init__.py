@@ -1,5 +1,6 @@
 """Ports: the small protocols that adapters implement and the engine depends on."""
 
+from tradingsystem.ports.notify import ChannelError, Notification, Notifier, TradingControl
 from tradingsystem.ports.protocols import (
     Clock,
     DataSink,
@@ -12,6 +13,7 @@ from tradingsystem.ports.protocols import (
 )
 
 __all__ = [
+    "ChannelError", "Notification", "Notifier", "TradingControl",
     "Clock", "DataSink", "ExecutionClient", "ExecutionSink", "MarketDataFeed", "SessionCalendar",
     "StateStore", "TickStore",
 ]

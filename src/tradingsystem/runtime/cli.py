@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,13 +15,16 @@ from rich.console import Console
 from rich.live import Live
 
 from tradingsystem import __version__
+from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig, StoreError
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.state import StateKeeper
 from tradingsystem.interfaces.status import render
+from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_tax import tax_app
-from tradingsystem.runtime.config import ConfigError, load_config
+from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
 from tradingsystem.runtime.node import build_sim_node
 
@@ -79,7 +83,7 @@ def run(
     try:
         cfg = load_config(config)
         day = date.fromisoformat(session_date) if session_date else None
-        node = build_sim_node(cfg, seed=seed, session_date=day)
+        node = build_sim_node(cfg, seed=seed, session_date=day, run_id=f"R{time.time_ns():x}")
     except ConfigError as exc:
         fail(str(exc))
         return
@@ -88,6 +92,19 @@ def run(
         return
     kernel = node.kernel
     root = data_dir or cfg.data_dir
+    store = keeper = None
+    if cfg.persist:
+        try:
+            store = SqlStateStore(SqlStoreConfig(url=state_url(cfg, root)))
+        except StoreError as exc:
+            fail(f"cannot open the state store: {exc}")
+            return
+        kernel.guard.restore(store.load_risk_state())  # an engaged kill switch stays engaged
+        keeper = StateKeeper(kernel, store)
+        if kernel.guard.kill_switch:
+            console.print(f"[red]kill switch engaged[/red] ({kernel.guard.kill_reason}); "
+                          "`tradingsystem risk reset` clears it")
+    alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
     server: ControlServer | None = None
     if control:
         server = ControlServer(kernel)
@@ -120,6 +137,11 @@ def run(
             (root / "node.json").unlink(missing_ok=True)
         kernel.finish()
         node.market.close()
+        if alerts is not None:
+            alerts.close()
+        if keeper is not None and store is not None:
+            keeper.flush()
+            store.close()
     summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.market.config.seed,
                                **kernel.summary()}
     if summary_out is not None:

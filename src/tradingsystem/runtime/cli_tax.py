@@ -17,6 +17,7 @@ from tradingsystem.tax import (
     FillImportError,
     MarketClass,
     Opening,
+    Side,
     TaxFill,
     build_report,
     read_fills,
@@ -36,10 +37,36 @@ def _tax() -> None:
     """Brazilian income tax on B3 trading (individuals)."""
 
 
-def read_db_fills(url: str) -> Iterable[TaxFill]:
-    """The node's own fills, as ``TaxFill`` records (trade date, symbol, side, quantity, quoted price,
-    costs, broker, ``fill_id``). To be wired to the fills database."""
-    raise TradingSystemError(f"--db is not available yet (fills database {url!r} not wired); use --fills CSV")
+def read_db_fills(url: str, broker: str = "node") -> Iterable[TaxFill]:
+    """The node's own fills from its state database (``sqlite:///data/state.db`` or a PostgreSQL URL)."""
+    from tradingsystem.adapters.calendar import BvmfCalendar
+    from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig
+    from tradingsystem.domain import b3
+    from tradingsystem.engine.session_gate import day_of
+
+    from tradingsystem.adapters.sqlstore import StoreError
+
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise TradingSystemError(f"no state database at {url} (a node writes data/state.db when it runs)")
+    calendar = BvmfCalendar()
+    try:
+        store = SqlStateStore(SqlStoreConfig(url=url, migrate=False))
+    except StoreError as exc:
+        raise TradingSystemError(f"cannot read fills from {url}: {exc}") from None
+    try:
+        fills = store.load_fills()
+    finally:
+        store.close()
+    instruments: dict[str, object] = {}
+    out = []
+    for i, f in enumerate(fills):
+        inst = instruments.get(f.symbol)
+        if inst is None:
+            inst = instruments[f.symbol] = b3.instrument(f.symbol, calendar.is_session)
+        out.append(TaxFill(day=day_of(f.ts), symbol=f.symbol, side=Side.BUY if f.side == 1 else Side.SELL,
+                           quantity=f.quantity, price=inst.to_price(f.price),  # type: ignore[attr-defined]
+                           broker=broker, b3_fees=f.fee, ts=f.ts, seq=i, fill_id=f"db:{f.fill_id}"))
+    return out
 
 
 def load_classes(path: Path | None) -> dict[str, MarketClass]:

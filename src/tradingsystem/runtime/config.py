@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.domain.fees import FeeSchedule
+from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.risk import RiskConfig
+from tradingsystem.runtime.alerts_setup import AlertsConfig
 from tradingsystem.strategies.ema_cross import EmaCrossConfig
 
 _DEFAULT_FEES = FeeSchedule()
@@ -49,11 +51,20 @@ class AppConfig(BaseModel):
 
     data_dir: Path = Path("data")
     record: bool = True
+    persist: bool = True
+    state_url: str | None = None
+    """SQLAlchemy URL of the state store; default ``sqlite:///{data_dir}/state.db``."""
     sim: SimMarketConfig = SimMarketConfig()
     risk: RiskConfig = RiskConfig(max_order_qty=50, max_position=100,
                                   max_order_qty_by_symbol={}, max_position_by_symbol={})
     fees: FeesConfig = FeesConfig()
+    breakers: BreakerConfig = BreakerConfig()
+    alerts: AlertsConfig = AlertsConfig()
     strategies: list[EmaCrossConfig] = Field(default_factory=lambda: [EmaCrossConfig()])
+
+
+def state_url(config: AppConfig, data_dir: Path | None = None) -> str:
+    return config.state_url or f"sqlite:///{(data_dir or config.data_dir) / 'state.db'}"
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:

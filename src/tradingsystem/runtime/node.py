@@ -30,7 +30,8 @@ def calendar_for(day: date) -> BvmfCalendar:
     return BvmfCalendar(date(min(day.year - 1, 2015), 1, 1), date(day.year + 2, 12, 31))
 
 
-def build_sim_node(config: AppConfig, seed: int | None = None, session_date: date | None = None) -> Node:
+def build_sim_node(config: AppConfig, seed: int | None = None, session_date: date | None = None,
+                   run_id: str | None = None) -> Node:
     """The default node: the simulated B3 market as feed and venue, the configured strategies."""
     updates: dict[str, Any] = {}
     if seed is not None:
@@ -42,7 +43,9 @@ def build_sim_node(config: AppConfig, seed: int | None = None, session_date: dat
     instruments = default_instruments(sim_cfg, calendar.is_session)
     fees = config.fees.schedule()
     market = SimulatedMarket(sim_cfg, instruments, calendar, fees)
-    kernel = Kernel(dict(market.instruments), SimulatedClock(market.start_ns), config.risk, fees, calendar.is_session)
+    kernel = Kernel(dict(market.instruments), SimulatedClock(market.start_ns), config.risk, fees, calendar.is_session,
+                    breakers=config.breakers, equity_interval_s=60)
+    kernel.orders.id_prefix = run_id or "O"
     kernel.connect(market.feed, market.execution)
     strategies: list[Strategy] = []
     for i, scfg in enumerate(config.strategies):

@@ -98,6 +98,9 @@ class PaperVenue(TickVenue):
         super()._emit(event)
 
     # --- reconciliation ------------------------------------------------------------------------
+    def known_orders(self) -> list[SubmitOrder]:
+        return list(self._commands.values())
+
     def open_order_ids(self) -> set[str]:
         return {oid for book in self._resting.values() for oid in book}
 

@@ -1,0 +1,35 @@
+"""Typed, frozen configuration of the ProfitDLL adapter. Secrets are ``SecretStr``: never printed."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+__all__ = ["ProfitDLLConfig"]
+
+
+class ProfitDLLConfig(BaseModel):
+    """Where the DLL is, who logs in, and the hand-off limits.
+
+    ``routing_password`` is the trading (signature) password put in order records; it defaults to
+    ``password``. ``broker_id``/``account_id`` pick the routing account (default: the first one).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dll_path: str
+    activation_key: SecretStr
+    user: str
+    password: SecretStr
+    routing_password: SecretStr | None = None
+    market_only: bool = False
+    broker_id: int | None = None
+    account_id: str | None = None
+    sub_account_id: str = ""
+    login_timeout_s: float = Field(default=60.0, gt=0)
+    queue_capacity: int = Field(default=1 << 18, ge=16)
+    book_depth: bool = False
+    position_type: int = Field(default=1, ge=1, le=2)  # zero-position: 1 day trade, 2 consolidated
+    history_lookback_s: int = Field(default=3600, ge=1)
+
+    def routing_secret(self) -> str:
+        return (self.routing_password or self.password).get_secret_value()

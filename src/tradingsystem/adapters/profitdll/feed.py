@@ -1,0 +1,385 @@
+"""ProfitDLL market-data feed: implements ``ports.MarketDataFeed`` on the engine thread.
+
+``next_ts`` drains the session's hand-off queue (what the DLL thread copied) into domain events and
+returns the next one's time (None when nothing is waiting); ``step`` delivers one event to the sink.
+Reconnection (market-data state 0 then 4) resubscribes every ticker and backfills each one from
+``GetHistoryTrades``; so does a queue overflow for the symbols that lost trades. While a symbol is
+backfilling its live trades are held, then merged after the history by trade number, so the stream
+that reaches the sink has no hole and no duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from tradingsystem.adapters.profitdll.convert import LocalTime, dll_date, price_to_raw, today_b3
+from tradingsystem.adapters.profitdll.errors import ProfitDLLError
+from tradingsystem.adapters.profitdll.session import (
+    K_DEPTH,
+    K_HEALTH,
+    K_HIST,
+    K_PROGRESS,
+    K_STATE,
+    K_TRADE,
+    STATE_MARKET,
+    ProfitSession,
+)
+from tradingsystem.adapters.profitdll.structs import TRADE_LAYOUT
+from tradingsystem.domain.b3 import instrument, resolve_generic
+from tradingsystem.domain.events import BookAction, BookDelta, TradeTick
+from tradingsystem.domain.instruments import Instrument
+from tradingsystem.ports.protocols import DataSink
+
+__all__ = ["ProfitDLLFeed", "exchange_of", "session_predicate"]
+
+log = logging.getLogger(__name__)
+
+IsSession = Callable[[date], bool]
+_AGGRESSOR = {2: 1, 3: 2}  # TradeType 2 buyer-aggressor, 3 seller-aggressor; others none
+_unpack = TRADE_LAYOUT.unpack_from
+
+
+def exchange_of(inst: Instrument) -> str:
+    """B3 segment letter the DLL wants: F (BMF) for futures, B (Bovespa) for stocks."""
+    return "F" if inst.is_future else "B"
+
+
+def session_predicate(calendar: Any) -> IsSession:
+    """Accept an ``is_session`` callable or an object with ``is_session`` (a SessionCalendar)."""
+    fn = getattr(calendar, "is_session", calendar)
+    if not callable(fn):
+        raise TypeError("need an is_session(date) callable or a calendar with is_session")
+    return fn  # type: ignore[no-any-return]
+
+
+class _Symbol:
+    __slots__ = ("backfilling", "book", "exchange", "held", "hist", "inst", "last_id", "last_ts", "mult",
+                 "rebackfill", "seq", "symbol", "tick")
+
+    def __init__(self, symbol: str, inst: Instrument) -> None:
+        self.symbol = symbol
+        self.inst = inst
+        self.exchange = exchange_of(inst)
+        self.mult = 10**inst.scale
+        self.tick = inst.tick
+        self.last_id = 0
+        self.last_ts = 0
+        self.backfilling = False
+        self.rebackfill = False
+        self.held: list[tuple[Any, ...]] = []
+        self.hist: list[TradeTick] = []
+        self.book: tuple[list[int], list[int]] = ([], [])
+        self.seq = 0
+
+
+class ProfitDLLFeed:
+    """Live trades (and optional price-depth book) from ProfitDLL as domain events."""
+
+    def __init__(self, session: ProfitSession, calendar: Any, batch: int = 4096) -> None:
+        self.session = session
+        self._is_session = session_predicate(calendar)
+        self._sink: DataSink | None = None
+        self._syms: dict[str, _Symbol] = {}
+        self._ready: deque[TradeTick | BookDelta] = deque()
+        self._batch = batch
+        self._time = LocalTime()
+        self._md_state = -1
+        self._lost = False
+        self.counters = {
+            "trades": 0, "book_deltas": 0, "duplicates": 0, "edits": 0, "bad_prices": 0, "unknown_symbol": 0,
+            "backfills": 0, "backfill_failures": 0, "backfilled": 0, "disconnects": 0, "reconnects": 0,
+            "slow_warnings": 0, "frozen": 0,
+        }
+
+    # --- MarketDataFeed -----------------------------------------------------------------------
+    def connect(self, sink: DataSink) -> None:
+        self._sink = sink
+        self._on_trade = sink.on_trade
+        self._on_book = sink.on_book_delta
+        self.session.start()
+
+    def subscribe(self, symbols: Iterable[str]) -> None:
+        for name in symbols:
+            sym = self._resolve(name)
+            if sym.symbol in self._syms:
+                continue
+            self._syms[sym.symbol] = sym
+            self._subscribe(sym)
+
+    def next_ts(self) -> int | None:
+        session = self.session
+        if session.orders and session.order_pump is not None:
+            session.order_pump()  # order events first: they reach the order manager on this thread
+        ready = self._ready
+        if not ready:
+            self._pump()
+            if not ready:
+                return None
+        return ready[0].ts_event
+
+    def step(self) -> None:
+        ready = self._ready
+        if not ready:
+            self._pump()
+            if not ready:
+                return
+        if self._sink is None:
+            return
+        ev = ready.popleft()
+        if type(ev) is TradeTick:
+            self._on_trade(ev)
+        else:
+            self._on_book(ev)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- extras -------------------------------------------------------------------------------
+    def wait(self, timeout_s: float) -> bool:
+        """Block (GIL released) until the DLL thread queues something or ``timeout_s`` passes."""
+        session = self.session
+        q = session.market
+        if self._ready or q or session.orders:
+            return True
+        session.wake.clear()
+        session.waiting = True
+        try:
+            if q or session.orders:
+                return True
+            return session.wake.wait(timeout_s) or bool(q) or bool(session.orders)
+        finally:
+            session.waiting = False
+
+    def stats(self) -> dict[str, int]:
+        """Queue depth, maximum depth, overflow and conversion counters (never silent)."""
+        out = dict(self.session.stats())
+        out.update(self.counters)
+        out["ready"] = len(self._ready)
+        out["backfilling"] = sum(1 for s in self._syms.values() if s.backfilling)
+        return out
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self._syms)
+
+    # --- internals ----------------------------------------------------------------------------
+    def _resolve(self, name: str) -> _Symbol:
+        code = resolve_generic(name, today_b3(), self._is_session) if name.endswith("FUT") else name
+        return _Symbol(code, instrument(code, self._is_session))
+
+    def _subscribe(self, sym: _Symbol) -> None:
+        dll = self.session.dll
+        dll.subscribe_ticker(sym.symbol, sym.exchange)
+        if self.session.config.book_depth:
+            dll.subscribe_price_depth(sym.symbol, sym.exchange)
+
+    def _pump(self) -> None:
+        session = self.session
+        q = session.market
+        depth = len(q)
+        if depth > session.max_depth:
+            session.max_depth = depth
+        if session.overflow_symbols:
+            self._overflowed()
+        syms = self._syms
+        ready_append = self._ready.append
+        popleft = q.popleft
+        days = self._time._days
+        day_ns = self._time.day_ns
+        aggressor = _AGGRESSOR.get
+        counters = self.counters
+        trades = 0
+        for _ in range(min(depth, self._batch)):
+            item = popleft()
+            kind = item[0]
+            if kind == K_TRADE:  # the hot path, inlined
+                sym = syms.get(item[1])
+                if sym is None:
+                    counters["unknown_symbol"] += 1
+                    continue
+                if sym.backfilling:
+                    sym.held.append(item)
+                    continue
+                (_v, y, mo, _dw, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype) = _unpack(item[2])
+                if number <= sym.last_id:
+                    counters["edits" if item[3] & 1 else "duplicates"] += 1
+                    continue
+                try:
+                    raw = round(price * sym.mult)
+                except (ValueError, OverflowError):
+                    raw = 0
+                if raw <= 0 or raw % sym.tick:
+                    raw = price_to_raw(sym.inst, price) or 0
+                    if raw <= 0:
+                        counters["bad_prices"] += 1
+                        continue
+                day = days.get((y, mo, d))
+                if day is None:
+                    day = day_ns(y, mo, d)
+                ts = day + ((h * 60 + mi) * 60 + sec) * 1_000_000_000 + ms * 1_000_000
+                sym.last_id = number
+                sym.last_ts = ts
+                trades += 1
+                ready_append(TradeTick(sym.symbol, raw, qty, aggressor(ttype, 0), number, ts, item[4], buyer, seller))
+            elif kind == K_HIST:
+                sym = syms.get(item[1])
+                if sym is not None and sym.backfilling:
+                    tick = self._convert(sym, item)
+                    if tick is not None:
+                        sym.hist.append(tick)
+            elif kind == K_PROGRESS:
+                if item[2] >= 100:
+                    sym = syms.get(item[1])
+                    if sym is not None and sym.backfilling:
+                        self._finish_backfill(sym)
+            elif kind == K_STATE:
+                self._on_state(item[1], item[2])
+            elif kind == K_DEPTH:
+                self._on_depth(item)
+            elif kind == K_HEALTH:
+                if item[1] == 1:
+                    counters["frozen"] += 1
+                    log.warning("ProfitDLL reports frozen health")
+        counters["trades"] += trades
+
+    def _convert(self, sym: _Symbol, item: tuple[Any, ...]) -> TradeTick | None:
+        (_v, y, mo, _dow, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype) = _unpack(item[2])
+        try:
+            raw = round(price * sym.mult)
+        except (ValueError, OverflowError):  # NaN, infinities
+            raw = 0
+        if raw <= 0 or raw % sym.tick:
+            raw = price_to_raw(sym.inst, price) or 0
+            if raw <= 0:
+                self.counters["bad_prices"] += 1
+                return None
+        ts = self._time.to_ns(y, mo, d, h, mi, sec, ms)
+        return TradeTick(sym.symbol, raw, qty, _AGGRESSOR.get(ttype, 0), number, ts, item[4], buyer, seller)
+
+    def _tick(self, sym: _Symbol, item: tuple[Any, ...]) -> TradeTick | None:
+        tick = self._convert(sym, item)
+        if tick is None:
+            return None
+        if tick.trade_id <= sym.last_id:
+            self.counters["edits" if item[3] & 1 else "duplicates"] += 1
+            return None
+        sym.last_id = tick.trade_id
+        sym.last_ts = tick.ts_event
+        self.counters["trades"] += 1
+        return tick
+
+    # --- reconnection and backfill ------------------------------------------------------------
+    def _on_state(self, state_type: int, result: int) -> None:
+        if state_type != STATE_MARKET:
+            return
+        previous, self._md_state = self._md_state, result
+        if result == 0 and previous != 0:
+            self._lost = True
+            self.counters["disconnects"] += 1
+            log.warning("ProfitDLL market data disconnected")
+        elif result == 6:
+            self.counters["slow_warnings"] += 1
+            log.warning("ProfitDLL market data state 6: the client is not draining callbacks fast enough")
+        elif result == 4 and self._lost:
+            self._lost = False
+            self.counters["reconnects"] += 1
+            log.warning("ProfitDLL market data reconnected: resubscribing %d symbols", len(self._syms))
+            for sym in self._syms.values():
+                try:
+                    self._subscribe(sym)
+                except ProfitDLLError:
+                    log.exception("resubscribe %s failed", sym.symbol)
+                self._begin_backfill(sym)
+
+    def _overflowed(self) -> None:
+        taken = set(self.session.overflow_symbols)
+        self.session.overflow_symbols.difference_update(taken)
+        log.warning("ProfitDLL hand-off queue overflowed (%d dropped so far); backfilling %s",
+                    self.session.overflow, sorted(taken))
+        for name in taken:
+            sym = self._syms.get(name)
+            if sym is not None:
+                self._begin_backfill(sym)
+
+    def _begin_backfill(self, sym: _Symbol) -> None:
+        if sym.backfilling:
+            sym.rebackfill = True
+            return
+        dll = self.session.dll
+        try:
+            y, mo, d, h, mi, sec, _ms = dll.get_server_clock()
+            end = f"{d:02d}/{mo:02d}/{y:04d} {h:02d}:{mi:02d}:{sec:02d}"
+            if sym.last_ts:
+                start = dll_date(sym.last_ts)
+            else:
+                now = self._time.to_ns(y, mo, d, h, mi, sec, 0)
+                start = dll_date(now, -self.session.config.history_lookback_s)
+            dll.get_history_trades(sym.symbol, sym.exchange, start, end)
+        except ProfitDLLError as exc:
+            self.counters["backfill_failures"] += 1
+            log.error("backfill of %s could not start (%s): the gap stays open", sym.symbol, exc)
+            return
+        sym.backfilling = True
+        sym.hist = []
+        self.counters["backfills"] += 1
+
+    def _finish_backfill(self, sym: _Symbol) -> None:
+        ready = self._ready
+        before = self.counters["trades"]
+        sym.hist.sort(key=lambda t: t.trade_id)
+        for tick in sym.hist:
+            if tick.trade_id > sym.last_id:
+                sym.last_id = tick.trade_id
+                sym.last_ts = tick.ts_event
+                self.counters["trades"] += 1
+                ready.append(tick)
+        self.counters["backfilled"] += self.counters["trades"] - before
+        held, sym.held, sym.hist = sym.held, [], []
+        sym.backfilling = False
+        for item in held:
+            live = self._tick(sym, item)
+            if live is not None:
+                ready.append(live)
+        if sym.rebackfill:
+            sym.rebackfill = False
+            self._begin_backfill(sym)
+
+    # --- price depth --------------------------------------------------------------------------
+    def _on_depth(self, item: tuple[Any, ...]) -> None:
+        _k, ticker, side, pos, update, levels, ts = item
+        sym = self._syms.get(ticker)
+        if sym is None or side not in (0, 1):
+            return
+        book = sym.book[side]
+        dom_side = 1 if side == 0 else 2
+        out: list[tuple[int, int, int, int]] = []  # price, size, orders, action
+        SET, DEL = int(BookAction.SET), int(BookAction.DELETE)
+        if update in (0, 3, 1) and levels:
+            px = price_to_raw(sym.inst, levels[0][0])
+            if px is None or pos < 0 or pos > len(book):
+                self.counters["bad_prices"] += 1
+                return
+            if update == 1 and pos < len(book):
+                book[pos] = px
+            elif update != 1:
+                book.insert(pos, px)
+            out.append((px, int(levels[0][1]), int(levels[0][2]), SET))
+        elif update == 2 and 0 <= pos < len(book):
+            out.append((book.pop(pos), 0, 0, DEL))
+        elif update == 8 and 0 <= pos <= len(book):
+            out += [(px, 0, 0, DEL) for px in book[pos:]]
+            del book[pos:]
+        elif update == 4:
+            new = [(price_to_raw(sym.inst, p), int(q), int(c)) for p, q, c in levels]
+            keep = {p for p, _, _ in new}
+            out += [(px, 0, 0, DEL) for px in book if px not in keep]
+            book[:] = [p for p, _, _ in new if p is not None]
+            out += [(p, q, c, SET) for p, q, c in new if p is not None]
+        for px, size, orders, action in out:
+            sym.seq += 1
+            self.counters["book_deltas"] += 1
+            self._ready.append(BookDelta(sym.symbol, dom_side, px, size, action, sym.seq, ts, ts, orders))

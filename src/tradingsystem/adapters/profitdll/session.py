@@ -1,0 +1,279 @@
+"""One ProfitDLL session: login state machine, callback trampolines and the hand-off queues.
+
+The DLL delivers every callback on its own thread. The trampolines here run there and do only this:
+call the accessor the manual requires inside the callback, copy the result into a tuple, and append
+it to a deque (``market`` for market data, ``orders`` for routing). Nothing blocks, nothing touches
+engine state, and nothing calls a request function (the binding would refuse). Live trades and book
+updates are bounded by ``queue_capacity``: past it they are dropped, counted per symbol, and the feed
+backfills the hole from history. States, history and order events are never dropped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from ctypes import byref
+from typing import Any
+
+from tradingsystem.adapters.profitdll import structs as s
+from tradingsystem.adapters.profitdll.binding import ProfitDLL
+from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
+from tradingsystem.adapters.profitdll.errors import LoginError, LoginTimeout, login_error
+
+__all__ = [
+    "K_DEPTH", "K_HEALTH", "K_HIST", "K_PROGRESS", "K_STATE", "K_TRADE", "O_MESSAGE", "O_ORDER",
+    "ProfitSession",
+]
+
+log = logging.getLogger(__name__)
+
+K_TRADE, K_HIST, K_PROGRESS, K_STATE, K_HEALTH, K_DEPTH = range(6)
+O_ORDER, O_MESSAGE = range(2)
+
+STATE_LOGIN, STATE_ROUTING, STATE_MARKET, STATE_ACTIVATION = 0, 1, 2, 3
+ROUTING_READY = (2, 5)
+MARKET_CONNECTED = 4
+
+
+def _st(t: s.TSystemTime) -> tuple[int, int, int, int, int, int, int]:
+    return t.wYear, t.wMonth, t.wDay, t.wHour, t.wMinute, t.wSecond, t.wMilliseconds
+
+
+class ProfitSession:
+    """Owns the binding and the queues; shared by the feed and the execution client."""
+
+    def __init__(self, config: ProfitDLLConfig, dll: ProfitDLL | None = None) -> None:
+        self.config = config
+        self.dll = dll or ProfitDLL(config.dll_path)
+        self.market: deque[tuple[Any, ...]] = deque()
+        self.orders: deque[tuple[Any, ...]] = deque()
+        self.capacity = config.queue_capacity
+        self.overflow = 0
+        self.overflow_symbols: set[str] = set()
+        self.max_depth = 0
+        self.callback_errors = 0
+        self.accessor_errors = 0
+        self.health = 0
+        self.states: dict[int, int] = {}
+        self.accounts_seen: list[tuple[int, str, str]] = []
+        self.order_pump: Callable[[], int] | None = None  # set by the execution client on connect
+        self.waiting = False  # the engine is blocked in wait(): callbacks set ``wake``
+        self.wake = threading.Event()
+        self._cond = threading.Condition()
+        self._started = False
+        self._users = 0
+        self._closed = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Initialise the DLL (once) and wait for the state sequence; raise a typed error on failure."""
+        self._users += 1
+        if self._started:
+            return
+        cfg = self.config
+        callbacks = {
+            "state": self._on_state, "progress": self._on_progress, "account": self._on_account,
+            "health": self._on_health, "trade": self._trade_trampoline(K_TRADE),
+            "history_trade": self._trade_trampoline(K_HIST), "price_depth": self._on_depth,
+        }
+        if not cfg.market_only:
+            callbacks["order"] = self._on_order
+            callbacks["trading_message"] = self._on_message
+        self.dll.initialize(
+            cfg.activation_key.get_secret_value(), cfg.user, cfg.password.get_secret_value(), callbacks,
+            cfg.market_only,
+        )
+        self._started = True
+        self.wait_ready(cfg.login_timeout_s)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                failure = self._login_failure()
+                if failure is not None:
+                    raise failure
+                if self._ready():
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise LoginTimeout(
+                        f"ProfitDLL did not connect within {timeout_s:g}s (last states: {self.describe_states()})"
+                    )
+                self._cond.wait(remaining)
+
+    def _login_failure(self) -> LoginError | None:
+        login = self.states.get(STATE_LOGIN)
+        if login not in (None, 0):
+            return login_error(STATE_LOGIN, login)
+        if self.states.get(STATE_ACTIVATION) == 1:
+            return login_error(STATE_ACTIVATION, 1)
+        return None
+
+    def _ready(self) -> bool:
+        st = self.states
+        if st.get(STATE_LOGIN) != 0 or st.get(STATE_MARKET) != MARKET_CONNECTED:
+            return False
+        return self.config.market_only or st.get(STATE_ROUTING) in ROUTING_READY
+
+    def describe_states(self) -> str:
+        names = {0: "login", 1: "routing", 2: "market", 3: "activation"}
+        return ", ".join(f"{names.get(k, k)}={v}" for k, v in sorted(self.states.items())) or "none"
+
+    def routing_ready(self) -> bool:
+        return self.states.get(STATE_ROUTING) in ROUTING_READY
+
+    def close(self) -> None:
+        """Release one user; the last one finalizes the DLL (which cannot be initialised again)."""
+        self._users = max(0, self._users - 1)
+        if self._users == 0 and self._started and not self._closed:
+            self._closed = True
+            self.dll.finalize()
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "queue_depth": len(self.market), "max_queue_depth": self.max_depth,
+            "queue_capacity": self.capacity, "overflow": self.overflow, "order_queue": len(self.orders),
+            "callback_errors": self.callback_errors, "accessor_errors": self.accessor_errors,
+            "health": self.health,
+        }
+
+    # --- trampolines (DLL thread) -------------------------------------------------------------
+    def _on_state(self, state_type: int, result: int) -> None:
+        try:
+            self.dll.note_callback_thread()
+            with self._cond:
+                self.states[state_type] = result
+                self._cond.notify_all()
+            self.market.append((K_STATE, state_type, result, time.time_ns()))
+            self.wake.set()
+        except BaseException:  # never let an exception cross into the DLL
+            self.callback_errors += 1
+
+    def _on_health(self, status: int) -> None:
+        try:
+            self.dll.note_callback_thread()
+            self.health = status
+            self.market.append((K_HEALTH, status, time.time_ns()))
+        except BaseException:
+            self.callback_errors += 1
+
+    def _on_account(self, broker: int, broker_name: str | None, account: str | None, holder: str | None) -> None:
+        try:
+            self.dll.note_callback_thread()
+            self.accounts_seen.append((broker, account or "", ""))
+        except BaseException:
+            self.callback_errors += 1
+
+    def _on_progress(self, asset: s.TAssetIDRec, progress: int) -> None:
+        try:
+            self.dll.note_callback_thread()
+            self.market.append((K_PROGRESS, asset.Ticker, progress))
+            self.wake.set()
+        except BaseException:
+            self.callback_errors += 1
+
+    def _trade_trampoline(self, kind: int) -> Any:
+        q = self.market
+        append = q.append
+        cap = self.capacity
+        translate = self.dll.translate_trade
+        rec = s.TConnectorTrade()
+        addr = ctypes.addressof(rec)
+        time_ns = time.time_ns
+        session = self
+        live = kind == K_TRADE
+
+        def on_trade(asset: s.TConnectorAssetIdentifier, ptr: int, flags: int) -> None:
+            try:
+                if session.dll.callback_thread is None:  # normally a state callback came first
+                    session.dll.note_callback_thread()
+                if translate(ptr, addr) != 0:
+                    session.accessor_errors += 1
+                    return
+                if live and len(q) >= cap:
+                    session.overflow += 1
+                    session.overflow_symbols.add(asset.Ticker)
+                    return
+                append((kind, asset.Ticker, bytes(rec), flags, time_ns()))
+                if session.waiting:
+                    session.wake.set()
+            except BaseException:
+                session.callback_errors += 1
+
+        return on_trade
+
+    def _on_depth(self, asset: s.TConnectorAssetIdentifier, side: int, pos: int, update: int) -> None:
+        try:
+            self.dll.note_callback_thread()
+            ticker = asset.Ticker
+            ts = time.time_ns()
+            if update in (5, 6, 7):  # prepare, flush, theoretical price: nothing to copy
+                return
+            if len(self.market) >= self.capacity:
+                self.overflow += 1
+                self.overflow_symbols.add(ticker)
+                return
+            ref = byref(asset)
+            if update in (0, 1, 3):
+                pg = s.TConnectorPriceGroup()
+                if self.dll.get_price_group(ref, side, pos, byref(pg)) != 0:
+                    self.accessor_errors += 1
+                    return
+                self.market.append((K_DEPTH, ticker, side, pos, update, ((pg.Price, pg.Quantity, pg.Count),), ts))
+            elif update == 4:
+                for sd in ((0, 1) if side == 254 else (side,)):
+                    n = self.dll.get_price_depth_side_count(ref, sd)
+                    levels = []
+                    for i in range(max(n, 0)):
+                        pg = s.TConnectorPriceGroup()
+                        if self.dll.get_price_group(ref, sd, i, byref(pg)) == 0:
+                            levels.append((pg.Price, pg.Quantity, pg.Count))
+                    self.market.append((K_DEPTH, ticker, sd, 0, 4, tuple(levels), ts))
+            else:  # 2 delete, 8 delete-from
+                self.market.append((K_DEPTH, ticker, side, pos, update, (), ts))
+        except BaseException:
+            self.callback_errors += 1
+
+    def _on_order(self, ident: s.TConnectorOrderIdentifier) -> None:
+        try:
+            self.dll.note_callback_thread()
+            out = s.TConnectorOrderOut()
+            out.Version = 1
+            out.OrderID = ident
+            ref = byref(out)
+            if self.dll.get_order_details(ref) != 0:  # first call: lengths
+                self.accessor_errors += 1
+                return
+            ticker = ctypes.create_unicode_buffer(out.AssetID.TickerLength + 1)
+            exch = ctypes.create_unicode_buffer(out.AssetID.ExchangeLength + 1)
+            text = ctypes.create_unicode_buffer(out.TextMessageLength + 1)
+            out.AssetID.Ticker, out.AssetID.TickerLength = ctypes.addressof(ticker), len(ticker)
+            out.AssetID.Exchange, out.AssetID.ExchangeLength = ctypes.addressof(exch), len(exch)
+            out.TextMessage, out.TextMessageLength = ctypes.addressof(text), len(text)
+            if self.dll.get_order_details(ref) != 0:
+                self.accessor_errors += 1
+                return
+            self.orders.append((
+                O_ORDER, ident.LocalOrderID, ident.ClOrderID or "", ticker.value, exch.value, out.Quantity,
+                out.TradedQuantity, out.LeavesQuantity, out.Price, out.StopPrice, out.AveragePrice,
+                out.OrderSide, out.OrderType, out.OrderStatus, text.value, _st(out.LastUpdate), time.time_ns(),
+            ))
+            self.wake.set()
+        except BaseException:
+            self.callback_errors += 1
+
+    def _on_message(self, result: Any) -> None:
+        try:
+            self.dll.note_callback_thread()
+            r = result.contents
+            self.orders.append((
+                O_MESSAGE, r.OrderID.LocalOrderID, r.MessageID, r.ResultCode, r.Message or "", time.time_ns(),
+            ))
+            self.wake.set()
+        except BaseException:
+            self.callback_errors += 1

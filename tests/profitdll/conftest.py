@@ -1,0 +1,57 @@
+"""Builds the ProfitDLL C double once per session; each test gets its own copy (one lifecycle per
+process and per library, exactly like the real DLL)."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.profitdll.helpers import Double
+
+DOUBLE_DIR = Path(__file__).parent / "double"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def double_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("gcc not found: the ProfitDLL double cannot be built")
+    out = tmp_path_factory.mktemp("profitdll") / "libprofitdll_double.so"
+    sources = [str(p) for p in sorted(DOUBLE_DIR.glob("*.c"))]
+    cmd = [cc, "-O2", "-Wall", "-shared", "-fPIC", "-pthread", "-o", str(out), *sources, "-lm"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out
+
+
+@pytest.fixture
+def dll_path(double_lib: Path, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the double (its own global state and worker thread)."""
+    path = tmp_path / f"ProfitDLL_{next(_counter)}.so"
+    shutil.copy(double_lib, path)
+    yield str(path)
+
+
+@pytest.fixture
+def double(dll_path: str) -> Double:
+    d = Double(dll_path)
+    d.define_all()
+    return d
+
+
+@pytest.fixture
+def profit(double: Double, dll_path: str):
+    """(feed, execution, sink) sharing one session, finalized at teardown."""
+    from tests.profitdll.helpers import Sink, config, weekdays
+    from tradingsystem.adapters.profitdll import open_profitdll
+
+    feed, execution = open_profitdll(config(dll_path), weekdays)
+    sink = Sink()
+    yield feed, execution, sink
+    if feed.session._started:
+        feed.session.dll.finalize()

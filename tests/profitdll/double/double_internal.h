@@ -1,0 +1,67 @@
+/* Internal declarations shared by the double's two translation units (core and routing). */
+#ifndef DOUBLE_INTERNAL_H
+#define DOUBLE_INTERNAL_H
+
+#include "profitdll_double.h"
+
+#include <pthread.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define MAX_TICKERS 64
+#define MAX_ORDERS 4096
+#define MAX_LEVELS 64
+#define QCAP 8192
+#define MAGIC 0x7A11ADE5u
+
+enum { CB_NONE, CB_TRADE, CB_HIST, CB_ORDER, CB_DEPTH, CB_OTHER };
+enum {
+    C_INIT, C_STREAM, C_PACED, C_ADVANCE, C_DISCONNECT, C_RECONNECT, C_HISTORY, C_STATE, C_HEALTH,
+    C_ORDER_NEW, C_FILL, C_CANCEL, C_CHANGE, C_CANCEL_ALL, C_DEPTH
+};
+
+typedef struct { int type; int t; int64_t a, b, c, e, f; double d; } cmd_t;
+
+typedef struct {
+    wchar_t name[32]; wchar_t exch[4];
+    double base, tick; int lot;
+    int64_t n;             /* trades generated so far; trade numbers are 1..n */
+    int subscribed, depth_sub, active;
+    int64_t pos; double avg; double last;
+    int nlev[2]; double lev_px[2][MAX_LEVELS]; int64_t lev_qty[2][MAX_LEVELS]; uint32_t lev_cnt[2][MAX_LEVELS];
+} ticker_t;
+
+typedef struct {
+    int64_t id; wchar_t cl[24]; int t; uint8_t side, type, status; double price, stop, avg;
+    int64_t qty, traded, msg_id; wchar_t text[128]; int64_t last_ms;
+} order_t;
+
+typedef struct { uint32_t magic; int t; int64_t n; } trade_rec_t;
+
+extern pthread_mutex_t mu;
+extern int q_head, q_len, busy, stop_, initialized, finalized, market_only;
+extern ticker_t tickers[MAX_TICKERS];
+extern int n_tickers;
+extern order_t orders[MAX_ORDERS];
+extern int n_orders;
+extern int64_t next_local, next_msg;
+extern wchar_t reject_next[128];
+extern int reject_pending;
+extern __thread int in_cb;
+extern int64_t st_delivered, st_max_backlog, st_md6, st_violations, st_history, st_callbacks, st_accessor_err;
+
+int64_t clock_ms(void);
+TSystemTime to_st(int64_t abs_ms);
+int on_worker(void);
+int find_ticker(const wchar_t *name);
+int ensure_ticker(const wchar_t *name, const wchar_t *exch);
+order_t *find_order(int64_t id, const wchar_t *cl);
+int is_open(const order_t *o);
+int valid_exchange(const wchar_t *e);
+void push(cmd_t c);
+int req_guard(void);
+int account_ok(const TConnectorAccountIdentifier *a);
+void emit_msg(order_t *o, uint8_t code, const wchar_t *text);
+void emit_order(order_t *o);
+void exec_order(cmd_t *c); /* routing commands, run on the callback thread */
+
+#endif
