@@ -24,6 +24,9 @@ class AssetClass(str, Enum):
     STOCK = "stock"
 
 
+_STOCK = AssetClass.STOCK  # Enum member access is slow on the hot path
+
+
 @dataclass(frozen=True, slots=True)
 class Instrument:
     """One tradable symbol with its grid, lot, point value and expiry."""
@@ -45,7 +48,7 @@ class Instrument:
 
     @property
     def is_future(self) -> bool:
-        return self.asset_class is not AssetClass.STOCK
+        return self.asset_class is not _STOCK
 
     def to_raw(self, price: Decimal | str | int | float) -> int:
         """Convert a quoted price to raw units; raise OffGrid if it is not exactly on the tick grid."""

@@ -79,6 +79,12 @@ class DataEngine:
         self._trade_handlers[symbol] = tuple(h for h in self._trade_handlers.get(symbol, ()) if h != handler)
         self._rebuild()
 
+    def unsubscribe_book(self, symbol: str, handler: BookHandler) -> None:
+        self._book_handlers[symbol] = tuple(h for h in self._book_handlers.get(symbol, ()) if h != handler)
+
+    def unsubscribe_bars(self, symbol: str, handler: BarHandler) -> None:
+        self._bar_handlers[symbol] = tuple(h for h in self._bar_handlers.get(symbol, ()) if h != handler)
+
     # --- the tape, as venues in backtests see it ------------------------------------------------
     def last_price(self, symbol: str) -> int | None:
         tick = self._last.get(symbol)

@@ -122,6 +122,7 @@ class Guard:
             "reject_rate": Breaker("reject_rate", self.bcfg.reject_action),
             "adapter_errors": Breaker("adapter_errors", self.bcfg.adapter_action),
         }
+        self._watch_fills = bool(self.cfg.daily_loss_limit_brl or self.cfg.max_drawdown_brl or self.bcfg.max_rejects)
         self._last_count = -1
         self._last_data_ts = 0
         self.kills = 0
@@ -194,6 +195,8 @@ class Guard:
     # --- inputs --------------------------------------------------------------------------------
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
         kind = event.kind
+        if kind == _K_FILLED and not self._watch_fills:
+            return
         if kind == _K_REJECTED:
             b = self.breakers["reject_rate"]
             if self.bcfg.max_rejects:

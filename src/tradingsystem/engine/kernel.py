@@ -245,7 +245,7 @@ class Kernel:
                     self._drain_inbox()
                 ts = next_ts()
                 if ts is None:
-                    if not live:
+                    if not live or clock.now() > limit:
                         break
                     time.sleep(0.001)
                     advance(clock.now())  # a wall clock fires its timers while the feed is quiet

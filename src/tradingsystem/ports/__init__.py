@@ -13,7 +13,16 @@ from tradingsystem.ports.protocols import (
 )
 
 __all__ = [
-    "ChannelError", "Notification", "Notifier", "TradingControl",
-    "Clock", "DataSink", "ExecutionClient", "ExecutionSink", "MarketDataFeed", "SessionCalendar",
-    "StateStore", "TickStore",
+    "ChannelError",
+    "Clock",
+    "DataSink",
+    "ExecutionClient",
+    "ExecutionSink",
+    "MarketDataFeed",
+    "Notification",
+    "Notifier",
+    "SessionCalendar",
+    "StateStore",
+    "TickStore",
+    "TradingControl",
 ]

@@ -16,17 +16,19 @@ from rich.live import Live
 
 from tradingsystem import __version__
 from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig, StoreError
+from tradingsystem.adapters.storage import Recorder, StorageConfig, StorageError
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.state import StateKeeper
 from tradingsystem.interfaces.status import render
 from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
+from tradingsystem.runtime.cli_data import capture, data_app
 from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
-from tradingsystem.runtime.node import build_sim_node
+from tradingsystem.runtime.node import build_profitdll_node, build_sim_node
 
 app = typer.Typer(help="Automated trading on B3: capture, research, backtest and trade on one engine.",
                   no_args_is_help=True, add_completion=False)
@@ -34,6 +36,8 @@ console = Console(stderr=True)
 app.add_typer(risk_app, name="risk")
 app.command("orders")(orders)
 app.command("positions")(positions)
+app.add_typer(data_app, name="data", help="The market-data catalog: ls, query, bars, import, backup, verify, restore.")
+app.command("capture")(capture)
 app.add_typer(features_app, name="features", help="Indicators and feature sets: list and compute.")
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 
@@ -69,7 +73,7 @@ def run(
     seed: Annotated[int | None, typer.Option(help="seed of the simulated market")] = None,
     session_date: Annotated[str | None, typer.Option("--date", help="first session day, YYYY-MM-DD")] = None,
     summary_out: Annotated[Path | None, typer.Option(help="write the run summary as JSON here")] = None,
-    feed: Annotated[str, typer.Option(help="market: sim (the simulated B3 market)")] = "sim",
+    feed: Annotated[str, typer.Option(help="sim (the simulated B3 market) or profitdll (live, Windows)")] = "sim",
     status: Annotated[bool, typer.Option(help="show the live status view")] = True,
     control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions)")] = True,
     data_dir: Annotated[Path | None, typer.Option(help="where data and node state live (default: config)")] = None,
@@ -78,12 +82,17 @@ def run(
     pace = _speed(speed)
     if duration is not None and duration <= 0:
         fail("--duration must be positive")
-    if feed != "sim":
-        fail(f"unknown feed {feed!r}; available: sim")
+    if feed not in ("sim", "profitdll"):
+        fail(f"unknown feed {feed!r}; available: sim, profitdll")
     try:
         cfg = load_config(config)
         day = date.fromisoformat(session_date) if session_date else None
-        node = build_sim_node(cfg, seed=seed, session_date=day, run_id=f"R{time.time_ns():x}")
+        run_id = f"R{time.time_ns():x}"
+        if feed == "profitdll":
+            pace = None
+            node = build_profitdll_node(cfg, run_id=run_id)
+        else:
+            node = build_sim_node(cfg, seed=seed, session_date=day, run_id=run_id)
     except ConfigError as exc:
         fail(str(exc))
         return
@@ -91,6 +100,7 @@ def run(
         fail(str(exc))
         return
     kernel = node.kernel
+    is_live = feed == "profitdll"
     root = data_dir or cfg.data_dir
     store = keeper = None
     if cfg.persist:
@@ -104,6 +114,14 @@ def run(
         if kernel.guard.kill_switch:
             console.print(f"[red]kill switch engaged[/red] ({kernel.guard.kill_reason}); "
                           "`tradingsystem risk reset` clears it")
+    recorder: Recorder | None = None
+    if cfg.record:
+        recorder = Recorder(StorageConfig(data_dir=root))
+        try:
+            recorder.start()  # also rolls leftover write-ahead segments from a crash into Parquet
+        except StorageError as exc:
+            fail(f"cannot start the recorder: {exc}")
+        kernel.add_sink(recorder)
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
     server: ControlServer | None = None
     if control:
@@ -121,13 +139,13 @@ def run(
                     live.update(render(k.snapshot()))
 
                 try:
-                    kernel.run(until_ts=until, speed=pace, on_idle=refresh)
+                    kernel.run(until_ts=until, speed=pace, on_idle=refresh, live=is_live)
                 except KeyboardInterrupt:
                     interrupted = True
                 live.update(render(kernel.snapshot()))
         else:
             try:
-                kernel.run(until_ts=until, speed=pace)
+                kernel.run(until_ts=until, speed=pace, live=is_live)
             except KeyboardInterrupt:
                 interrupted = True
     finally:
@@ -139,10 +157,12 @@ def run(
         node.market.close()
         if alerts is not None:
             alerts.close()
+        if recorder is not None:
+            recorder.stop()
         if keeper is not None and store is not None:
             keeper.flush()
             store.close()
-    summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.market.config.seed,
+    summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.seed, "feed": node.feed_name,
                                **kernel.summary()}
     if summary_out is not None:
         summary_out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from tradingsystem.adapters.calendar import BvmfCalendar
 from tradingsystem.adapters.simulator import SimulatedMarket, default_instruments
 from tradingsystem.domain import b3
-from tradingsystem.engine.clock import SimulatedClock
+from tradingsystem.engine.clock import SimulatedClock, WallClock
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.strategy import Strategy
 from tradingsystem.runtime.config import AppConfig
 from tradingsystem.strategies.ema_cross import EmaCross
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass
 class Node:
     kernel: Kernel
-    market: SimulatedMarket
+    market: _Closable
     strategies: list[Strategy]
     start_ns: int
     session_date: date
+    seed: int | None = None
+    feed_name: str = "sim"
     sinks: list[Any] = field(default_factory=list)
 
 
@@ -47,13 +53,49 @@ def build_sim_node(config: AppConfig, seed: int | None = None, session_date: dat
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     kernel.connect(market.feed, market.execution)
+    strategies = add_strategies(kernel, config, market.start_day, calendar.is_session)
+    return Node(kernel, market, strategies, market.start_ns, market.start_day, sim_cfg.seed)
+
+
+def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any) -> list[Strategy]:
     strategies: list[Strategy] = []
     for i, scfg in enumerate(config.strategies):
-        symbol = b3.resolve_generic(scfg.symbol, market.start_day, calendar.is_session, sim_cfg.roll_sessions)
-        if symbol not in market.instruments:
+        symbol = b3.resolve_generic(scfg.symbol, day, is_session, config.sim.roll_sessions)
+        if symbol not in kernel.instruments:
             raise ValueError(f"strategy {i}: {scfg.symbol} is not traded by the market "
-                             f"({', '.join(sorted(market.instruments))})")
+                             f"({', '.join(sorted(kernel.instruments))})")
         strat = EmaCross(scfg.model_copy(update={"symbol": symbol}), strategy_id=f"ema_cross_{i}" if i else "ema_cross")
         kernel.add_strategy(strat)
         strategies.append(strat)
-    return Node(kernel, market, strategies, market.start_ns, market.start_day)
+    return strategies
+
+
+class _Session:
+    def __init__(self, feed: Any) -> None:
+        self.feed = feed
+
+    def close(self) -> None:
+        self.feed.close()
+
+
+def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: date | None = None) -> Node:
+    """Live trading through ProfitDLL (settings from config or ``TRADINGSYSTEM_PROFITDLL_*``)."""
+    import time
+
+    from tradingsystem.runtime.profitdll_setup import build_profitdll
+
+    day = today or date.today()
+    calendar = calendar_for(day)
+    instruments = {}
+    for sym in config.sim.symbols:
+        inst = b3.instrument(b3.resolve_generic(sym, day, calendar.is_session, config.sim.roll_sessions),
+                             calendar.is_session)
+        instruments[inst.symbol] = inst
+    feed, execution = build_profitdll(None, calendar)
+    now = time.time_ns()
+    kernel = Kernel(instruments, WallClock(now), config.risk, config.fees.schedule(), calendar.is_session,
+                    breakers=config.breakers, equity_interval_s=60)
+    kernel.orders.id_prefix = run_id or "O"
+    kernel.connect(feed, execution)
+    strategies = add_strategies(kernel, config, day, calendar.is_session)
+    return Node(kernel, _Session(feed), strategies, now, day, None, "profitdll")

@@ -1,0 +1,408 @@
+"""``tradingsystem data …`` and ``tradingsystem capture``: the catalog from the command line.
+
+Mount with ``app.add_typer(data_app, name="data")`` and ``app.command("capture")(capture)``.
+Every command takes ``--data-dir`` (default: env ``TRADINGSYSTEM_DATA_DIR``, else ``./data``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tradingsystem.adapters.calendar import BvmfCalendar
+from tradingsystem.adapters.simulator import SimMarketConfig, SimulatedMarket, default_instruments
+from tradingsystem.adapters.storage import (
+    FORMATS,
+    Catalog,
+    Recorder,
+    RecorderStats,
+    StorageConfig,
+    StorageError,
+    backup,
+    import_file,
+    restore,
+    verify_backup,
+    verify_catalog,
+)
+from tradingsystem.adapters.storage.backup import closed_files, load_manifest
+from tradingsystem.adapters.storage.replay import ReplayFeed
+
+data_app = typer.Typer(help="Market-data catalog: list, query, bars, import, backup, verify, restore.",
+                       no_args_is_help=True, add_completion=False)
+capture_app = typer.Typer(help="Capture market data into the catalog.", add_completion=False)
+err = Console(stderr=True)
+B3 = timezone(timedelta(hours=-3))
+
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="TRADINGSYSTEM_DATA_DIR",
+                                       help="catalog directory (env TRADINGSYSTEM_DATA_DIR)")]
+Fmt = Annotated[str, typer.Option("--format", help="table, csv or json (one object per line)")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except StorageError as exc:
+        _fail(str(exc))
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.hex()
+    return v
+
+
+def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str | None = None) -> None:
+    if fmt == "json":
+        for r in rows:
+            sys.stdout.write(json.dumps({k: _plain(v) for k, v in r.items()}) + "\n")
+    elif fmt == "csv":
+        if rows:
+            w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: _plain(v) for k, v in r.items()})
+    elif fmt == "table":
+        table = Table(title=title)
+        for c in rows[0] if rows else []:
+            table.add_column(str(c))
+        for r in rows:
+            table.add_row(*("" if v is None else str(_plain(v)) for v in r.values()))
+        Console(width=200).print(table)
+    else:
+        _fail(f"unknown --format {fmt!r}: use table, csv or json")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+@data_app.command("ls")
+def ls(data_dir: DataDir = Path("data"), fmt: Fmt = "table") -> None:
+    """Instruments, days, rows and gaps in the catalog."""
+    with _errors():
+        rows = Catalog(data_dir).summary()
+    if not rows and fmt == "table":
+        err.print(f"{data_dir}: the catalog is empty")
+        return
+    _print_rows(rows, fmt, f"catalog {data_dir}")
+
+
+@data_app.command("query")
+def query(sql: Annotated[str, typer.Argument(help="SQL over views trades, book, bars, gaps, orders")],
+          data_dir: DataDir = Path("data"), fmt: Fmt = "table") -> None:
+    """Run SQL over the catalog and print the rows."""
+    with _errors():
+        rows = Catalog(data_dir).query(sql).to_pylist()
+    _print_rows(rows, fmt)
+
+
+def _day(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        _fail(f"--{what} takes a date YYYY-MM-DD, got {text!r}")
+    return None
+
+
+def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None
+               ) -> pa.Table:
+    """Bars with real (Decimal) prices and B3-local times, ready to print or write."""
+    raw = catalog.bars(instrument, timeframe, start, end)
+    scale = int(raw.column("scale")[0].as_py()) if raw.num_rows else 2
+    dec = pa.decimal128(18, scale)
+
+    def prices(col: str) -> pa.Array:
+        return pa.array([Decimal(v).scaleb(-scale) for v in raw.column(col).to_pylist()], dec)
+
+    tz = "America/Sao_Paulo"
+    return pa.table({
+        "instrument": raw.column("instrument"), "timeframe": raw.column("timeframe"),
+        "time_open": raw.column("ts_open").cast(pa.timestamp("ns", tz)),
+        "time_close": raw.column("ts_event").cast(pa.timestamp("ns", tz)),
+        "open": prices("open"), "high": prices("high"), "low": prices("low"), "close": prices("close"),
+        "volume": raw.column("volume"), "trades": raw.column("trades"),
+    })
+
+
+@data_app.command("bars")
+def bars(
+    instrument: Annotated[str, typer.Option(help="symbol, e.g. PETR4 or WINZ26")],
+    timeframe: Annotated[str, typer.Option(help="1m 5m 15m 1h 1d ticks:N volume:N dollar:N")] = "1m",
+    start: Annotated[str | None, typer.Option(help="first B3 session date, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="last B3 session date, YYYY-MM-DD")] = None,
+    out: Annotated[Path | None, typer.Option(help="write .parquet or .csv (default: CSV to stdout)")] = None,
+    data_dir: DataDir = Path("data"),
+) -> None:
+    """Build bars from stored trades (or from finer stored bars) and write them."""
+    with _errors():
+        try:
+            table = bars_table(Catalog(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"))
+        except ValueError as exc:
+            _fail(str(exc))
+            return
+    if out is None:
+        _print_rows(table.to_pylist(), "csv")
+        return
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        pq.write_table(table, out, compression="zstd")
+    elif suffix == ".csv":
+        with open(out, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(table.column_names)
+            for row in zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True):
+                w.writerow([_plain(v) for v in row])
+    else:
+        _fail(f"--out {out}: use a .parquet or .csv file name")
+    err.print(f"{table.num_rows} {timeframe} bars of {instrument} written to {out}")
+
+
+@data_app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="files to import (zip/gz accepted)")],
+    fmt: Annotated[str, typer.Option("--format", help="neg, b3-orders, mt5 or cotahist")],
+    strict: Annotated[bool, typer.Option(help="fail on the first malformed line, importing nothing")] = False,
+    instrument: Annotated[str | None, typer.Option(help="symbol for mt5 files (default: from the file name)")]
+    = None,
+    data_dir: DataDir = Path("data"),
+) -> None:
+    """Import B3 NEG trade files, B3 order messages, MetaTrader 5 bars or COTAHIST into the catalog."""
+    if fmt not in FORMATS:
+        _fail(f"unknown --format {fmt!r}; known: {', '.join(FORMATS)}")
+    cfg = StorageConfig(data_dir=data_dir)
+    bad = 0
+    with _progress() as prog:
+        for f in files:
+            task = prog.add_task(f"import {f.name}", total=None)
+
+
+            def advance(n: int, t: TaskID = task) -> None:
+                prog.advance(t, n)
+
+            with _errors():
+                rep = import_file(cfg, fmt, f, strict=strict, instrument=instrument, progress=advance)
+            prog.remove_task(task)
+            for p in rep.problems:
+                err.print(f"malformed: {p}", highlight=False, markup=False)
+            for n in rep.notes:
+                err.print(f"note: {rep.file}: {n}", highlight=False, markup=False)
+            bad += len(rep.problems)
+            typer.echo(json.dumps({"file": rep.file, "format": fmt, "rows_read": rep.rows_read,
+                                   "rows_written": rep.rows_written, "duplicates": rep.duplicates,
+                                   "partitions": rep.partitions, "malformed": len(rep.problems)}))
+    if bad:
+        err.print(f"{bad} malformed line(s) skipped (use --strict to fail instead)")
+
+
+@data_app.command("backup")
+def backup_(to: Annotated[Path, typer.Option("--to", help="backup directory")], data_dir: DataDir = Path("data")
+            ) -> None:
+    """Copy closed files not yet backed up; update the sha256 manifest."""
+    total = sum(p.stat().st_size for p in closed_files(data_dir))
+    with _progress() as prog, _errors():
+        task = prog.add_task("backup", total=total)
+        rep = backup(data_dir, to, lambda n: prog.advance(task, n))
+    for p in rep.problems:
+        err.print(f"problem: {p}", markup=False)
+    typer.echo(json.dumps({"copied": len(rep.copied), "skipped": rep.skipped, "bytes": rep.bytes_copied,
+                           "problems": len(rep.problems)}))
+    if rep.problems:
+        raise typer.Exit(1)
+
+
+@data_app.command("verify")
+def verify(backup_dir: Annotated[Path | None, typer.Option("--backup", help="verify this backup instead")] = None,
+           data_dir: DataDir = Path("data")) -> None:
+    """Check files against checksums and manifests; report missing or corrupt ones (exit 1 if any)."""
+    with _progress() as prog, _errors():
+        if backup_dir is not None:
+            total = sum(e["size"] for e in load_manifest(backup_dir)["files"].values())
+            task = prog.add_task("verify backup", total=total)
+            rep = verify_backup(backup_dir, lambda n: prog.advance(task, n))
+        else:
+            total = sum(p.stat().st_size for p in closed_files(data_dir))
+            task = prog.add_task("verify catalog", total=total)
+            rep = verify_catalog(data_dir, lambda n: prog.advance(task, n))
+    for p in rep.problems:
+        typer.echo(f"PROBLEM {p}")
+    for n in rep.notes:
+        err.print(f"note: {n}", markup=False)
+    typer.echo(json.dumps({"checked": rep.checked, "rows": rep.rows, "problems": len(rep.problems),
+                           "ok": rep.ok}))
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
+@data_app.command("restore")
+def restore_(src: Annotated[Path, typer.Option("--from", help="backup directory")], data_dir: DataDir = Path("data")
+             ) -> None:
+    """Bring the catalog back from a backup's latest snapshot (files checked against the manifest)."""
+    with _progress() as prog, _errors():
+        task = prog.add_task("restore", total=None)
+        rep = restore(src, data_dir, lambda n: prog.advance(task, n))
+    for p in rep.problems:
+        err.print(f"problem: {p}", markup=False)
+    typer.echo(json.dumps({"restored": len(rep.copied), "skipped": rep.skipped, "problems": len(rep.problems)}))
+    if any(p.startswith(("missing", "corrupt")) for p in rep.problems):
+        raise typer.Exit(1)
+
+
+@data_app.command("compact")
+def compact(before: Annotated[str | None, typer.Option(help="compact days before this date (default today)")]
+            = None, data_dir: DataDir = Path("data")) -> None:
+    """Merge each closed instrument-day into one file (replays and corrections resolved)."""
+    day = _day(before, "before") or datetime.now(B3).date()
+    with _errors():
+        n = Catalog(data_dir).compact(day)
+    typer.echo(json.dumps({"compacted": n}))
+
+
+def capture(
+    feed: Annotated[str, typer.Option(help="sim (simulated B3 market), replay (another catalog) or profitdll")] = "sim",
+    instruments: Annotated[str | None, typer.Option(help="comma-separated symbols (default: all)")] = None,
+    duration: Annotated[float, typer.Option(help="market seconds to capture")] = 3600.0,
+    seed: Annotated[int, typer.Option(help="seed of the simulated market")] = 7,
+    session_date: Annotated[str | None, typer.Option("--date", help="sim session day, YYYY-MM-DD")] = None,
+    events_per_second: Annotated[float, typer.Option(help="sim agent actions per second")] = 200.0,
+    source: Annotated[Path | None, typer.Option(help="catalog to replay with --feed replay")] = None,
+    flush_ms: Annotated[int, typer.Option(help="fsync the write-ahead log at least this often")] = 100,
+    part_rows: Annotated[int, typer.Option(help="roll the log into Parquet every N rows")] = 2_000_000,
+    part_seconds: Annotated[float, typer.Option(help="... or every N wall seconds")] = 300.0,
+    progress_lines: Annotated[bool, typer.Option(help="print a JSON line on every flush")] = False,
+    data_dir: DataDir = Path("data"),
+) -> None:
+    """Capture-only node: record a feed into the catalog until the duration ends."""
+    cfg = StorageConfig(data_dir=data_dir, flush_interval_ms=flush_ms, part_rows=part_rows,
+                        part_interval_s=part_seconds)
+    symbols = [s.strip() for s in instruments.split(",") if s.strip()] if instruments else None
+    errors: list[str] = []
+
+    def on_flush(stats: RecorderStats) -> None:
+        if progress_lines:
+            sys.stdout.write(json.dumps({"flushed_trades_in": stats.trades_in, "written": stats.written}) + "\n")
+            sys.stdout.flush()
+
+    source_feed: SimulatedMarket | ReplayFeed
+    end: int | None = None
+    if feed == "sim":
+        source_feed = _build_sim(seed, session_date, events_per_second)
+        end = source_feed.start_ns + int(duration * 1e9)
+    elif feed == "profitdll":
+        from tradingsystem.runtime.profitdll_setup import build_profitdll
+
+        with _errors():
+            try:
+                source_feed, _execution = build_profitdll(None)  # type: ignore[assignment]
+            except ValueError as exc:
+                raise StorageError(str(exc)) from exc
+        end = time.time_ns() + int(duration * 1e9)
+    elif feed == "replay":
+        if source is None:
+            _fail("--feed replay needs --source DIR (a catalog to replay)")
+        assert source is not None
+        with _errors():
+            source_feed = ReplayFeed(source)
+    else:
+        _fail(f"unknown --feed {feed!r}: use sim, replay or profitdll")
+        return
+    recorder = Recorder(cfg, overflow="block", on_error=errors.append, on_flush=on_flush)
+    with _errors():
+        rec = recorder.start()
+    if rec.segments:
+        err.print(f"recovered {rec.rows} rows from {rec.segments} write-ahead segment(s)")
+    for p in rec.problems:
+        err.print(f"note: {p}", markup=False)
+    started = time.monotonic()
+    try:
+        if isinstance(source_feed, SimulatedMarket):
+            source_feed.feed.connect(recorder)
+        else:
+            source_feed.connect(recorder)
+        if symbols:
+            with _errors():
+                try:
+                    source_feed.subscribe(symbols)
+                except ValueError as exc:
+                    raise StorageError(str(exc)) from exc
+        steps = _drive(source_feed, recorder, end, errors, live=feed == "profitdll")
+    finally:
+        recorder.stop()
+    s = recorder.stats
+    summary = {"feed": feed, "events": steps, "trades_in": s.trades_in, "written": s.written,
+               "duplicates": s.duplicates, "dropped": s.dropped, "gaps": s.gaps, "parts": s.parts,
+               "wall_seconds": round(time.monotonic() - started, 3), "errors": s.errors}
+    typer.echo(json.dumps(summary))
+    if s.errors:
+        raise typer.Exit(1)
+
+
+def _build_sim(seed: int, session_date: str | None, eps: float) -> SimulatedMarket:
+    updates: dict[str, Any] = {"seed": seed, "events_per_second": eps}
+    if session_date:
+        updates["session_date"] = date.fromisoformat(session_date)
+    cfg = SimMarketConfig().model_copy(update=updates)
+    calendar = BvmfCalendar(date(cfg.session_date.year - 1, 1, 1), date(cfg.session_date.year + 1, 12, 31))
+    return SimulatedMarket(cfg, default_instruments(cfg, calendar.is_session), calendar)
+
+
+def _drive(feed: SimulatedMarket | ReplayFeed, recorder: Recorder, end: int | None, errors: list[str],
+           live: bool = False) -> int:
+    """Step the feed as fast as it goes until ``end`` (market ns; wall ns for a live feed) or exhaustion."""
+    n = 0
+    next_ts, step = feed.next_ts, feed.step
+    while not errors and not recorder.failed:
+        ts = next_ts()
+        if live and ts is None:
+            if end is not None and time.time_ns() > end:
+                break
+            time.sleep(0.001)
+            continue
+        if ts is None or (end is not None and ts > end):
+            break
+        step()
+        n += 1
+    feed.close()
+    return n
+
+
+capture_app.command("capture")(capture)
+
+
+def main() -> None:
+    """``python -m tradingsystem.runtime.cli_data``: ``data …`` commands and ``capture``."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False)
+    app.add_typer(data_app, name="data")
+    app.command("capture")(capture)
+    app()
+
+
+if __name__ == "__main__":
+    main()
