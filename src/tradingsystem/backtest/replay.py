@@ -50,7 +50,7 @@ class TickReplayFeed:
             return 0
         on_trade, on_delta = sink.on_trade, sink.on_book_delta
         advance = clock.advance_to  # type: ignore[attr-defined]
-        next_timer = clock.next_timer  # type: ignore[attr-defined]
+        timers = clock._timers  # type: ignore[attr-defined]  # the heap itself: no call per event
         it = self._it
         event = self._next
         n = 0
@@ -59,8 +59,7 @@ class TickReplayFeed:
             ts = event.ts_event
             if ts > until_ts:
                 break
-            due = next_timer()  # re-read: handlers may have scheduled earlier timers
-            if due is not None and due <= ts:
+            if timers and timers[0][0] <= ts:  # re-read each time: handlers may schedule earlier timers
                 advance(ts)
             else:
                 clock._now = ts  # type: ignore[attr-defined]

@@ -34,6 +34,11 @@ class SignalEvent(msgspec.Struct, frozen=True, gc=False):
     ts_event: int
     ts_init: int
 
+    @property
+    def value(self) -> float:
+        """The score centred on 0, ``probability - 0.5`` (what ``strategies.ml_signal`` reads)."""
+        return self.probability - 0.5
+
 
 class SignalModelLike(Protocol):
     """What the publisher needs from a model (``tradingsystem.ml.SignalModel`` fits)."""

@@ -25,6 +25,7 @@ from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
 from tradingsystem.runtime.cli_features import features_app
+from tradingsystem.runtime.cli_ml import register as register_ml
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
@@ -38,6 +39,7 @@ app.command("orders")(orders)
 app.command("positions")(positions)
 app.add_typer(data_app, name="data", help="The market-data catalog: ls, query, bars, import, backup, verify, restore.")
 app.command("capture")(capture)
+register_ml(app)
 app.add_typer(features_app, name="features", help="Indicators and feature sets: list and compute.")
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 
@@ -76,6 +78,11 @@ def run(
     feed: Annotated[str, typer.Option(help="sim (the simulated B3 market) or profitdll (live, Windows)")] = "sim",
     status: Annotated[bool, typer.Option(help="show the live status view")] = True,
     control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions)")] = True,
+    # --- dashboard (issue 9) ---
+    dashboard: Annotated[bool, typer.Option(help="serve the browser dashboard")] = True,
+    dashboard_host: Annotated[str, typer.Option(help="dashboard address (keep 127.0.0.1 unless needed)")] = "127.0.0.1",
+    dashboard_port: Annotated[int, typer.Option(help="dashboard port (0 picks a free one)")] = 8000,
+    reports_dir: Annotated[Path | None, typer.Option(help="backtest reports shown by the dashboard")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where data and node state live (default: config)")] = None,
 ) -> None:
     """Run the trading node: the market, the strategies, risk and portfolio, with a live status view."""
@@ -127,6 +134,17 @@ def run(
     if control:
         server = ControlServer(kernel)
         server.start(root / "node.json")
+    # --- dashboard (issue 9): optional dependencies (fastapi, uvicorn); a busy port only warns ---
+    web = None
+    if dashboard:
+        try:
+            from tradingsystem.runtime.dashboard import start_dashboard
+
+            web = start_dashboard(kernel, dashboard_host, dashboard_port, data_dir=root,
+                                  reports_dir=reports_dir or root / "reports")
+            console.print(f"dashboard: {web.url}  token: {web.token}  (open {web.login_url})")
+        except (ImportError, RuntimeError, OSError) as exc:
+            console.print(f"[yellow]dashboard not started:[/yellow] {exc}")
     until = node.start_ns + int(duration * 1e9) if duration is not None else None
     show = status and console.is_terminal
     interrupted = False
@@ -150,6 +168,8 @@ def run(
                 interrupted = True
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if web is not None:  # dashboard (issue 9)
+            web.stop()
         if server is not None:
             server.stop()
             (root / "node.json").unlink(missing_ok=True)

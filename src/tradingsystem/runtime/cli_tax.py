@@ -40,11 +40,9 @@ def _tax() -> None:
 def read_db_fills(url: str, broker: str = "node") -> Iterable[TaxFill]:
     """The node's own fills from its state database (``sqlite:///data/state.db`` or a PostgreSQL URL)."""
     from tradingsystem.adapters.calendar import BvmfCalendar
-    from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig
+    from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig, StoreError
     from tradingsystem.domain import b3
     from tradingsystem.engine.session_gate import day_of
-
-    from tradingsystem.adapters.sqlstore import StoreError
 
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         raise TradingSystemError(f"no state database at {url} (a node writes data/state.db when it runs)")

@@ -1,0 +1,105 @@
+"""``tradingsystem train`` / ``tradingsystem evaluate`` (and the same under ``tradingsystem ml``).
+
+Mount with ``register(app)`` (adds top-level ``train`` and ``evaluate`` plus the ``ml`` group), or
+``app.add_typer(ml_app, name="ml")`` for the group only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from tradingsystem.features import FeatureSetError
+from tradingsystem.ml import LeakageError, ModelRegistry, RegistryError
+from tradingsystem.runtime.ml import TrainConfig, evaluate_model, train_from_config
+
+__all__ = ["evaluate_cmd", "ml_app", "register", "train_cmd"]
+
+ml_app = typer.Typer(help="Train, evaluate and list ML signal models.", no_args_is_help=True, add_completion=False)
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def train_cmd(
+    config: Annotated[Path, typer.Option(help="training YAML (see docs/ml.md)")],
+    out: Annotated[Path | None, typer.Option(help="also write evaluation.json and report.html here")] = None,
+) -> None:
+    """Walk-forward train and evaluate a model from a config file, then store it in the registry."""
+    if not config.exists():
+        _fail(f"config {config} not found")
+    try:
+        cfg = TrainConfig.model_validate(yaml.safe_load(config.read_text()))
+        card = train_from_config(cfg, config.resolve().parent, out)
+    except ValidationError as exc:
+        _fail(f"{config}: {exc}")
+        return
+    except (ValueError, FileNotFoundError, FeatureSetError, LeakageError, RegistryError, yaml.YAMLError) as exc:
+        _fail(str(exc))
+        return
+    summary = {"model_id": card["model_id"], **card["oos_summary"], "n_folds": len(card["folds"])}
+    typer.echo(json.dumps(summary, sort_keys=True))
+
+
+def evaluate_cmd(
+    model: Annotated[str, typer.Option(help="NAME or NAME:VERSION in the registry")],
+    start: Annotated[str, typer.Option(help="first B3 date, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option(help="last B3 date, YYYY-MM-DD")],
+    out: Annotated[Path, typer.Option(help="directory for evaluation.json and report.html")],
+    registry: Annotated[Path, typer.Option(help="model registry directory")] = Path("models"),
+    input_: Annotated[Path | None, typer.Option("--input", help="bar or trade file (default: the training one)")]
+    = None,
+    data_dir: Annotated[Path | None, typer.Option(help="catalog directory instead of --input")] = None,
+) -> None:
+    """Evaluate a stored model on a period: evaluation.json and an HTML report in OUT."""
+    try:
+        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        _fail("--start and --end take YYYY-MM-DD")
+        return
+    if d1 < d0:
+        _fail("--end is before --start")
+    try:
+        ev = evaluate_model(registry, model, d0, d1, out, input_, data_dir)
+    except (ValueError, FileNotFoundError, RegistryError, LeakageError) as exc:
+        _fail(str(exc))
+        return
+    keys = ("model_id", "hit_rate", "hit_rate_ci_low", "hit_rate_ci_high", "n_predictions", "baseline_hit_rate",
+            "persistence_hit_rate", "overlaps_training")
+    typer.echo(json.dumps({k: ev[k] for k in keys}, sort_keys=True))
+    err.print(f"55%: {ev['statement_55']}\n65%: {ev['statement_65']}", highlight=False)
+
+
+@ml_app.command("models")
+def models_cmd(registry: Annotated[Path, typer.Option(help="model registry directory")] = Path("models")) -> None:
+    """List stored models and their out-of-sample hit rates."""
+    reg = ModelRegistry(registry)
+    for name in reg.names():
+        for v in reg.versions(name):
+            c = reg.card(f"{name}:{v}")
+            s = c.get("oos_summary", {})
+            typer.echo(f"{name}:{v}  {c.get('instrument')}  {c.get('model', {}).get('kind')}  "
+                       f"hit {s.get('hit_rate', float('nan')):.3f} [{s.get('hit_rate_ci_low', float('nan')):.3f}, "
+                       f"{s.get('hit_rate_ci_high', float('nan')):.3f}] n={s.get('n_predictions')}")  # fmt: skip
+
+
+ml_app.command("train")(train_cmd)
+ml_app.command("evaluate")(evaluate_cmd)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train`` and ``evaluate`` at the top level and the ``ml`` group to ``app``."""
+    app.command("train")(train_cmd)
+    app.command("evaluate")(evaluate_cmd)
+    app.add_typer(ml_app, name="ml")
