@@ -22,6 +22,7 @@ from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.state import StateKeeper
 from tradingsystem.interfaces.status import render
 from tradingsystem.runtime.alerts_setup import attach_alerts
+from tradingsystem.runtime.cli_backtest import register as register_backtest
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
 from tradingsystem.runtime.cli_features import features_app
@@ -40,6 +41,7 @@ app.command("positions")(positions)
 app.add_typer(data_app, name="data", help="The market-data catalog: ls, query, bars, import, backup, verify, restore.")
 app.command("capture")(capture)
 register_ml(app)
+register_backtest(app)
 app.add_typer(features_app, name="features", help="Indicators and feature sets: list and compute.")
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 

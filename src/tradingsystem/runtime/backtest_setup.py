@@ -1,0 +1,419 @@
+"""Composition root for backtests: config file -> data, kernel, venue, strategy -> result and reports.
+
+The same kernel and strategies as live; only the feed (history), the venue (``QueueVenue``) and the
+clock (simulated) change. Data sources: an MT5 bar export (``mt5_csv``), the Parquet catalog
+(``catalog``: trades, book, bars; generic ``WINFUT``-style symbols roll between contracts), or a
+seeded synthetic WIN random walk (``synthetic``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tradingsystem.backtest.feeds import Event, MergedFeed, bar_events, book_events, session_filter, trade_events
+from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig
+from tradingsystem.backtest.results import BacktestResult, daily_pnl, metrics, run_kernel
+from tradingsystem.domain import b3
+from tradingsystem.domain.instruments import Instrument
+from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.risk import RiskConfig
+from tradingsystem.engine.strategy import Strategy
+from tradingsystem.runtime.config import ConfigError, FeesConfig
+from tradingsystem.strategies import (
+    DonchianBreakout,
+    DonchianConfig,
+    EmaCross,
+    EmaCrossConfig,
+    MlSignalConfig,
+    MlSignalFollower,
+    OrderFlowConfig,
+    OrderFlowScalper,
+    ZScoreConfig,
+    ZScoreReversion,
+)
+
+__all__ = ["STRATEGIES", "BacktestConfig", "evaluate", "load_backtest_config", "load_dataset", "run_backtest"]
+
+_OFFSET_NS = 3 * 3600 * 10**9
+_DAY_NS = 86_400 * 10**9
+_EPOCH = date(1970, 1, 1).toordinal()
+
+STRATEGIES: dict[str, tuple[type[BaseModel], Callable[[Any], Strategy]]] = {
+    "ema_cross": (EmaCrossConfig, EmaCross),
+    "donchian": (DonchianConfig, DonchianBreakout),
+    "zscore": (ZScoreConfig, ZScoreReversion),
+    "ml_signal": (MlSignalConfig, MlSignalFollower),
+    "orderflow": (OrderFlowConfig, OrderFlowScalper),
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataConfig(_Frozen):
+    source: Literal["mt5_csv", "catalog", "synthetic"] = "synthetic"
+    path: Path | None = None
+    """mt5_csv: the export file."""
+    data_dir: Path | None = None
+    """catalog: the catalog root."""
+    symbols: list[str] = Field(default_factory=lambda: ["WINZ26"])
+    kinds: list[Literal["trades", "book", "bars"]] = Field(default_factory=lambda: ["trades"])  # type: ignore[arg-type]
+    timeframe: str = "1m"
+    start: date | None = None
+    end: date | None = None
+    calendar: Literal["bvmf", "weekdays"] = "weekdays"
+    roll_sessions: int = Field(default=2, ge=0)
+    ticks: int = Field(default=100_000, gt=0)
+    """synthetic: number of ticks."""
+    days: int = Field(default=1, gt=0)
+    """synthetic: spread the ticks over this many session days (from ``start``, weekdays)."""
+    seed: int = 42
+
+
+class VenueSettings(_Frozen):
+    latency_ms: float = Field(default=0, ge=0)
+    ack_latency_ms: float = Field(default=0, ge=0)
+    slippage_ticks: int = Field(default=0, ge=0)
+    queue_ahead_default: int = Field(default=0, ge=0)
+    count_unknown_aggressor: bool = True
+    fee_mode: Literal["day_trade", "swing", "auto"] = "day_trade"
+
+
+class StrategySettings(_Frozen):
+    name: str = "ema_cross"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReportSettings(_Frozen):
+    equity_interval_s: float = Field(default=60, gt=0)
+    deterministic: bool = False
+    """True: ``wall_seconds`` and ``events_per_sec`` are 0 in summary.json so reruns are byte-identical."""
+    candles: int = Field(default=300, ge=0)
+
+
+class WalkForwardSettings(_Frozen):
+    in_sample_days: int = Field(default=40, gt=0)
+    out_sample_days: int = Field(default=10, gt=0)
+    trials: int = Field(default=20, gt=0)
+    anchored: bool = False
+    seed: int = 7
+
+
+class OptimizeSettings(_Frozen):
+    params: dict[str, Any] = Field(default_factory=dict)
+    objective: Literal["sharpe", "pnl_brl", "profit_factor"] = "sharpe"
+    workers: int = Field(default=2, gt=0)
+    walk_forward: WalkForwardSettings | None = WalkForwardSettings()
+    pbo_splits: int = Field(default=8, ge=2)
+
+
+class BacktestConfig(_Frozen):
+    data: DataConfig = DataConfig()
+    strategy: StrategySettings = StrategySettings()
+    venue: VenueSettings = VenueSettings()
+    risk: RiskConfig = RiskConfig(max_order_qty=10_000, max_position=100_000)
+    fees: FeesConfig = FeesConfig()
+    report: ReportSettings = ReportSettings()
+    optimize: OptimizeSettings = OptimizeSettings()
+
+
+def load_backtest_config(path: Path) -> BacktestConfig:
+    """Read a YAML backtest config; relative data paths resolve against the file's folder."""
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    data = raw.get("data") or {}
+    for key in ("path", "data_dir"):
+        if data.get(key) and not Path(data[key]).is_absolute():
+            data[key] = str((path.parent / data[key]).resolve())
+    try:
+        return BacktestConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+# --- data ----------------------------------------------------------------------------------------
+def _weekdays(d: date) -> bool:
+    return d.weekday() < 5
+
+
+@functools.lru_cache(maxsize=4)
+def _calendar(kind: str) -> Callable[[date], bool]:
+    if kind == "bvmf":
+        from tradingsystem.adapters.calendar.bvmf import BvmfCalendar
+
+        return BvmfCalendar(start=date(2005, 1, 1)).is_session
+    return _weekdays
+
+
+def _day_of(ts: np.ndarray) -> np.ndarray:
+    return (ts - _OFFSET_NS) // _DAY_NS
+
+
+def _window_mask(ts: np.ndarray, start: date | None, end: date | None) -> np.ndarray:
+    d = _day_of(ts)
+    mask = np.ones(len(ts), dtype=bool)
+    if start is not None:
+        mask &= d >= start.toordinal() - _EPOCH
+    if end is not None:
+        mask &= d <= end.toordinal() - _EPOCH
+    return mask
+
+
+@functools.lru_cache(maxsize=8)
+def _read_mt5(path: str, scale: int) -> dict[str, np.ndarray]:
+    import pandas as pd
+
+    df = pd.read_csv(path, sep="\t")
+    local = pd.to_datetime(df["<DATE>"] + " " + df["<TIME>"], format="%Y.%m.%d %H:%M:%S")
+    ts_open = local.to_numpy().astype("datetime64[ns]").astype(np.int64) + _OFFSET_NS
+    f = 10**scale
+    cols = {k: np.rint(df[f"<{k.upper()}>"].to_numpy(dtype=float) * f).astype(np.int64)
+            for k in ("open", "high", "low", "close")}
+    order = np.argsort(ts_open, kind="stable")
+    out = {k: v[order] for k, v in cols.items()}
+    out["ts_open"] = ts_open[order]
+    out["ts_event"] = out["ts_open"] + 60 * 10**9
+    out["volume"] = df["<VOL>"].to_numpy(dtype=np.int64)[order]
+    out["trades"] = df["<TICKVOL>"].to_numpy(dtype=np.int64)[order]
+    return out
+
+
+def _synthetic(n: int, seed: int, start_day: date, days: int = 1) -> dict[str, np.ndarray]:
+    """A random walk on WIN's 5-point grid, 1-20 lots, 1-50 ms apart, from 09:00 (the spine's workload),
+    cut into ``days`` weekdays of equal tick counts."""
+    rng = np.random.default_rng(seed)
+    steps = rng.choice(np.array([-5, 0, 5]), size=n, p=[0.3, 0.4, 0.3])
+    gaps = rng.integers(1, 51, size=n) * 1_000_000
+    sessions: list[date] = []
+    d = start_day
+    while len(sessions) < days:
+        if d.weekday() < 5:
+            sessions.append(d)
+        d = date.fromordinal(d.toordinal() + 1)
+    day_idx = np.minimum(np.arange(n) * days // max(n, 1), days - 1)
+    starts = np.array([(s.toordinal() - _EPOCH) * _DAY_NS + 9 * 3600 * 10**9 + _OFFSET_NS for s in sessions])
+    first = np.searchsorted(day_idx, np.arange(days))
+    csum = np.cumsum(gaps)
+    base = np.where(first > 0, csum[np.maximum(first - 1, 0)], 0)
+    ts = starts[day_idx] + csum - base[day_idx]
+    return {"price": 125_000 + np.cumsum(steps), "size": rng.integers(1, 21, size=n), "ts_event": ts,
+            "aggressor": rng.integers(1, 3, size=n), "trade_id": np.arange(1, n + 1)}
+
+
+@dataclass
+class Dataset:
+    instruments: dict[str, Instrument]
+    sources: list[Iterable[Event]]
+    days: list[date]
+    candles: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    rolls: list[tuple[int, str]] = field(default_factory=list)  # (ts to flatten at, symbol)
+
+
+def _candles(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
+             n: int) -> dict[str, list[int]]:
+    if not len(ts) or not n:
+        return {}
+    groups = np.array_split(np.arange(len(ts)), min(n, len(ts)))
+    return {"ts": [int(ts[g[0]]) for g in groups], "open": [int(o[g[0]]) for g in groups],
+            "high": [int(h[g].max()) for g in groups], "low": [int(lo[g].min()) for g in groups],
+            "close": [int(c[g[-1]]) for g in groups]}
+
+
+def _days(ts: np.ndarray) -> list[date]:
+    return [date.fromordinal(int(d) + _EPOCH) for d in np.unique(_day_of(ts))]
+
+
+def load_dataset(cfg: BacktestConfig, window: tuple[date, date] | None = None) -> Dataset:
+    """Build the replay sources (time-ordered per source) for ``cfg.data`` over ``window`` (session days)."""
+    d = cfg.data
+    is_session = _calendar(d.calendar)
+    start, end = window if window else (None if d.source == "synthetic" else d.start, d.end)
+    n_candles = cfg.report.candles
+    if d.source == "mt5_csv":
+        if d.path is None:
+            raise ConfigError("data.path is required for source mt5_csv")
+        symbol = d.symbols[0]
+        inst = b3.instrument(symbol, is_session)
+        cols = _read_mt5(str(d.path), inst.scale)
+        m = _window_mask(cols["ts_open"], start, end)
+        sub = {k: v[m] for k, v in cols.items()}
+        src = session_filter(bar_events(symbol, d.timeframe, sub, close_as_trade=True), is_session)
+        candles = {symbol: _candles(sub["ts_open"], sub["open"], sub["high"], sub["low"], sub["close"], n_candles)}
+        return Dataset({symbol: inst}, [src], [x for x in _days(sub["ts_open"]) if is_session(x)], candles)
+    if d.source == "synthetic":
+        symbol = d.symbols[0]
+        inst = b3.instrument(symbol, is_session)
+        cols = _synthetic(d.ticks, d.seed, d.start or date(2026, 11, 26), d.days)
+        m = _window_mask(cols["ts_event"], start, end)
+        sub = {k: v[m] for k, v in cols.items()}
+        p = sub["price"]
+        candles = {symbol: _candles(sub["ts_event"], p, p, p, p, n_candles)}
+        return Dataset({symbol: inst}, [trade_events(symbol, sub)], _days(sub["ts_event"]), candles)
+    return _catalog_dataset(cfg, start, end, is_session)
+
+
+def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
+                     is_session: Callable[[date], bool]) -> Dataset:
+    from tradingsystem.adapters.storage.catalog import Catalog
+
+    d = cfg.data
+    if d.data_dir is None:
+        raise ConfigError("data.data_dir is required for source catalog")
+    cat = Catalog(d.data_dir)
+    instruments: dict[str, Instrument] = {}
+    sources: list[Iterable[Event]] = []
+    candles: dict[str, dict[str, list[int]]] = {}
+    days: set[date] = set()
+    rolls: list[tuple[int, str]] = []
+    for symbol in d.symbols:
+        generic = symbol.endswith("FUT")
+        plan = _roll_plan(cat, symbol, start, end, is_session, d.roll_sessions) if generic else [(symbol, start, end)]
+        if generic:
+            first = plan[0][0] if plan else b3.resolve_generic(symbol, start or date.today(), is_session)
+            base = b3.instrument(first, is_session)
+            # the continuous series: the front contract's rules, no expiry (rolls flatten the position)
+            instruments[symbol] = Instrument(symbol, base.root, base.asset_class, base.scale, base.tick, base.lot,
+                                             base.brl_per_raw)
+        else:
+            instruments[symbol] = b3.instrument(symbol, is_session)
+        if "book" in d.kinds:
+            for contract, lo, hi in plan:
+                t = _read_book(cat, contract, lo, hi)
+                if t is not None:
+                    sources.append(book_events(symbol, t))
+        if "trades" in d.kinds:
+            pieces = []
+            for contract, lo, hi in plan:
+                t = cat.read_trades(contract, lo, hi)
+                if t.num_rows:
+                    pieces.append({c: t.column(c).to_numpy() for c in
+                                   ("ts_event", "ts_init", "price", "size", "aggressor", "trade_id", "buyer",
+                                    "seller")})
+            if pieces:
+                cols = {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
+                if generic and len(pieces) > 1:
+                    rolls += [(int(p["ts_event"][-1]), symbol) for p in pieces[:-1]]
+                sources.append(trade_events(symbol, cols))
+                days.update(_days(cols["ts_event"]))
+                p = cols["price"]
+                candles[symbol] = _candles(cols["ts_event"], p, p, p, p, cfg.report.candles)
+        if "bars" in d.kinds:
+            for contract, lo, hi in plan:
+                t = cat.bars(contract, d.timeframe, lo, hi)
+                if t.num_rows:
+                    cols = {c: t.column(c).to_numpy() for c in ("ts_open", "ts_event", "open", "high", "low",
+                                                               "close", "volume", "trades")}
+                    sources.append(bar_events(symbol, d.timeframe, cols, close_as_trade="trades" not in d.kinds))
+                    days.update(_days(cols["ts_event"]))
+                    candles.setdefault(symbol, _candles(cols["ts_open"], cols["open"], cols["high"], cols["low"],
+                                                        cols["close"], cfg.report.candles))
+    cat.close()
+    sources = [session_filter(s, is_session) for s in sources]
+    return Dataset(instruments, sources, sorted(x for x in days if is_session(x)), candles, rolls)
+
+
+def _read_book(cat: Any, contract: str, lo: date | None, hi: date | None) -> dict[str, np.ndarray] | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = Path(cat.data_dir) / "book" / f"instrument={contract}"
+    files = sorted(base.glob("date=*/*.parquet")) if base.is_dir() else []
+    tables = []
+    for f in files:
+        day = date.fromisoformat(f.parent.name.split("=", 1)[1])
+        if (lo is None or day >= lo) and (hi is None or day <= hi):
+            tables.append(pq.read_table(f, columns=["ts_event", "sequence", "side", "price", "size", "action",
+                                                    "orders"]))
+    if not tables:
+        return None
+    t = pa.concat_tables(tables)
+    ts = t.column("ts_event").to_numpy()
+    order = np.argsort(ts, kind="stable")
+    return {c: t.column(c).to_numpy()[order] for c in t.column_names}
+
+
+def _roll_plan(cat: Any, symbol: str, start: date | None, end: date | None, is_session: Callable[[date], bool],
+               roll_sessions: int) -> list[tuple[str, date, date]]:
+    """[(contract, first day, last day)] for a generic symbol: each stored day read from its front contract."""
+    root = symbol[:-3]
+    days = sorted({p.day for p in cat.partitions("trades") if p.instrument.startswith(root)
+                   and (start is None or p.day >= start) and (end is None or p.day <= end)})
+    plan: list[tuple[str, date, date]] = []
+    for day in days:
+        contract = b3.current_contract(root, day, is_session, roll_sessions)
+        if plan and plan[-1][0] == contract:
+            plan[-1] = (contract, plan[-1][1], day)
+        else:
+            plan.append((contract, day, day))
+    return plan
+
+
+# --- running -------------------------------------------------------------------------------------
+def build_strategy(cfg: BacktestConfig, params: dict[str, Any] | None = None) -> Strategy:
+    name = cfg.strategy.name
+    if name not in STRATEGIES:
+        raise ConfigError(f"unknown strategy {name!r}; available: {', '.join(sorted(STRATEGIES))}")
+    model, cls = STRATEGIES[name]
+    merged = {"symbol": cfg.data.symbols[0], **cfg.strategy.params, **(params or {})}
+    try:
+        return cls(model.model_validate(merged))
+    except (ValidationError, ValueError) as exc:
+        raise ConfigError(f"strategy {name}: {exc}") from exc
+
+
+def build_kernel(cfg: BacktestConfig, data: Dataset, params: dict[str, Any] | None = None) -> Kernel:
+    fees = cfg.fees.schedule()
+    is_session = _calendar(cfg.data.calendar)
+    k = Kernel(data.instruments, risk=cfg.risk, fees=fees, is_session=is_session)
+    v = cfg.venue
+    venue = QueueVenue(data.instruments, k.clock, k.data,
+                       QueueVenueConfig(int(v.latency_ms * 1e6), int(v.ack_latency_ms * 1e6), v.slippage_ticks,
+                                        v.queue_ahead_default, v.count_unknown_aggressor, v.fee_mode),
+                       books=k.cache, fees=fees)
+    k.connect(MergedFeed(data.sources), venue)
+    if "book" in cfg.data.kinds:
+        for symbol in data.instruments:
+            k.data.subscribe_book(symbol, venue.on_book_delta)
+    k.add_strategy(build_strategy(cfg, params))
+    for ts, symbol in data.rolls:
+        k.clock.schedule(ts, functools.partial(_roll, k, symbol))
+    return k
+
+
+def _roll(kernel: Kernel, symbol: str, _ts: int) -> None:
+    """Before a generic symbol switches contract: cancel working orders and flatten (no carry across)."""
+    kernel.orders.cancel_all(symbol)
+    kernel.flatten("contract roll", symbol)
+
+
+def run_backtest(cfg: BacktestConfig, params: dict[str, Any] | None = None, window: tuple[date, date] | None = None,
+                 progress: Callable[[int], None] | None = None) -> BacktestResult:
+    data = load_dataset(cfg, window)
+    k = build_kernel(cfg, data, params)
+    result = run_kernel(k, progress=progress, equity_interval_s=cfg.report.equity_interval_s)
+    result.candles = data.candles
+    return result
+
+
+def evaluate(cfg_json: str, params: dict[str, Any], window: tuple[date, date] | None = None) -> dict[str, Any]:
+    """One backtest for sweeps and walk-forward (top level, picklable): metrics, objective, daily P&L."""
+    cfg = BacktestConfig.model_validate_json(cfg_json)
+    result = run_backtest(cfg, params, window)
+    m = metrics(result, deterministic=True)
+    objective = {"sharpe": m["sharpe"], "pnl_brl": float(m["pnl_brl"]), "profit_factor": m["profit_factor"]}
+    return {"params": params, "objective": objective[cfg.optimize.objective], "metrics": m,
+            "daily": [str(x) for x in daily_pnl(result.equity)],
+            "days": sorted({date.fromordinal(int((ts - _OFFSET_NS) // _DAY_NS) + _EPOCH).isoformat()
+                            for ts, _ in result.equity})}
