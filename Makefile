@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := gcc postgresql util-linux
+SYSTEM_PACKAGES := gcc postgresql util-linux chromium redis-server
 ARGS ?=
 
 .PHONY: run test bench lint typecheck layers unit system-deps clean
