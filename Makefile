@@ -35,7 +35,7 @@ layers: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 unit: $(STAMP) system-deps
-	$(VENV)/bin/pytest --cov --cov-report=term $(ARGS)
+	$(VENV)/bin/pytest -rs --cov --cov-report=term $(ARGS)
 
 test: $(STAMP) system-deps lint typecheck layers unit
 

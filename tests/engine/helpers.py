@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time
 
 from tradingsystem.backtest.replay import TickReplayFeed
@@ -12,6 +13,7 @@ from tradingsystem.domain.sessions import local_ns
 from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
+from tradingsystem.engine.strategy import Strategy
 
 DAY = date(2026, 11, 26)
 T0 = local_ns(DAY, time(10, 0))
@@ -36,3 +38,17 @@ def kernel(events: list[TradeTick], symbols: tuple[str, ...] = ("WINZ26",), late
     if as_sink:
         k.add_sink(venue)
     return k, venue
+
+
+class Script(Strategy):
+    """Runs ``actions[n](strategy)`` on the n-th trade of WINZ26."""
+
+    def __init__(self, actions: dict[int, Callable[[Strategy], object]]) -> None:
+        super().__init__("s", ["WINZ26"])
+        self.actions, self.n = actions, 0
+
+    def on_trade(self, tick: TradeTick) -> None:
+        fn = self.actions.get(self.n)
+        self.n += 1
+        if fn:
+            fn(self)

@@ -1,25 +1,12 @@
 """OCO pairs, brackets and trailing stops emulated on our side."""
 
-from tests.engine.helpers import kernel, ticks
+from tests.engine.helpers import Script, kernel, ticks
 from tradingsystem.domain.orders import OrderStatus, OrderType, Side
-from tradingsystem.engine.strategy import Strategy
-
-
-class Do(Strategy):
-    def __init__(self, actions):
-        super().__init__("s", ["WINZ26"])
-        self.actions, self.n = actions, 0
-
-    def on_trade(self, tick):
-        fn = self.actions.get(self.n)
-        self.n += 1
-        if fn:
-            fn(self)
 
 
 def run(prices, actions, **kw):
     k, _ = kernel(ticks("WINZ26", prices), latency_ns=kw.pop("latency_ns", 0), **kw)
-    k.add_strategy(Do(actions))
+    k.add_strategy(Script(actions))
     k.run()
     return k
 

@@ -2,26 +2,15 @@
 
 from decimal import Decimal
 
-from tests.engine.helpers import T0, kernel, ticks
+from tests.engine.helpers import T0, Script, kernel, ticks
 from tradingsystem.domain.orders import OrderStatus, OrderType, Side
 from tradingsystem.domain.records import RiskStateRecord
 from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.risk import RiskConfig, TradingState
-from tradingsystem.engine.strategy import Strategy
 
 S = 1_000_000_000
 
 
-class Script(Strategy):
-    def __init__(self, actions):
-        super().__init__("s", ["WINZ26"])
-        self.actions, self.n = actions, 0
-
-    def on_trade(self, tick):
-        fn = self.actions.get(self.n)
-        self.n += 1
-        if fn:
-            fn(self)
 
 
 def test_kill_switch_cancels_flattens_and_blocks():

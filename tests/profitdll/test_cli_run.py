@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 
 import pytest
 from typer.testing import CliRunner
@@ -14,7 +15,9 @@ from tradingsystem.runtime.cli import app
 pytestmark = pytest.mark.integration
 
 
-def test_run_feed_profitdll(double: Double, dll_path: str, tmp_path, monkeypatch) -> None:
+@contextmanager
+def streaming(double: Double, dll_path: str, monkeypatch):
+    """The DLL settings in the environment and the double streaming trades while the block runs."""
     for k, v in {"PATH": dll_path, "KEY": "k3y-secret", "USER": "trader", "PASSWORD": "s3cret"}.items():
         monkeypatch.setenv(f"TRADINGSYSTEM_PROFITDLL_{k}", v)
     double.define_all()
@@ -27,11 +30,16 @@ def test_run_feed_profitdll(double: Double, dll_path: str, tmp_path, monkeypatch
     t = threading.Thread(target=stream, daemon=True)
     t.start()
     try:
-        result = CliRunner().invoke(app, ["run", "--feed", "profitdll", "--duration", "2", "--no-status",
-                                          "--no-control", "--data-dir", str(tmp_path)])
+        yield
     finally:
         stop.set()
         t.join()
+
+
+def test_run_feed_profitdll(double: Double, dll_path: str, tmp_path, monkeypatch) -> None:
+    with streaming(double, dll_path, monkeypatch):
+        result = CliRunner().invoke(app, ["run", "--feed", "profitdll", "--duration", "2", "--no-status",
+                                          "--no-control", "--no-dashboard", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "s3cret" not in result.output and "k3y-secret" not in result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
@@ -43,30 +51,16 @@ def test_run_feed_profitdll_without_settings_says_what_is_missing(tmp_path, monk
     for k in ("PATH", "KEY", "USER", "PASSWORD"):
         monkeypatch.delenv(f"TRADINGSYSTEM_PROFITDLL_{k}", raising=False)
     result = CliRunner().invoke(app, ["run", "--feed", "profitdll", "--duration", "1", "--no-status",
-                                      "--no-control", "--data-dir", str(tmp_path)])
+                                      "--no-control", "--no-dashboard", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and "TRADINGSYSTEM_PROFITDLL_PATH" in result.output
 
 
 def test_capture_feed_profitdll_into_the_catalog(double: Double, dll_path: str, tmp_path, monkeypatch) -> None:
     from tradingsystem.adapters.storage import Catalog
 
-    for k, v in {"PATH": dll_path, "KEY": "k3y-secret", "USER": "trader", "PASSWORD": "s3cret"}.items():
-        monkeypatch.setenv(f"TRADINGSYSTEM_PROFITDLL_{k}", v)
-    double.define_all()
-    stop = threading.Event()
-
-    def stream() -> None:
-        while not stop.wait(0.05):
-            double.TestStream(20)
-
-    t = threading.Thread(target=stream, daemon=True)
-    t.start()
-    try:
+    with streaming(double, dll_path, monkeypatch):
         result = CliRunner().invoke(app, ["capture", "--feed", "profitdll", "--instruments", "WINZ26,PETR4,VALE3",
                                           "--duration", "2", "--data-dir", str(tmp_path)])
-    finally:
-        stop.set()
-        t.join()
     assert result.exit_code == 0, result.output
     rows = Catalog(tmp_path).query("select instrument, count(*) as n from trades group by 1").to_pylist()
     counts = {r["instrument"]: r["n"] for r in rows}

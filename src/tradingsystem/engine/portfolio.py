@@ -36,7 +36,7 @@ class Portfolio:
         self.by_strategy: dict[tuple[str, str], Position] = {}
         self._fee_cache: dict[tuple[str, int], Decimal] = {}
         self.fills = 0
-        self._day_fills: dict[str, list[tuple[int, int]]] = {}
+        self._day_fills: dict[str, list[int]] = {}  # symbol -> [sum of signed qty, sum of signed qty x price]
         self._settled: dict[str, tuple[int, int]] = {}  # symbol -> (quantity, settlement price)
         self.ajustes: list[Ajuste] = []
 
@@ -75,8 +75,9 @@ class Portfolio:
         if pos.instrument.is_future:
             day = self._day_fills.get(symbol)
             if day is None:
-                day = self._day_fills[symbol] = []
-            day.append((side_sign * quantity, price))
+                day = self._day_fills[symbol] = [0, 0]
+            day[0] += side_sign * quantity
+            day[1] += side_sign * quantity * price
         return fee
 
     def settle(self, day: str, prices: dict[str, int]) -> list[Ajuste]:
@@ -92,7 +93,8 @@ class Portfolio:
             pa = prices[symbol]
             inst = self.position(symbol).instrument
             carried, prev = self._settled.get(symbol, (0, 0))
-            raw = carried * (pa - prev) + sum(q * (pa - px) for q, px in self._day_fills.get(symbol, ()))
+            sum_q, sum_qpx = self._day_fills.get(symbol, (0, 0))
+            raw = carried * (pa - prev) + pa * sum_q - sum_qpx
             qty = self.positions[symbol].quantity
             out.append(Ajuste(day, symbol, qty, pa, cents(inst.brl(raw))))
             self._settled[symbol] = (qty, pa)
