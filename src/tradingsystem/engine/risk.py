@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from fractions import Fraction
 from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +26,7 @@ from tradingsystem.domain.sessions import Phase
 from tradingsystem.engine.session_gate import DAY_NS, OFFSET_NS, SessionGate, day_of
 
 _T_LIMIT = OrderType.LIMIT
+_T_MARKET = OrderType.MARKET
 _T_STOP_LIMIT = OrderType.STOP_LIMIT
 _T_STOP_MARKET = OrderType.STOP_MARKET
 _P_CANCEL_ONLY = Phase.CANCEL_ONLY
@@ -109,6 +111,13 @@ class RiskEngine:
             for sym, inst in instruments.items()
             if inst.last_trading_day is not None
         }
+        # Plain attributes for the hot path (pydantic attribute access and Decimal math are slow).
+        band = Fraction(config.price_band_pct) / 100
+        self._band_num, self._band_den = band.numerator, band.denominator
+        self._max_working = config.max_working_orders
+        self._max_rate = config.max_orders_per_second
+        self._max_gross = config.max_gross_exposure_brl
+        self._check_session = config.check_session
         self.state = TradingState.ACTIVE
         self.state_reason = ""
         self.denials = 0
@@ -135,7 +144,7 @@ class RiskEngine:
         reason = self._reason(order, ts, reduce_only)
         if reason is None:
             self._record(Decision(order.order_id, "all", "", "", True, ts))
-            if self.config.max_orders_per_second:
+            if self._max_rate:
                 self._recent.append(ts)
         else:
             self.denials += 1
@@ -215,7 +224,7 @@ class RiskEngine:
                     f"trading is reduce-only ({self.state_reason}); this order would add exposure",
                 )
         cfg = self.config
-        if cfg.check_session:
+        if self._check_session:
             last_day = self._last_day.get(order.symbol)
             if last_day is not None and (ts - OFFSET_NS) // DAY_NS > last_day:
                 return self._deny(
@@ -268,7 +277,7 @@ class RiskEngine:
                 max_pos,
                 f"{order.symbol}: position would reach {worst}, beyond the limit ±{max_pos}",
             )
-        if cfg.max_working_orders and ctx.working_orders() >= cfg.max_working_orders:
+        if self._max_working and ctx.working_orders() >= self._max_working:
             return self._deny(
                 order,
                 ts,
@@ -277,7 +286,7 @@ class RiskEngine:
                 cfg.max_working_orders,
                 f"{cfg.max_working_orders} orders are already working",
             )
-        if cfg.max_orders_per_second:
+        if self._max_rate:
             recent = self._recent
             while recent and recent[0] <= ts - 1_000_000_000:
                 recent.popleft()
@@ -291,10 +300,9 @@ class RiskEngine:
                     f"order rate above {cfg.max_orders_per_second} per second",
                 )
         last = ctx.last_price(order.symbol)
-        if cfg.price_band_pct and last and otype is not OrderType.MARKET:
+        if self._band_num and last and otype is not _T_MARKET:
             px = order.price if otype in (_T_LIMIT, _T_STOP_LIMIT) else order.trigger_price
-            band = Decimal(last) * cfg.price_band_pct / 100
-            if abs(px - last) > band:
+            if abs(px - last) * self._band_den > last * self._band_num:  # exact: |px - last| > last x pct
                 return self._deny(
                     order,
                     ts,
@@ -304,7 +312,7 @@ class RiskEngine:
                     f"{order.symbol}: price {inst.to_price(px)} is more than {cfg.price_band_pct}% "
                     f"from the last trade {inst.to_price(last)}",
                 )
-        if cfg.max_gross_exposure_brl and last and not self._reduces(order):
+        if self._max_gross and last and not self._reduces(order):
             added = inst.brl(last * qty)
             gross = ctx.gross_exposure_brl() + added
             if gross > cfg.max_gross_exposure_brl:
