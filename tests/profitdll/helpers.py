@@ -41,6 +41,10 @@ class Double:
             "TestSeedOrder": [c_wchar_p, c_wchar_p, c_int32, c_int64, c_double],
             "TestSeedPosition": [c_wchar_p, c_wchar_p, c_int64, c_double], "TestWaitIdle": [],
             "TestStat": [c_int32], "TestResetStats": [],
+            "TestOffer": [c_wchar_p, c_int32, c_int32, c_int32, c_int64, c_int32, c_int64, c_double, c_int32],
+            "TestOfferFull": [c_wchar_p, c_int32, c_int32], "TestOfferCount": [c_wchar_p, c_int32],
+            "TestOfferGet": [c_wchar_p, c_int32, c_int32, ctypes.POINTER(c_double), ctypes.POINTER(c_int64),
+                             ctypes.POINTER(c_int32), ctypes.POINTER(c_int64)],
         }
         for name, args in sig.items():
             getattr(lib, name).argtypes = args
@@ -55,8 +59,25 @@ class Double:
             self.lib.TestDefineTicker(sym, exch, base, tick, lot)
 
     def stat(self, which: str) -> int:
-        names = ["delivered", "max_backlog", "md6", "violations", "history", "callbacks", "accessor_errors"]
+        names = ["delivered", "max_backlog", "md6", "violations", "history", "callbacks", "accessor_errors",
+                 "offer_arrays", "offer_frees", "offer_bad_frees", "offer_leaks", "offer_events"]
         return int(self.lib.TestStat(names.index(which)))
+
+
+    def offer_script(self, ticker: str, events: list[tuple[int, int, int, int, int, int, float]]) -> None:
+        """Queue offer events (action, pos, side, qty, agent, offer id, price); the double's thread sends them."""
+        for action, pos, side, qty, agent, oid, price in events:
+            assert self.lib.TestOffer(ticker, action, pos, side, qty, agent, oid, price, 1) == 0
+
+    def offer_book(self, ticker: str, side: int) -> list[tuple[int, float, int, int]]:
+        """The double's own offers of one side by DLL position: (offer id, price, qty, agent)."""
+        out = []
+        for pos in range(self.lib.TestOfferCount(ticker, side)):
+            px, qty, agent, oid = c_double(), c_int64(), c_int32(), c_int64()
+            assert self.lib.TestOfferGet(ticker, side, pos, ctypes.byref(px), ctypes.byref(qty), ctypes.byref(agent),
+                                         ctypes.byref(oid)) == 0
+            out.append((oid.value, px.value, qty.value, agent.value))
+        return out
 
 
 def gen_price(base: float, tick: float, n: int) -> float:

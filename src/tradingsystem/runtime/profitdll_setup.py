@@ -21,7 +21,7 @@ ENV_PREFIX = "TRADINGSYSTEM_PROFITDLL_"
 _ENV_FIELDS = {
     "PATH": "dll_path", "KEY": "activation_key", "USER": "user", "PASSWORD": "password",
     "ROUTING_PASSWORD": "routing_password", "MARKET_ONLY": "market_only", "BROKER_ID": "broker_id",
-    "ACCOUNT_ID": "account_id",
+    "ACCOUNT_ID": "account_id", "BOOK_SOURCE": "book_source",
 }
 _REQUIRED = ("dll_path", "activation_key", "user", "password")
 

@@ -10,24 +10,29 @@
 #define MAX_TICKERS 64
 #define MAX_ORDERS 4096
 #define MAX_LEVELS 64
+#define MAX_OFFERS 256
 #define QCAP 8192
 #define MAGIC 0x7A11ADE5u
 
-enum { CB_NONE, CB_TRADE, CB_HIST, CB_ORDER, CB_DEPTH, CB_OTHER };
+enum { CB_NONE, CB_TRADE, CB_HIST, CB_ORDER, CB_DEPTH, CB_OTHER, CB_OFFER };
 enum {
     C_INIT, C_STREAM, C_PACED, C_ADVANCE, C_DISCONNECT, C_RECONNECT, C_HISTORY, C_STATE, C_HEALTH,
-    C_ORDER_NEW, C_FILL, C_CANCEL, C_CHANGE, C_CANCEL_ALL, C_DEPTH
+    C_ORDER_NEW, C_FILL, C_CANCEL, C_CHANGE, C_CANCEL_ALL, C_DEPTH, C_OFFER, C_OFFER_FULL
 };
 
-typedef struct { int type; int t; int64_t a, b, c, e, f; double d; } cmd_t;
+typedef struct { int type; int t; int64_t a, b, c, e, f; double d; int64_t g, h; } cmd_t;
+
+/* one resting order of the double's offer book (DLL list order: position p is index n - p - 1) */
+typedef struct { double price; int64_t qty; int32_t agent; int64_t id; } offer_t;
 
 typedef struct {
     wchar_t name[32]; wchar_t exch[4];
     double base, tick; int lot;
     int64_t n;             /* trades generated so far; trade numbers are 1..n */
-    int subscribed, depth_sub, active;
+    int subscribed, depth_sub, offer_sub, active;
     int64_t pos; double avg; double last;
     int nlev[2]; double lev_px[2][MAX_LEVELS]; int64_t lev_qty[2][MAX_LEVELS]; uint32_t lev_cnt[2][MAX_LEVELS];
+    int noff[2]; offer_t off[2][MAX_OFFERS];
 } ticker_t;
 
 typedef struct {
@@ -47,6 +52,7 @@ extern int64_t next_local, next_msg;
 extern wchar_t reject_next[128];
 extern int reject_pending;
 extern __thread int in_cb;
+extern int64_t st_offer_arrays, st_offer_frees, st_offer_bad_frees, st_offer_leaks, st_offer_events;
 extern int64_t st_delivered, st_max_backlog, st_md6, st_violations, st_history, st_callbacks, st_accessor_err;
 
 int64_t clock_ms(void);
@@ -63,5 +69,8 @@ int account_ok(const TConnectorAccountIdentifier *a);
 void emit_msg(order_t *o, uint8_t code, const wchar_t *text);
 void emit_order(order_t *o);
 void exec_order(cmd_t *c); /* routing commands, run on the callback thread */
+void exec_offer(cmd_t *c); /* offer-book commands, run on the callback thread (profitdll_offer.c) */
+int md_is_connected(void);
+void offer_release_stale(void); /* at finalize: free the poisoned arrays of the last full book */
 
 #endif

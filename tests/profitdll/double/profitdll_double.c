@@ -113,6 +113,8 @@ static double gen_price(const ticker_t *tk, int64_t n) { return tk->base + tk->t
 static int64_t gen_qty(const ticker_t *tk, int64_t n) { return tk->lot * (1 + n % 5); }
 static uint8_t gen_type(int64_t n) { return n % 50 == 0 ? 4 : (n % 2 ? 2 : 3); }
 
+int md_is_connected(void) { return md_connected; }
+
 int on_worker(void) { return worker_alive && pthread_equal(pthread_self(), worker_id); }
 
 int find_ticker(const wchar_t *name) {
@@ -337,7 +339,9 @@ static void exec_cmd(cmd_t *c) {
     case C_DISCONNECT:
         pthread_mutex_lock(&mu);
         md_connected = 0;
-        for (int i = 0; i < n_tickers; i++) { tickers[i].subscribed = 0; tickers[i].depth_sub = 0; }
+        for (int i = 0; i < n_tickers; i++) {
+            tickers[i].subscribed = 0; tickers[i].depth_sub = 0; tickers[i].offer_sub = 0;
+        }
         pthread_mutex_unlock(&mu);
         emit_state(2, 0);
         break;
@@ -355,6 +359,9 @@ static void exec_cmd(cmd_t *c) {
         break;
     case C_ORDER_NEW: case C_FILL: case C_CANCEL: case C_CHANGE: case C_CANCEL_ALL:
         exec_order(c);
+        break;
+    case C_OFFER: case C_OFFER_FULL:
+        exec_offer(c);
         break;
     case C_DEPTH: {
         int side = (int)c->a, pos = (int)c->b, upd = (int)c->c;
@@ -446,6 +453,7 @@ EXPORT int DLLFinalize(void) {
     pthread_mutex_unlock(&mu);
     pthread_join(worker, NULL);
     worker_alive = 0; initialized = 0; finalized = 1; md_connected = 0;
+    offer_release_stale();
     return NL_OK;
 }
 
@@ -660,6 +668,11 @@ EXPORT int64_t TestStat(int32_t which) {
     case 4: return st_history;
     case 5: return st_callbacks;
     case 6: return st_accessor_err;
+    case 7: return st_offer_arrays;
+    case 8: return st_offer_frees;
+    case 9: return st_offer_bad_frees;
+    case 10: return st_offer_leaks;
+    case 11: return st_offer_events;
     default: return -1;
     }
 }

@@ -125,6 +125,14 @@ typedef void (*TConnectorTradeCallback)(TConnectorAssetIdentifier asset, void *t
 typedef void (*TProgressCallback)(TAssetIDRec asset, int32_t progress);
 typedef void (*TConnectorPriceDepthCallback)(TConnectorAssetIdentifier asset, uint8_t side, int32_t pos,
                                              uint8_t update_type);
+/* OfferBook V2: qty i64; the five has-flags are Delphi Chars (one argument slot each); the two arrays are
+ * non-NULL only for a full book (action 4) and are freed by the client with FreePointer. */
+typedef void (*TOfferBookCallbackV2)(TAssetIDRec asset, int32_t action, int32_t pos, int32_t side, int64_t qty,
+                                     int32_t agent, int64_t offer_id, double price, uint8_t has_price,
+                                     uint8_t has_qty, uint8_t has_date, uint8_t has_offer_id, uint8_t has_agent,
+                                     const wchar_t *date, void *sell, void *buy);
+#define OB_LAST_PACKET 1u
+#define OFFER_ENTRY_V2_SIZE 53 /* f64 price, i64 qty, i32 agent, i64 offerId, u16 len, char date[23]; packed */
 typedef void (*TConnectorOrderCallback)(TConnectorOrderIdentifier order);
 typedef void (*TTradingMessageResultCallback)(const TConnectorTradingMessageResult *result);
 typedef void (*TAccountCallback)(int32_t broker, const wchar_t *broker_name, const wchar_t *account,

@@ -301,8 +301,6 @@ EXPORT int GetPositionV2(TConnectorTradingAccountPosition *p) {
     return NL_OK;
 }
 
-EXPORT void FreePointer(void *p, int32_t size) { (void)size; free(p); }
-
 EXPORT void TestRejectNext(const wchar_t *reason) {
     pthread_mutex_lock(&mu);
     wcsncpy(reject_next, reason, 127); reject_next[127] = 0; reject_pending = 1;

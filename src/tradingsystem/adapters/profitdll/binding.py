@@ -2,8 +2,9 @@
 
 Every *request* function refuses to run on the DLL's callback thread (``RequestFromCallback``) and
 after ``DLLFinalize`` (``DLLFinalized``); negative NL codes become typed errors. The *accessors*
-(``TranslateTrade``, ``GetOrderDetails``, ``GetPriceGroup``, ``GetPriceDepthSideCount``) are exposed
-raw, for the callback trampolines that must call them synchronously inside their callback.
+(``TranslateTrade``, ``GetOrderDetails``, ``GetPriceGroup``, ``GetPriceDepthSideCount``) and
+``FreePointer`` (for the offer book's arrays) are exposed raw, for the callback trampolines that must
+call them synchronously inside their callback.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _CALLBACK_SETTERS = {
     "history_trade": ("SetHistoryTradeCallbackV2", s.TRADE_CALLBACK),
     "progress": ("SetProgressCallback", s.PROGRESS_CALLBACK),
     "price_depth": ("SetPriceDepthCallback", s.PRICE_DEPTH_CALLBACK),
+    "offer_book": ("SetOfferBookCallbackV2", s.OFFER_BOOK_CALLBACK),
     "order": ("SetOrderCallback", s.ORDER_CALLBACK),
     "trading_message": ("SetTradingMessageResultCallback", s.MESSAGE_CALLBACK),
 }
@@ -48,6 +50,8 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "GetPriceDepthSideCount": (_I32, [POINTER(s.TConnectorAssetIdentifier), c_ubyte]),
     "GetPriceGroup": (_I32, [POINTER(s.TConnectorAssetIdentifier), c_ubyte, c_int32,
                              POINTER(s.TConnectorPriceGroup)]),
+    "SubscribeOfferBook": (_I32, [_W, _W]),
+    "UnsubscribeOfferBook": (_I32, [_W, _W]),
     "TranslateTrade": (_I32, [_P, _P]),
     "GetHistoryTrades": (_I32, [_W, _W, _W, _W]),
     "SendOrder": (_I64, [POINTER(s.TConnectorSendOrder)]),
@@ -94,6 +98,7 @@ class ProfitDLL:
         self.get_order_details = self.lib.GetOrderDetails
         self.get_price_group = self.lib.GetPriceGroup
         self.get_price_depth_side_count = self.lib.GetPriceDepthSideCount
+        self.free_pointer = self.lib.FreePointer  # frees the offer book's full-book arrays, inside the callback
         self.callback_thread: int | None = None
         self._keep: list[Any] = []  # callback objects must outlive the DLL's use of them
 
@@ -168,6 +173,13 @@ class ProfitDLL:
     def unsubscribe_price_depth(self, ticker: str, exchange: str) -> None:
         asset = s.TConnectorAssetIdentifier(0, ticker, exchange, 0)
         self._call("UnsubscribePriceDepth", byref(asset))
+
+    def subscribe_offer_book(self, ticker: str, exchange: str) -> None:
+        """Order-level book (V2 callback); full-book arrays arrive in the callback and are freed there."""
+        self._call("SubscribeOfferBook", ticker, exchange)
+
+    def unsubscribe_offer_book(self, ticker: str, exchange: str) -> None:
+        self._call("UnsubscribeOfferBook", ticker, exchange)
 
     def get_history_trades(self, ticker: str, exchange: str, start: str, end: str) -> None:
         """Dates as 'DD/MM/YYYY HH:mm:SS' (B3 local time)."""

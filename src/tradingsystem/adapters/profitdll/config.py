@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 __all__ = ["ProfitDLLConfig"]
@@ -27,7 +29,8 @@ class ProfitDLLConfig(BaseModel):
     sub_account_id: str = ""
     login_timeout_s: float = Field(default=60.0, gt=0)
     queue_capacity: int = Field(default=1 << 18, ge=16)
-    book_depth: bool = False
+    book_depth: bool = False  # subscribe a book for every symbol; ``book_source`` says which one
+    book_source: Literal["price_depth", "offer_book"] = "price_depth"
     position_type: int = Field(default=1, ge=1, le=2)  # zero-position: 1 day trade, 2 consolidated
     history_lookback_s: int = Field(default=3600, ge=1)
 

@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from tradingsystem.adapters.profitdll.convert import LocalTime, dll_date, price_to_raw, today_b3
 from tradingsystem.adapters.profitdll.errors import ProfitDLLError
@@ -22,19 +22,26 @@ from tradingsystem.adapters.profitdll.session import (
     K_DEPTH,
     K_HEALTH,
     K_HIST,
+    K_OFFER,
     K_PROGRESS,
     K_STATE,
     K_TRADE,
     STATE_MARKET,
     ProfitSession,
 )
-from tradingsystem.adapters.profitdll.structs import TRADE_LAYOUT
+from tradingsystem.adapters.profitdll.structs import (
+    OB_LAST_PACKET,
+    OFFER_ENTRY_V2,
+    OFFER_HEADER,
+    OFFER_TRAILER,
+    TRADE_LAYOUT,
+)
 from tradingsystem.domain.b3 import instrument, resolve_generic
 from tradingsystem.domain.events import BookAction, BookDelta, TradeTick
 from tradingsystem.domain.instruments import Instrument
 from tradingsystem.ports.protocols import DataSink
 
-__all__ = ["ProfitDLLFeed", "exchange_of", "session_predicate"]
+__all__ = ["Offer", "ProfitDLLFeed", "exchange_of", "session_predicate"]
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +63,18 @@ def session_predicate(calendar: Any) -> IsSession:
     return fn  # type: ignore[no-any-return]
 
 
+class Offer(NamedTuple):
+    """One resting order of the offer book; ``price`` in raw units on the instrument's grid."""
+
+    offer_id: int
+    price: int
+    qty: int
+    agent: int
+
+
 class _Symbol:
-    __slots__ = ("backfilling", "book", "exchange", "held", "hist", "inst", "last_id", "last_ts", "mult",
-                 "rebackfill", "seq", "symbol", "tick")
+    __slots__ = ("backfilling", "book", "exchange", "held", "hist", "inst", "last_id", "last_ts", "levels", "mult",
+                 "offers", "pending", "rebackfill", "seq", "symbol", "tick")
 
     def __init__(self, symbol: str, inst: Instrument) -> None:
         self.symbol = symbol
@@ -74,12 +90,23 @@ class _Symbol:
         self.hist: list[TradeTick] = []
         self.book: tuple[list[int], list[int]] = ([], [])
         self.seq = 0
+        # offer book (order level): DLL list order per side (0 buy, 1 sell); position p is index len - p - 1
+        self.offers: tuple[list[Offer], list[Offer]] = ([], [])
+        self.levels: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})  # price -> [size, orders]
+        self.pending: list[list[Offer] | None] = [None, None]  # full book arriving in several packets
 
 
 class ProfitDLLFeed:
-    """Live trades (and optional price-depth book) from ProfitDLL as domain events."""
+    """Live trades (and an optional book: price depth or the order-level offer book) as domain events."""
 
-    def __init__(self, session: ProfitSession, calendar: Any, batch: int = 4096) -> None:
+    def __init__(self, session: ProfitSession, calendar: Any, batch: int = 4096, book: str | None = None) -> None:
+        """``book``: "price_depth", "offer_book" or None; default from the config (``book_depth``/``book_source``)."""
+        if book is None and session.config.book_depth:
+            book = session.config.book_source
+        if book not in (None, "price_depth", "offer_book"):
+            raise ValueError(f"book must be 'price_depth', 'offer_book' or None, not {book!r}")
+        self.book_source = book
+        self.offer_errors: deque[tuple[str, str]] = deque(maxlen=256)  # (symbol, why) of malformed offer events
         self.session = session
         self._is_session = session_predicate(calendar)
         self._sink: DataSink | None = None
@@ -92,7 +119,8 @@ class ProfitDLLFeed:
         self.counters = {
             "trades": 0, "book_deltas": 0, "duplicates": 0, "edits": 0, "bad_prices": 0, "unknown_symbol": 0,
             "backfills": 0, "backfill_failures": 0, "backfilled": 0, "disconnects": 0, "reconnects": 0,
-            "slow_warnings": 0, "frozen": 0,
+            "slow_warnings": 0, "frozen": 0, "offer_events": 0, "offer_malformed": 0, "offer_full_books": 0,
+            "offer_book_gaps": 0,
         }
 
     # --- MarketDataFeed -----------------------------------------------------------------------
@@ -162,6 +190,17 @@ class ProfitDLLFeed:
         out["backfilling"] = sum(1 for s in self._syms.values() if s.backfilling)
         return out
 
+    def offer_book(self, symbol: str) -> tuple[list[Offer], list[Offer]]:
+        """The order-level book as (bids, asks); element k of a side is the offer at DLL position k.
+
+        Positions count from the end of the DLL's list (index = size - pos - 1), so position 0 is the
+        list's last entry. Copies: safe to keep.
+        """
+        sym = self._syms.get(symbol)
+        if sym is None:
+            raise KeyError(symbol)
+        return sym.offers[0][::-1], sym.offers[1][::-1]
+
     @property
     def symbols(self) -> list[str]:
         return list(self._syms)
@@ -174,8 +213,10 @@ class ProfitDLLFeed:
     def _subscribe(self, sym: _Symbol) -> None:
         dll = self.session.dll
         dll.subscribe_ticker(sym.symbol, sym.exchange)
-        if self.session.config.book_depth:
+        if self.book_source == "price_depth":
             dll.subscribe_price_depth(sym.symbol, sym.exchange)
+        elif self.book_source == "offer_book":
+            dll.subscribe_offer_book(sym.symbol, sym.exchange)
 
     def _pump(self) -> None:
         session = self.session
@@ -185,6 +226,8 @@ class ProfitDLLFeed:
             session.max_depth = depth
         if session.overflow_symbols:
             self._overflowed()
+        if session.book_lost:
+            self._book_lost()
         syms = self._syms
         ready_append = self._ready.append
         popleft = q.popleft
@@ -240,6 +283,8 @@ class ProfitDLLFeed:
                 self._on_state(item[1], item[2])
             elif kind == K_DEPTH:
                 self._on_depth(item)
+            elif kind == K_OFFER:
+                self._on_offer(item)
             elif kind == K_HEALTH:
                 if item[1] == 1:
                     counters["frozen"] += 1
@@ -383,3 +428,132 @@ class ProfitDLLFeed:
             sym.seq += 1
             self.counters["book_deltas"] += 1
             self._ready.append(BookDelta(sym.symbol, dom_side, px, size, action, sym.seq, ts, ts, orders))
+
+    # --- offer book (order level) -------------------------------------------------------------
+    def _book_lost(self) -> None:
+        taken = set(self.session.book_lost)
+        self.session.book_lost.difference_update(taken)
+        self.counters["offer_book_gaps"] += len(taken)
+        log.warning("ProfitDLL offer-book events dropped on overflow for %s: the order-level book is out of step "
+                    "until the next full book", sorted(taken))
+
+    def _offer_bad(self, sym: _Symbol, why: str) -> None:
+        self.counters["offer_malformed"] += 1
+        self.offer_errors.append((sym.symbol, why))
+        log.warning("ProfitDLL offer book %s: malformed event ignored (%s)", sym.symbol, why)
+
+    def _on_offer(self, item: tuple[Any, ...]) -> None:
+        _k, ticker, action, pos, side, qty, agent, offer_id, price, has, sell, buy, ts = item
+        sym = self._syms.get(ticker)
+        if sym is None:
+            self.counters["unknown_symbol"] += 1
+            return
+        self.counters["offer_events"] += 1
+        if action == 4:
+            for sd, data in ((1, sell), (0, buy)):
+                if data is not None:
+                    self._offer_full(sym, sd, data, ts)
+            return
+        if side not in (0, 1):
+            self._offer_bad(sym, f"action {action}: side {side}")
+            return
+        offers = sym.offers[side]
+        n = len(offers)
+        touched: list[Offer] = []  # offers leaving the book
+        added: list[Offer] = []  # offers entering it
+        if action == 0:  # add: lands at position pos, i.e. index n - pos
+            px = price_to_raw(sym.inst, price)
+            if not 0 <= pos <= n or px is None or qty <= 0:
+                self._offer_bad(sym, f"add: pos {pos} of {n}, price {price!r}, qty {qty}")
+                return
+            new = Offer(offer_id, px, qty, agent)
+            offers.insert(n - pos, new)
+            added.append(new)
+        elif action == 1:  # edit: only the fields the has-flags name
+            has_price, has_qty, has_id, has_agent = has
+            px = price_to_raw(sym.inst, price) if has_price else 0
+            if not 0 <= pos < n or px is None or (has_qty and qty <= 0):
+                self._offer_bad(sym, f"edit: pos {pos} of {n}, price {price!r}, qty {qty}")
+                return
+            i = n - pos - 1
+            old = offers[i]
+            new = Offer(offer_id if has_id else old.offer_id, px or old.price, qty if has_qty else old.qty,
+                        agent if has_agent else old.agent)
+            offers[i] = new
+            touched.append(old)
+            added.append(new)
+        elif action == 2:  # delete one
+            if not 0 <= pos < n:
+                self._offer_bad(sym, f"delete: pos {pos} of {n}")
+                return
+            touched.append(offers.pop(n - pos - 1))
+        elif action == 3:  # delete from: the offer at pos and every one after it towards the list end
+            if not 0 <= pos < n:
+                self._offer_bad(sym, f"delete-from: pos {pos} of {n}")
+                return
+            i = n - pos - 1
+            touched += offers[i:]
+            del offers[i:]
+        else:
+            self._offer_bad(sym, f"action {action}")
+            return
+        self._offer_levels(sym, side, touched, added, ts)
+
+    def _offer_full(self, sym: _Symbol, side: int, data: bytes, ts: int) -> None:
+        """One side of a full book; the last packet (``OB_LAST_PACKET``) replaces the side."""
+        if not data:
+            sym.pending[side] = None
+            self._offer_bad(sym, f"full book: array header does not match its size (side {side})")
+            return
+        count, size = OFFER_HEADER.unpack_from(data)
+        (flags,) = OFFER_TRAILER.unpack_from(data, size - OFFER_TRAILER.size)
+        part = sym.pending[side] or []
+        at = OFFER_HEADER.size
+        for _ in range(count):
+            price, qty, agent, offer_id, _dlen, _date = OFFER_ENTRY_V2.unpack_from(data, at)
+            at += OFFER_ENTRY_V2.size
+            px = price_to_raw(sym.inst, price)
+            if px is None or qty <= 0:
+                self._offer_bad(sym, f"full book: offer {offer_id} price {price!r} qty {qty}")
+                continue
+            part.append(Offer(offer_id, px, qty, agent))
+        if not flags & OB_LAST_PACKET:
+            sym.pending[side] = part
+            return
+        sym.pending[side] = None
+        self.counters["offer_full_books"] += 1
+        offers = sym.offers[side]
+        old = offers[:]
+        offers[:] = part
+        self._offer_levels(sym, side, old, part, ts)
+
+    def _offer_levels(self, sym: _Symbol, side: int, removed: list[Offer], added: list[Offer], ts: int) -> None:
+        """Update the price levels for offers that left and entered; publish every level that changed."""
+        levels = sym.levels[side]
+        before = {o.price: tuple(levels.get(o.price, (0, 0))) for o in (*removed, *added)}
+        for o in removed:
+            lvl = levels[o.price]
+            lvl[0] -= o.qty
+            lvl[1] -= 1
+            if lvl[1] <= 0:
+                del levels[o.price]
+        for o in added:
+            lvl = levels.setdefault(o.price, [0, 0])
+            lvl[0] += o.qty
+            lvl[1] += 1
+        dom_side = 1 if side == 0 else 2
+        SET, DEL = int(BookAction.SET), int(BookAction.DELETE)
+        ready = self._ready
+        for px in sorted(before, reverse=side == 0):  # best first: bids high to low, asks low to high
+            now = levels.get(px)
+            if now is None:
+                if before[px] == (0, 0):
+                    continue
+                size, orders, action = 0, 0, DEL
+            elif tuple(now) == before[px]:
+                continue
+            else:
+                size, orders, action = now[0], now[1], SET
+            sym.seq += 1
+            self.counters["book_deltas"] += 1
+            ready.append(BookDelta(sym.symbol, dom_side, px, size, action, sym.seq, ts, ts, orders))

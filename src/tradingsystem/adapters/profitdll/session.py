@@ -25,13 +25,13 @@ from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.profitdll.errors import LoginError, LoginTimeout, login_error
 
 __all__ = [
-    "K_DEPTH", "K_HEALTH", "K_HIST", "K_PROGRESS", "K_STATE", "K_TRADE", "O_MESSAGE", "O_ORDER",
+    "K_DEPTH", "K_HEALTH", "K_HIST", "K_OFFER", "K_PROGRESS", "K_STATE", "K_TRADE", "O_MESSAGE", "O_ORDER",
     "ProfitSession",
 ]
 
 log = logging.getLogger(__name__)
 
-K_TRADE, K_HIST, K_PROGRESS, K_STATE, K_HEALTH, K_DEPTH = range(6)
+K_TRADE, K_HIST, K_PROGRESS, K_STATE, K_HEALTH, K_DEPTH, K_OFFER = range(7)
 O_ORDER, O_MESSAGE = range(2)
 
 STATE_LOGIN, STATE_ROUTING, STATE_MARKET, STATE_ACTIVATION = 0, 1, 2, 3
@@ -57,6 +57,8 @@ class ProfitSession:
         self.max_depth = 0
         self.callback_errors = 0
         self.accessor_errors = 0
+        self.offer_bad_arrays = 0  # full-book arrays whose header did not match their size (freed, not read)
+        self.book_lost: set[str] = set()  # symbols whose offer-book events were dropped on overflow
         self.health = 0
         self.states: dict[int, int] = {}
         self.accounts_seen: list[tuple[int, str, str]] = []
@@ -79,6 +81,7 @@ class ProfitSession:
             "state": self._on_state, "progress": self._on_progress, "account": self._on_account,
             "health": self._on_health, "trade": self._trade_trampoline(K_TRADE),
             "history_trade": self._trade_trampoline(K_HIST), "price_depth": self._on_depth,
+            "offer_book": self._on_offer,
         }
         if not cfg.market_only:
             callbacks["order"] = self._on_order
@@ -139,7 +142,7 @@ class ProfitSession:
             "queue_depth": len(self.market), "max_queue_depth": self.max_depth,
             "queue_capacity": self.capacity, "overflow": self.overflow, "order_queue": len(self.orders),
             "callback_errors": self.callback_errors, "accessor_errors": self.accessor_errors,
-            "health": self.health,
+            "offer_bad_arrays": self.offer_bad_arrays, "health": self.health,
         }
 
     # --- trampolines (DLL thread) -------------------------------------------------------------
@@ -236,6 +239,49 @@ class ProfitSession:
                     self.market.append((K_DEPTH, ticker, sd, 0, 4, tuple(levels), ts))
             else:  # 2 delete, 8 delete-from
                 self.market.append((K_DEPTH, ticker, side, pos, update, (), ts))
+        except BaseException:
+            self.callback_errors += 1
+
+    def _take_array(self, ptr: int | None) -> bytes | None:
+        """Copy one full-book array and free it with ``FreePointer`` (always, exactly once).
+
+        None: no array for that side; b"": a header that does not match the layout (not read past it).
+        """
+        if not ptr:
+            return None
+        size = 0
+        try:
+            count, size = s.OFFER_HEADER.unpack(ctypes.string_at(ptr, s.OFFER_HEADER.size))
+            expected = s.OFFER_HEADER.size + count * s.OFFER_ENTRY_V2.size + s.OFFER_TRAILER.size
+            if count < 0 or size != expected:
+                self.offer_bad_arrays += 1
+                return b""
+            return ctypes.string_at(ptr, size)
+        finally:
+            self.dll.free_pointer(ptr, size)
+
+    def _on_offer(self, asset: s.TAssetIDRec, action: int, pos: int, side: int, qty: int, agent: int,
+                  offer_id: int, price: float, has_price: int, has_qty: int, has_date: int, has_id: int,
+                  has_agent: int, date: str | None, p_sell: int | None, p_buy: int | None) -> None:
+        """Offer book V2: copy the event (and, for a full book, both arrays, freed here) and enqueue it."""
+        sell = buy = None
+        try:
+            self.dll.note_callback_thread()
+            if p_sell or p_buy:  # arrays come only with a full book; free them whatever the action says
+                try:
+                    sell = self._take_array(p_sell)
+                finally:
+                    buy = self._take_array(p_buy)
+            ticker = asset.Ticker
+            if len(self.market) >= self.capacity:
+                self.overflow += 1
+                self.book_lost.add(ticker)
+                return
+            has = (bool(has_price), bool(has_qty), bool(has_id), bool(has_agent))
+            self.market.append((K_OFFER, ticker, action, pos, side, qty, agent, offer_id, price, has, sell, buy,
+                                time.time_ns()))
+            if self.waiting:
+                self.wake.set()
         except BaseException:
             self.callback_errors += 1
 

@@ -27,6 +27,11 @@ from ctypes import (
 
 __all__ = [
     "FUNCTYPE",
+    "OB_LAST_PACKET",
+    "OFFER_BOOK_CALLBACK",
+    "OFFER_ENTRY_V2",
+    "OFFER_HEADER",
+    "OFFER_TRAILER",
     "ORDER_CALLBACK",
     "PRICE_DEPTH_CALLBACK",
     "PROGRESS_CALLBACK",
@@ -222,5 +227,19 @@ PRICE_DEPTH_CALLBACK = FUNCTYPE(None, TConnectorAssetIdentifier, c_ubyte, c_int3
 ORDER_CALLBACK = FUNCTYPE(None, TConnectorOrderIdentifier)
 MESSAGE_CALLBACK = FUNCTYPE(None, POINTER(TConnectorTradingMessageResult))
 ACCOUNT_CALLBACK = FUNCTYPE(None, c_int32, c_wchar_p, c_wchar_p, c_wchar_p)
+# OfferBook V2: (asset, action, pos, side, i64 qty, agent, i64 offerId, price, 5 x has-flag (Delphi Char:
+# one argument slot each; only "non-zero" is read), W date, ptr sell array, ptr buy array).
+OFFER_BOOK_CALLBACK = FUNCTYPE(
+    None, TAssetIDRec, c_int32, c_int32, c_int32, c_int64, c_int32, c_int64, c_double,
+    c_ubyte, c_ubyte, c_ubyte, c_ubyte, c_ubyte, c_wchar_p, c_void_p, c_void_p,
+)
+
+# Full-book arrays (offer book V2), packed little-endian: header {i32 count, i32 size in bytes}, ``count``
+# entries {f64 price, i64 qty, i32 agent, i64 offerId, u16 date length, 23-byte 8-bit date} (53 bytes),
+# then a u32 flags trailer at ``size - 4``. The client frees each array with ``FreePointer(ptr, size)``.
+OFFER_HEADER = struct.Struct("<ii")
+OFFER_ENTRY_V2 = struct.Struct("<dqiqH23s")
+OFFER_TRAILER = struct.Struct("<I")
+OB_LAST_PACKET = 1
 ENUM_ORDERS_PROC = FUNCTYPE(BOOL, POINTER(TConnectorOrder), LPARAM)
 ENUM_ASSETS_PROC = FUNCTYPE(BOOL, TConnectorAssetIdentifier, LPARAM)
