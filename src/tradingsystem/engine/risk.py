@@ -125,6 +125,12 @@ class RiskEngine:
         self.audit: deque[Decision] = deque(maxlen=audit_size)
         self._recent: deque[int] = deque()
         self._audit_listeners: list[Callable[[Decision], None]] = []
+        self._rules: list[tuple[str, Callable[[Order, int], tuple[str, str, str] | None]]] = []
+
+    def add_rule(self, name: str, rule: Callable[[Order, int], tuple[str, str, str] | None]) -> None:
+        """An extra pre-trade rule, run after the built-in ones: ``rule(order, ts)`` returns None to pass, or
+        ``(value, limit, reason)`` to deny. Audited like the others (portfolio VaR, concentration...)."""
+        self._rules.append((name, rule))
 
     def add_audit_listener(self, listener: Callable[[Decision], None]) -> None:
         self._audit_listeners.append(listener)
@@ -324,4 +330,8 @@ class RiskEngine:
                     cfg.max_gross_exposure_brl,
                     f"gross exposure would reach R$ {gross:.2f}, beyond R$ {cfg.max_gross_exposure_brl}",
                 )
+        for name, rule in self._rules:
+            verdict = rule(order, ts)
+            if verdict is not None:
+                return self._deny(order, ts, name, verdict[0], verdict[1], verdict[2])
         return None
