@@ -6,7 +6,6 @@ and a live session paced to the wall clock (``speed`` = market seconds per wall 
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import deque
 from collections.abc import Callable
@@ -193,7 +192,6 @@ class Kernel:
         if self._started:
             return
         self._started = True
-        gc.freeze()  # start-up objects leave the collector's generations: shorter GC pauses on the hot path
         self.guard.start()
         if any(i.is_future for i in self.instruments.values()):
             self.clock.schedule(self._next_settlement(self.clock.now()), self._settle)

@@ -27,10 +27,13 @@ from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
 from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_ml import register as register_ml
+from tradingsystem.runtime.cli_ops import gateway, soak
+from tradingsystem.runtime.cli_portfolio import portfolio_app
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
-from tradingsystem.runtime.node import build_profitdll_node, build_sim_node
+from tradingsystem.runtime.logs import configure_logging, get_logger
+from tradingsystem.runtime.node import build_profitdll_node, build_redis_node, build_replay_node, build_sim_node
 
 app = typer.Typer(help="Automated trading on B3: capture, research, backtest and trade on one engine.",
                   no_args_is_help=True, add_completion=False)
@@ -43,7 +46,10 @@ app.command("capture")(capture)
 register_ml(app)
 register_backtest(app)
 app.add_typer(features_app, name="features", help="Indicators and feature sets: list and compute.")
+app.add_typer(portfolio_app, name="portfolio", help="Correlation, optimisation, rebalancing, risk, attribution.")
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
+app.command("gateway")(gateway)  # issue 11: split deployment
+app.command("soak")(soak)  # issue 11: soak and fault test
 
 
 def _speed(value: str) -> float | None:
@@ -77,7 +83,9 @@ def run(
     seed: Annotated[int | None, typer.Option(help="seed of the simulated market")] = None,
     session_date: Annotated[str | None, typer.Option("--date", help="first session day, YYYY-MM-DD")] = None,
     summary_out: Annotated[Path | None, typer.Option(help="write the run summary as JSON here")] = None,
-    feed: Annotated[str, typer.Option(help="sim (the simulated B3 market) or profitdll (live, Windows)")] = "sim",
+    feed: Annotated[str, typer.Option(help="sim (the simulated B3 market), profitdll (live, Windows) "
+                                           "redis (the engine of a split deployment) or replay "
+                                           "(paper trading on the catalog)")] = "sim",
     status: Annotated[bool, typer.Option(help="show the live status view")] = True,
     control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions)")] = True,
     # --- dashboard (issue 9) ---
@@ -91,8 +99,8 @@ def run(
     pace = _speed(speed)
     if duration is not None and duration <= 0:
         fail("--duration must be positive")
-    if feed not in ("sim", "profitdll"):
-        fail(f"unknown feed {feed!r}; available: sim, profitdll")
+    if feed not in ("sim", "profitdll", "redis", "replay"):
+        fail(f"unknown feed {feed!r}; available: sim, profitdll, redis, replay")
     try:
         cfg = load_config(config)
         day = date.fromisoformat(session_date) if session_date else None
@@ -100,6 +108,11 @@ def run(
         if feed == "profitdll":
             pace = None
             node = build_profitdll_node(cfg, run_id=run_id)
+        elif feed == "redis":  # split deployment (issue 11): the gateway paces the market
+            pace = None
+            node = build_redis_node(cfg, run_id=run_id)
+        elif feed == "replay":  # paper trading on recorded data at --speed (issue 11)
+            node = build_replay_node(cfg, data_dir or cfg.data_dir, run_id=run_id)
         else:
             node = build_sim_node(cfg, seed=seed, session_date=day, run_id=run_id)
     except ConfigError as exc:
@@ -108,8 +121,10 @@ def run(
     except (ValueError, TradingSystemError) as exc:
         fail(str(exc))
         return
+    configure_logging(json=cfg.observability.log_json, level=cfg.observability.log_level)  # issue 11
+    log = get_logger("node", feed=node.feed_name, run_id=run_id)
     kernel = node.kernel
-    is_live = feed == "profitdll"
+    is_live = feed in ("profitdll", "redis")
     root = data_dir or cfg.data_dir
     store = keeper = None
     if cfg.persist:
@@ -124,7 +139,7 @@ def run(
             console.print(f"[red]kill switch engaged[/red] ({kernel.guard.kill_reason}); "
                           "`tradingsystem risk reset` clears it")
     recorder: Recorder | None = None
-    if cfg.record:
+    if cfg.record and node.feed_name != "replay":  # never re-record what is being replayed
         recorder = Recorder(StorageConfig(data_dir=root))
         try:
             recorder.start()  # also rolls leftover write-ahead segments from a crash into Parquet
@@ -134,8 +149,11 @@ def run(
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
     server: ControlServer | None = None
     if control:
-        server = ControlServer(kernel)
+        obs = cfg.observability
+        server = ControlServer(kernel, obs.control_host, obs.control_port)
+        server.metric_sources.extend(s.metrics for s in node.sinks if hasattr(s, "metrics"))  # issue 11
         server.start(root / "node.json")
+        log.info("control api", url=server.url, health=f"{server.url}/health", metrics=f"{server.url}/metrics")
     # --- dashboard (issue 9): optional dependencies (fastapi, uvicorn); a busy port only warns ---
     web = None
     if dashboard:
@@ -186,6 +204,7 @@ def run(
             store.close()
     summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.seed, "feed": node.feed_name,
                                **kernel.summary()}
+    log.info("node stopped", **{k: v for k, v in summary.items() if k != "instruments"})
     if summary_out is not None:
         summary_out.parent.mkdir(parents=True, exist_ok=True)
         summary_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,11 +1,14 @@
 """Application configuration: one YAML file validated by frozen typed models.
 
-Errors name the key and, when read from a file, its line. Only ``runtime`` reads files and the
-environment; components receive the typed sections.
+Errors name the key and, when read from a file, its line. Environment variables
+``TRADINGSYSTEM__SECTION__KEY=value`` override the file (secrets such as ``TRADINGSYSTEM__REDIS__URL``); the
+value is read as YAML. Only ``runtime`` reads files and the environment; components receive the typed sections.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradingsystem.adapters.redisbus.config import RedisConfig
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.engine.guard import BreakerConfig
@@ -44,6 +48,28 @@ class FeesConfig(BaseModel):
                            self.stock_swing_bps, self.brokerage_per_fill, self.brokerage_tax_rate)
 
 
+class GatewayConfig(BaseModel):
+    """The gateway process of a split deployment (``tradingsystem gateway``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    feed: str = Field("sim", pattern="^(sim|profitdll)$")  # the venue it drives
+    speed: float | None = Field(None, gt=0)  # market seconds per wall second for sim; None = as fast as possible
+    duration_s: float | None = Field(None, gt=0)  # market seconds to run (sim); None = the whole calendar
+    log_json: bool = True
+
+
+class ObservabilityConfig(BaseModel):
+    """Logs and the control server's /health and /metrics."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    log_json: bool = False  # structured JSON logs on stderr (one object a line)
+    log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
+    control_host: str = "127.0.0.1"  # /health and /metrics are served without a token: keep on loopback
+    control_port: int = Field(0, ge=0, le=65535)  # 0 picks a free port
+
+
 class AppConfig(BaseModel):
     """The whole node: where data lives, the market, risk limits, fees and strategies."""
 
@@ -61,6 +87,9 @@ class AppConfig(BaseModel):
     breakers: BreakerConfig = BreakerConfig()
     alerts: AlertsConfig = AlertsConfig()
     strategies: list[EmaCrossConfig] = Field(default_factory=lambda: [EmaCrossConfig()])
+    redis: RedisConfig = RedisConfig()
+    gateway: GatewayConfig = GatewayConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
 
 
 def state_url(config: AppConfig, data_dir: Path | None = None) -> str:
@@ -88,24 +117,55 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def parse_config(data: dict[str, Any] | None, source: str = "<config>", text: str = "") -> AppConfig:
+ENV_PREFIX = "TRADINGSYSTEM__"
+
+
+def env_overrides(data: dict[str, Any], environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], set[str]]:
+    """``data`` with ``TRADINGSYSTEM__A__B=value`` applied (value parsed as YAML); also the dotted keys set."""
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = dict(data)
+    keys: set[str] = set()
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or len(name) == len(ENV_PREFIX):
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__")]
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        for part in path[:-1]:
+            child = node.get(part)
+            child = dict(child) if isinstance(child, dict) else {}
+            node[part] = child
+            node = child
+        node[path[-1]] = value
+        keys.add(".".join(path))
+    return out, keys
+
+
+def parse_config(data: dict[str, Any] | None, source: str = "<config>", text: str = "",
+                 environ: Mapping[str, str] | None = None) -> AppConfig:
+    merged, from_env = env_overrides(data or {}, environ)
     try:
-        return AppConfig.model_validate(data or {})
+        return AppConfig.model_validate(merged)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
-            line = _line_of(text, err["loc"]) if text else None
-            where = f"{source}:{line}" if line else source
+            env_key = next((k for k in from_env if key == k or key.startswith(k + ".")), None)
+            line = _line_of(text, err["loc"]) if text and env_key is None else None
+            where = f"env {ENV_PREFIX}{env_key.replace('.', '__').upper()}" if env_key else \
+                (f"{source}:{line}" if line else source)
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(f"{where}: {key}: {msg}")
         raise ConfigError("invalid configuration\n  " + "\n  ".join(problems)) from None
 
 
-def load_config(path: Path | None) -> AppConfig:
-    """Read and validate a YAML config file; ``None`` gives the defaults."""
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> AppConfig:
+    """Read and validate a YAML config file (``None``: the defaults), environment overrides applied."""
     if path is None:
-        return AppConfig()
+        return parse_config({}, "<defaults>", "", environ)
     if not path.exists():
         raise ConfigError(f"config file {path} not found")
     text = path.read_text(encoding="utf-8")
@@ -115,4 +175,4 @@ def load_config(path: Path | None) -> AppConfig:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
-    return parse_config(data, str(path), text)
+    return parse_config(data, str(path), text, environ)

@@ -3,6 +3,8 @@
 GET  /risk        risk status            POST /risk/kill  {"reason": "...", "flatten": false}
 GET  /orders      working orders         POST /risk/reset {"who": "..."}
 GET  /positions   positions and P&L      POST /flatten    {"symbol": null}
+GET  /health and GET /metrics (Prometheus text) need no token: keep the server on loopback (the default)
+or behind a proxy that restricts them.
 The node writes ``{data_dir}/node.json`` (mode 0600) with the URL and token so the CLI finds it.
 """
 
@@ -13,6 +15,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from tradingsystem.engine.kernel import Kernel
+from tradingsystem.runtime.metrics import MetricSource, render_metrics
 
 TIMEOUT_S = 5.0
 
 
-def _on_engine(kernel: Kernel, fn: Callable[[], Any]) -> Any:
+def _on_engine(kernel: Kernel, fn: Callable[[], Any], timeout: float = TIMEOUT_S) -> Any:
     """Run ``fn`` on the engine thread and wait for its result."""
     done: Future[Any] = Future()
 
@@ -35,7 +39,7 @@ def _on_engine(kernel: Kernel, fn: Callable[[], Any]) -> Any:
             done.set_exception(exc)
 
     kernel.call_soon_threadsafe(call)
-    return done.result(timeout=TIMEOUT_S)
+    return done.result(timeout=timeout)
 
 
 def _reset(kernel: Kernel, who: str) -> dict[str, object]:
@@ -85,7 +89,32 @@ class ControlServer:
                     raise ValueError("the request body must be a JSON object")
                 return data
 
+            def _text(self, code: int, text: str, content_type: str) -> None:
+                data = text.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _open_route(self) -> bool:
+                """/health and /metrics (no token)."""
+                path = self.path.split("?")[0]
+                if path == "/health":
+                    code, body = server.health()
+                    self._reply(code, body)
+                    return True
+                if path == "/metrics":
+                    try:
+                        self._text(200, server.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+                    except TimeoutError:
+                        self._text(503, "# the engine did not answer in time\n", "text/plain; charset=utf-8")
+                    return True
+                return False
+
             def _handle(self, method: str) -> None:
+                if method == "GET" and self._open_route():
+                    return
                 if not self._authorized():
                     self._reply(401, {"error": "missing or wrong token"})
                     return
@@ -117,10 +146,30 @@ class ControlServer:
             ("POST", "/risk/reset"): lambda b: _reset(k, str(b.get("who") or "operator")),
             ("POST", "/flatten"): lambda b: {"orders": k.flatten("manual flatten", b.get("symbol"))},
         }
+        self.metric_sources: list[MetricSource] = []
+        self.started_at = time.time()
         self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://{host}:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="control-api", daemon=True)
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """200 while the engine thread answers within a second, else 503."""
+        k = self.kernel
+        body: dict[str, Any] = {"uptime_s": round(time.time() - self.started_at, 1)}
+        try:
+            t0 = time.perf_counter()
+            body |= _on_engine(k, lambda: {"trading_state": k.risk.state.value, "kill_switch": k.guard.kill_switch,
+                                          "events": k.data_count(), "ts": k.clock.now()}, 1.0)
+            body["engine_response_s"] = round(time.perf_counter() - t0, 4)
+            return 200, {"status": "ok"} | body
+        except TimeoutError:
+            return 503, {"status": "engine not answering"} | body
+
+    def metrics(self) -> str:
+        t0 = time.perf_counter()
+        sources = list(self.metric_sources)
+        return str(_on_engine(self.kernel, lambda: render_metrics(self.kernel, sources, time.perf_counter() - t0)))
 
     def start(self, state_file: Path | None = None) -> None:
         self._thread.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 from tradingsystem.adapters.calendar import BvmfCalendar
@@ -99,3 +100,71 @@ def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: da
     kernel.connect(feed, execution)
     strategies = add_strategies(kernel, config, day, calendar.is_session)
     return Node(kernel, _Session(feed), strategies, now, day, None, "profitdll")
+
+
+def build_sim_venue(config: AppConfig) -> SimulatedMarket:
+    """The simulated market alone (the gateway's venue); deterministic per ``sim.seed``."""
+    calendar = calendar_for(config.sim.session_date)
+    return SimulatedMarket(config.sim, default_instruments(config.sim, calendar.is_session), calendar,
+                           config.fees.schedule())
+
+
+def build_redis_node(config: AppConfig, run_id: str | None = None) -> Node:
+    """The engine of a split deployment: market data, order events and commands over Redis Streams.
+
+    Instruments come from ``sim.symbols`` resolved on ``sim.session_date`` (as the gateway does); the
+    engine's clock follows the gateway's event time. The run stops when the gateway publishes ``end``.
+    """
+    import redis
+
+    from tradingsystem.adapters.redisbus import RedisBus
+    from tradingsystem.domain.sessions import local_ns
+
+    calendar = calendar_for(config.sim.session_date)
+    instruments = default_instruments(config.sim, calendar.is_session)
+    day = b3.next_session(config.sim.session_date, calendar.is_session)
+    start = local_ns(day, config.sim.start_time)
+    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fees.schedule(), calendar.is_session,
+                    breakers=config.breakers, equity_interval_s=60)
+    kernel.orders.id_prefix = run_id or "O"
+    client = redis.Redis.from_url(config.redis.url, socket_timeout=5, socket_connect_timeout=2)
+    bus = RedisBus(client, config.redis, on_end=kernel.stop)
+    kernel.connect(bus.feed, bus.execution)
+    strategies = add_strategies(kernel, config, day, calendar.is_session)
+    node = Node(kernel, bus.feed, strategies, start, day, None, "redis")
+    node.sinks.append(bus)
+    return node
+
+
+def build_replay_node(config: AppConfig, data_dir: Path, run_id: str | None = None) -> Node:
+    """Paper trading on the catalog: recorded trades from ``sim.session_date`` on, orders to the journalled
+    paper venue (``{data_dir}/paper/journal.jsonl``). Nothing reaches a broker."""
+    from tradingsystem.adapters.paper import PaperVenue
+    from tradingsystem.adapters.storage.replay import ReplayFeed
+    from tradingsystem.backtest.tick_venue import TickVenueConfig
+    from tradingsystem.domain.sessions import local_ns
+
+    calendar = calendar_for(config.sim.session_date)
+    instruments = default_instruments(config.sim, calendar.is_session)
+    day = b3.next_session(config.sim.session_date, calendar.is_session)
+    start = local_ns(day, config.sim.start_time)
+    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fees.schedule(), calendar.is_session,
+                    breakers=config.breakers, equity_interval_s=60)
+    kernel.orders.id_prefix = run_id or "O"
+    feed = ReplayFeed(data_dir, start=day)
+    venue = PaperVenue(dict(instruments), kernel.clock, data_dir / "paper" / "journal.jsonl",
+                       TickVenueConfig(latency_ns=config.sim.latency_in_ns, cap_by_trade_size=True), tape=kernel.data)
+    kernel.connect(feed, venue)
+    strategies = add_strategies(kernel, config, day, calendar.is_session)
+    node = Node(kernel, _Closer(feed, venue), strategies, start, day, None, "replay")
+    node.sinks.append(venue)
+    return node
+
+
+class _Closer:
+    def __init__(self, *parts: _Closable) -> None:
+        self.parts = parts
+
+    def close(self) -> None:
+        for part in self.parts:
+            part.close()
