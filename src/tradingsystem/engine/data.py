@@ -45,6 +45,7 @@ class DataEngine:
         self.bars_seen = 0
         self.rejected_unknown = 0
         self.out_of_order = 0
+        self.corrections = 0
         self.last_error = ""
         self._rebuild()
 
@@ -127,6 +128,18 @@ class DataEngine:
         self.out_of_order += 1
         self.last_error = f"{tick.symbol}: out-of-order trade {tick.trade_id} ignored"
         return False
+
+    def on_trade_correction(self, tick: TradeTick) -> None:
+        """An exchange correction of a trade already seen: kept by sinks that record (the cache keeps
+        the last trade as it was; strategies are not called again)."""
+        if tick.symbol not in self._cache.instruments:
+            self.rejected_unknown += 1
+            return
+        self.corrections += 1
+        for sink in self._sinks:
+            correct = getattr(sink, "on_trade_correction", None)
+            if correct is not None:
+                correct(tick)
 
     def on_book_delta(self, delta: BookDelta) -> None:
         symbol = delta.symbol

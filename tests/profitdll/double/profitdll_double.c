@@ -331,6 +331,7 @@ static void exec_cmd(cmd_t *c) {
         }
         break;
     case C_STREAM: run_stream(c->a, 0); break;
+    case C_EDIT: emit_trade(cb_trade, CB_TRADE, c->t, c->a, 1); break; /* bEdit: a correction of trade n */
     case C_PACED: run_stream(c->a, c->d); break;
     case C_ADVANCE:
         for (int64_t i = 0; i < c->a; i++)
@@ -625,6 +626,16 @@ EXPORT int TestDefineTicker(const wchar_t *name, const wchar_t *exch, double bas
 }
 
 EXPORT void TestStream(int64_t per_ticker) { cmd_t c = {C_STREAM, 0, per_ticker, 0, 0, 0, 0, 0}; push(c); }
+/* Re-send trade number n of a ticker flagged as an exchange correction (bEdit). */
+EXPORT int TestEdit(const wchar_t *ticker, int64_t n) {
+    pthread_mutex_lock(&mu);
+    int t = find_ticker(ticker);
+    pthread_mutex_unlock(&mu);
+    if (t < 0) return NL_NOT_FOUND;
+    cmd_t c = {C_EDIT, t, n, 0, 0, 0, 0, 0};
+    push(c);
+    return NL_OK;
+}
 EXPORT void TestStreamPaced(int64_t per_ticker, double rate) {
     cmd_t c = {C_PACED, 0, per_ticker, 0, 0, 0, 0, rate};
     push(c);

@@ -63,6 +63,16 @@ def session_predicate(calendar: Any) -> IsSession:
     return fn  # type: ignore[no-any-return]
 
 
+class Correction(NamedTuple):
+    """An edited trade (the DLL's ``bEdit``), delivered to sinks that keep corrections."""
+
+    tick: TradeTick
+
+    @property
+    def ts_event(self) -> int:
+        return self.tick.ts_event
+
+
 class Offer(NamedTuple):
     """One resting order of the offer book; ``price`` in raw units on the instrument's grid."""
 
@@ -111,7 +121,7 @@ class ProfitDLLFeed:
         self._is_session = session_predicate(calendar)
         self._sink: DataSink | None = None
         self._syms: dict[str, _Symbol] = {}
-        self._ready: deque[TradeTick | BookDelta] = deque()
+        self._ready: deque[TradeTick | BookDelta | Correction] = deque()
         self._batch = batch
         self._time = LocalTime()
         self._md_state = -1
@@ -160,8 +170,18 @@ class ProfitDLLFeed:
         ev = ready.popleft()
         if type(ev) is TradeTick:
             self._on_trade(ev)
+        elif type(ev) is Correction:
+            correct = getattr(self._sink, "on_trade_correction", None)
+            if correct is not None:
+                correct(ev.tick)
         else:
             self._on_book(ev)  # type: ignore[arg-type]
+
+    def _correct(self, sym: _Symbol, item: tuple[Any, ...]) -> None:
+        """An exchange correction (``bEdit``) of a trade already delivered: hand it on as a correction."""
+        tick = self._convert(sym, item)
+        if tick is not None:
+            self._ready.append(Correction(tick))
 
     def close(self) -> None:
         self.session.close()
@@ -249,7 +269,11 @@ class ProfitDLLFeed:
                     continue
                 (_v, y, mo, _dw, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype) = _unpack(item[2])
                 if number <= sym.last_id:
-                    counters["edits" if item[3] & 1 else "duplicates"] += 1
+                    if item[3] & 1:
+                        counters["edits"] += 1
+                        self._correct(sym, item)
+                    else:
+                        counters["duplicates"] += 1
                     continue
                 try:
                     raw = round(price * sym.mult)
@@ -310,7 +334,11 @@ class ProfitDLLFeed:
         if tick is None:
             return None
         if tick.trade_id <= sym.last_id:
-            self.counters["edits" if item[3] & 1 else "duplicates"] += 1
+            if item[3] & 1:
+                self.counters["edits"] += 1
+                self._ready.append(Correction(tick))
+            else:
+                self.counters["duplicates"] += 1
             return None
         sym.last_id = tick.trade_id
         sym.last_ts = tick.ts_event
