@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -19,6 +20,7 @@ from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig, Store
 from tradingsystem.adapters.storage import Recorder, StorageConfig, StorageError
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.monitor import Monitor
 from tradingsystem.engine.state import StateKeeper
 from tradingsystem.interfaces.status import render
 from tradingsystem.runtime.alerts_setup import attach_alerts
@@ -147,6 +149,13 @@ def run(
             fail(f"cannot start the recorder: {exc}")
         kernel.add_sink(recorder)
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
+    sources: dict[str, Any] = {}
+    feed_stats = getattr(kernel.feed, "stats", None)
+    if callable(feed_stats):
+        sources[feed] = feed_stats
+    if recorder is not None:
+        sources["recorder"] = lambda: dataclasses.asdict(recorder.stats)
+    Monitor(kernel, sources, root).start()  # disconnects, gaps and low disk become alerts
     server: ControlServer | None = None
     if control:
         obs = cfg.observability
