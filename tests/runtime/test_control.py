@@ -94,3 +94,20 @@ def test_run_persists_fills_that_the_tax_report_reads(tmp_path):
     assert report.exit_code == 0, report.output
     month = json.loads((out / "tax.json").read_text())["months"]["2026-03"]
     assert month["day_trade_result_brl"] != "0.00"
+
+
+def test_run_composes_bars_and_strategy_templates_from_config(tmp_path):
+    cfg = tmp_path / "node.yaml"
+    cfg.write_text("bars:\n  - {symbol: WINFUT, timeframe: 1m}\n"
+                   "templates:\n  - {name: donchian, symbol: WINFUT, params: {lookback: 10, quantity: 1}}\n"
+                   "strategies: []\n")
+    result = runner.invoke(app, ["run", "--config", str(cfg), "--duration", "1800", "--speed", "max", "--no-status",
+                                 "--no-control", "--no-dashboard", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["orders_submitted"] > 0  # only the Donchian template trades, on 1-minute bars
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("templates:\n  - {name: nope, symbol: WINFUT}\n")
+    refused = runner.invoke(app, ["run", "--config", str(bad), "--duration", "60", "--speed", "max", "--no-status",
+                                  "--no-control", "--no-dashboard", "--data-dir", str(tmp_path)])
+    assert refused.exit_code == 2 and "unknown strategy 'nope'" in refused.output

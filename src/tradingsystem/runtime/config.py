@@ -70,6 +70,34 @@ class ObservabilityConfig(BaseModel):
     control_port: int = Field(0, ge=0, le=65535)  # 0 picks a free port
 
 
+class BarsConfig(BaseModel):
+    """Live time bars built on the engine for a symbol (``WINFUT`` resolves to the front contract)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str
+    timeframe: str = "1m"
+
+
+class TemplateConfig(BaseModel):
+    """A strategy template (``docs/backtesting.md``): ema_cross, donchian, zscore, ml_signal, orderflow."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    symbol: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class SignalConfig(BaseModel):
+    """A stored model publishing live signals (topic ``signals``) from its own feature set on bars."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    registry: Path = Path("models")
+
+
 class AppConfig(BaseModel):
     """The whole node: where data lives, the market, risk limits, fees and strategies."""
 
@@ -86,6 +114,9 @@ class AppConfig(BaseModel):
     fees: FeesConfig = FeesConfig()
     breakers: BreakerConfig = BreakerConfig()
     alerts: AlertsConfig = AlertsConfig()
+    bars: list[BarsConfig] = Field(default_factory=list)
+    templates: list[TemplateConfig] = Field(default_factory=list)
+    signals: list[SignalConfig] = Field(default_factory=list)
     strategies: list[EmaCrossConfig] = Field(default_factory=lambda: [EmaCrossConfig()])
     redis: RedisConfig = RedisConfig()
     gateway: GatewayConfig = GatewayConfig()

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from tradingsystem.adapters.calendar import BvmfCalendar
 from tradingsystem.adapters.simulator import SimulatedMarket, default_instruments
 from tradingsystem.domain import b3
+from tradingsystem.engine.bars import BarAggregator
 from tradingsystem.engine.clock import SimulatedClock, WallClock
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.strategy import Strategy
@@ -68,7 +69,34 @@ def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any
         strat = EmaCross(scfg.model_copy(update={"symbol": symbol}), strategy_id=f"ema_cross_{i}" if i else "ema_cross")
         kernel.add_strategy(strat)
         strategies.append(strat)
+
+    def _resolve(symbol: str, what: str) -> str:
+        return _traded(kernel, b3.resolve_generic(symbol, day, is_session, config.sim.roll_sessions), what)
+
+    for i, bcfg in enumerate(config.bars):
+        BarAggregator(kernel, _resolve(bcfg.symbol, f"bars {i}"), bcfg.timeframe)
+    for i, tcfg in enumerate(config.templates):
+        from tradingsystem.runtime.backtest_setup import STRATEGIES
+
+        if tcfg.name not in STRATEGIES:
+            known = ", ".join(sorted(STRATEGIES))
+            raise ValueError(f"templates {i}: unknown strategy {tcfg.name!r}; available: {known}")
+        model, cls = STRATEGIES[tcfg.name]
+        params = {**tcfg.params, "symbol": _resolve(tcfg.symbol, f"templates {i}")}
+        template: Strategy = cls(model.model_validate(params), f"{tcfg.name}_{i}")  # type: ignore[call-arg]
+        kernel.add_strategy(template)
+        strategies.append(template)
+    for scfg2 in config.signals:
+        from tradingsystem.runtime.ml import build_signal_publisher
+
+        build_signal_publisher(scfg2.registry, scfg2.model, kernel.bus, kernel.clock).attach(kernel.data)
     return strategies
+
+
+def _traded(kernel: Kernel, symbol: str, what: str) -> str:
+    if symbol not in kernel.instruments:
+        raise ValueError(f"{what}: {symbol} is not traded by the market ({', '.join(sorted(kernel.instruments))})")
+    return symbol
 
 
 class _Session:
