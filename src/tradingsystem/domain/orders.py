@@ -126,7 +126,6 @@ class Order:
     """A mutable order whose status changes only through :meth:`apply`."""
 
     __slots__ = (
-        "_prev_status",
         "filled_cost",
         "filled_qty",
         "order_id",
@@ -177,7 +176,6 @@ class Order:
         self.ts_last = ts_init
         self.reason = ""
         self.tags = tags
-        self._prev_status = _S_INITIALIZED
 
     @property
     def leaves_qty(self) -> int:
@@ -210,7 +208,6 @@ class Order:
                 nxt = _S_PARTIALLY_FILLED
         elif nxt is _S_ACCEPTED and self.filled_qty:
             nxt = _S_PARTIALLY_FILLED
-        self._prev_status = self.status
         self.status = nxt
         self.ts_last = ts
         return nxt

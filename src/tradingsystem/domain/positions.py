@@ -83,9 +83,6 @@ class Position:
         self.last_price = price
         return realized
 
-    def mark(self, price: int) -> None:
-        self.last_price = price
-
     def unrealized_raw(self, price: int | None = None) -> Raw:
         px = self.last_price if price is None else price
         if self.quantity == 0 or px == 0:

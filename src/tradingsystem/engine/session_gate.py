@@ -10,7 +10,6 @@ from tradingsystem.domain.sessions import B3_TZ, Phase, hours_for, local_ns
 
 DAY_NS = 86_400 * 1_000_000_000
 OFFSET_NS = 3 * 3600 * 1_000_000_000  # B3 is UTC-3 all year
-_DAY_NS, _OFFSET_NS = DAY_NS, OFFSET_NS
 _P_CLOSED = Phase.CLOSED
 
 
@@ -32,7 +31,7 @@ class SessionGate:
 
     def phase(self, asset_class: AssetClass, ts: int, key_name: str = "") -> Phase:
         """``key_name`` (e.g. the symbol) keys the cache; Enum hashing is slow on the hot path."""
-        day = (ts - _OFFSET_NS) // _DAY_NS
+        day = (ts - OFFSET_NS) // DAY_NS
         key = (key_name or asset_class.value, day)
         bounds = self._days.get(key)
         if bounds is None:
