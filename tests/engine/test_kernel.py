@@ -191,3 +191,14 @@ def test_daily_ajustes_add_up_to_pnl(days, settles):
     pos = pf.positions.get(inst.symbol)
     expected = (pos.realized_brl() + pos.unrealized_brl(last)) if pos else Decimal(0)
     assert total == expected
+
+
+def test_periodic_timers_skip_or_replay_quiet_spells():
+    for catch_up, expected in ((0, [10, 20, 30, 1000, 1010]), (100, list(range(10, 1011, 10)))):
+        clock = SimulatedClock(0)
+        fired = []
+        clock.every(10, fired.append, catch_up=catch_up)
+        clock.advance_to(25)
+        clock.advance_to(1000)  # a gap of 97 intervals
+        clock.advance_to(1015)
+        assert fired == expected, catch_up

@@ -96,12 +96,7 @@ class EquitySampler:
         self.samples: list[tuple[int, tuple[Any, ...], Decimal]] = []
 
     def start(self) -> None:
-        self._k.clock.schedule(self._k.clock.now() + self._interval, self.sample)
-
-    def sample(self, ts: int) -> None:
-        self.take(ts)
-        clock = self._k.clock
-        clock.schedule(max(ts + self._interval, clock.horizon()), self.sample)
+        self._k.clock.every(self._interval, self.take)
 
     def take(self, ts: int) -> None:
         last = self._k.cache.last_trade

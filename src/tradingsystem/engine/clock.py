@@ -28,6 +28,25 @@ class SimulatedClock:
         self._seq += 1
         heapq.heappush(self._timers, (ts, self._seq, callback))
 
+    def every(self, interval_ns: int, callback: Callback, catch_up: int = 0) -> None:
+        """Call ``callback(ts)`` every ``interval_ns`` from now on.
+
+        Calls stay on the ``interval_ns`` grid. Across a gap with no events (a night, a weekend) longer
+        than ``catch_up`` intervals, the calls inside it are skipped but the last one before the gap's end.
+        """
+        if interval_ns <= 0:
+            raise ValueError("interval_ns must be positive")
+
+        def tick(ts: int) -> None:
+            callback(ts)
+            nxt = ts + interval_ns
+            horizon = self.horizon()
+            if horizon - nxt > catch_up * interval_ns:
+                nxt += (horizon - nxt) // interval_ns * interval_ns
+            self.schedule(nxt, tick)
+
+        self.schedule(self._now + interval_ns, tick)
+
     def next_timer(self) -> int | None:
         return self._timers[0][0] if self._timers else None
 

@@ -78,9 +78,9 @@ class Breaker:
 class GuardContext(Protocol):
     def now(self) -> int: ...
 
-    def horizon(self) -> int: ...
-
     def schedule(self, ts: int, callback: Callable[[int], None]) -> None: ...
+
+    def every(self, interval_ns: int, callback: Callable[[int], None], catch_up: int = 0) -> None: ...
 
     def cancel_all(self) -> int: ...
 
@@ -149,7 +149,8 @@ class Guard:
         self._new_day(now)
         self._last_data_ts = now
         if self._needs_timer():
-            self.ctx.schedule(now + self.bcfg.check_interval_ms * 1_000_000, self._tick)
+            # Replay up to 1000 checks across a quiet spell so the stale-data watchdog trips inside it.
+            self.ctx.every(self.bcfg.check_interval_ms * 1_000_000, self._tick, catch_up=1000)
 
     def _needs_timer(self) -> bool:
         c, b = self.cfg, self.bcfg
@@ -230,12 +231,6 @@ class Guard:
         self.check_pnl(ts)
         self._check_stale(ts)
         self._check_cooldowns(ts)
-        step = self.bcfg.check_interval_ms * 1_000_000
-        nxt = ts + step
-        horizon = self.ctx.horizon()
-        if horizon - nxt > 1000 * step:  # a long gap (overnight): check again when events resume
-            nxt = horizon
-        self.ctx.schedule(nxt, self._tick)
 
     def _new_day(self, ts: int) -> None:
         day = day_of(ts).isoformat()

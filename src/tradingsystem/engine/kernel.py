@@ -102,6 +102,9 @@ class Kernel:
     def schedule(self, ts: int, callback: Callable[[int], None]) -> None:
         self.clock.schedule(ts, callback)
 
+    def every(self, interval_ns: int, callback: Callable[[int], None], catch_up: int = 0) -> None:
+        self.clock.every(interval_ns, callback, catch_up)
+
     def cancel_all(self) -> int:
         return self.emulator.cancel_all() + self.orders.cancel_all()
 
@@ -157,13 +160,12 @@ class Kernel:
         prices = {s: t.price for s, t in self.cache.last_trade.items() if self.instruments[s].is_future}
         for ajuste in self.portfolio.settle(day_of(ts).isoformat(), prices):
             self.bus.publish("portfolio.ajuste", ajuste)
-        self.clock.schedule(max(self._next_settlement(ts), self.clock.horizon()), self._settle)
+        self.clock.schedule(self._next_settlement(max(ts, self.clock.horizon())), self._settle)
 
     def _sample_equity(self, ts: int) -> None:
         self.equity_curve.append((ts, "total", self.portfolio.net_brl()))
         for strategy in self.strategies:
             self.equity_curve.append((ts, strategy.strategy_id, self.portfolio.strategy_net_brl(strategy.strategy_id)))
-        self.clock.schedule(max(ts + self._equity_interval_ns, self.clock.horizon()), self._sample_equity)
 
     # --- wiring --------------------------------------------------------------------------------
     def connect(self, feed: MarketDataFeed, execution: ExecutionClient) -> None:
@@ -196,7 +198,7 @@ class Kernel:
         if any(i.is_future for i in self.instruments.values()):
             self.clock.schedule(self._next_settlement(self.clock.now()), self._settle)
         if self._equity_interval_ns:
-            self.clock.schedule(self.clock.now() + self._equity_interval_ns, self._sample_equity)
+            self.clock.every(self._equity_interval_ns, self._sample_equity)
         for strategy in self.strategies:
             strategy.on_start()
 

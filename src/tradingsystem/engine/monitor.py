@@ -41,12 +41,8 @@ class Monitor:
 
     def start(self) -> Monitor:
         self.poll(self.kernel.clock.now(), publish=False)
-        self.kernel.clock.schedule(self.kernel.clock.now() + self.interval_ns, self._tick)
+        self.kernel.clock.every(self.interval_ns, self.poll)
         return self
-
-    def _tick(self, ts: int) -> None:
-        self.poll(ts)
-        self.kernel.clock.schedule(max(ts + self.interval_ns, self.kernel.clock.horizon()), self._tick)
 
     def poll(self, ts: int, publish: bool = True) -> None:
         for source, counters in self.sources.items():
