@@ -27,7 +27,7 @@ class FeeModel:
     def __init__(self, fees: FeeSchedule, mode: FeeMode = "day_trade") -> None:
         self.fees = fees
         self.mode = mode
-        self._brokerage = fees.brokerage_per_fill * (1 + fees.brokerage_tax_rate)
+        self._brokerage = fees.brokerage
         self._today: dict[str, tuple[int, int, int]] = {}  # symbol -> (day, bought, sold)
         self._pos: dict[str, int] = {}
         self._cache: dict[tuple[str, int, bool], Decimal] = {}
@@ -59,11 +59,9 @@ class FeeModel:
 
     def _exchange(self, inst: Instrument, qty: int, price: int, day_trade: bool) -> Decimal:
         if inst.asset_class is AssetClass.STOCK:
-            bps = self.fees.stock_day_trade_bps if day_trade else self.fees.stock_swing_bps
-            return inst.brl(price * qty) * bps / Decimal(10_000)
+            return self.fees.exchange_fee(inst, qty, price, day_trade)
         key = (inst.root, qty, day_trade)
         hit = self._cache.get(key)
         if hit is None:
-            table = self.fees.futures_day_trade if day_trade else self.fees.futures_swing
-            hit = self._cache[key] = table.get(inst.root, Decimal(0)) * qty
+            hit = self._cache[key] = self.fees.exchange_fee(inst, qty, price, day_trade)
         return hit

@@ -29,14 +29,19 @@ class FeeSchedule:
     brokerage_per_fill: Decimal = Decimal(0)
     brokerage_tax_rate: Decimal = Decimal(0)
 
-    def fee(self, instrument: Instrument, quantity: int, price_raw: int, day_trade: bool = True) -> Decimal:
-        """Fee in BRL for one fill, rounded to centavos."""
+    def exchange_fee(self, instrument: Instrument, quantity: int, price_raw: int, day_trade: bool = True) -> Decimal:
+        """B3 fee in BRL for ``quantity`` lots, not rounded (a fill may be split between rates)."""
         if instrument.asset_class is AssetClass.STOCK:
             bps = self.stock_day_trade_bps if day_trade else self.stock_swing_bps
-            notional = instrument.brl(price_raw * quantity)
-            exchange = notional * bps / Decimal(10_000)
-        else:
-            table = self.futures_day_trade if day_trade else self.futures_swing
-            exchange = table.get(instrument.root, Decimal(0)) * quantity
-        brokerage = self.brokerage_per_fill * (1 + self.brokerage_tax_rate)
-        return cents(exchange + brokerage)
+            return instrument.brl(price_raw * quantity) * bps / Decimal(10_000)
+        table = self.futures_day_trade if day_trade else self.futures_swing
+        return table.get(instrument.root, Decimal(0)) * quantity
+
+    @property
+    def brokerage(self) -> Decimal:
+        """Brokerage per fill with its taxes."""
+        return self.brokerage_per_fill * (1 + self.brokerage_tax_rate)
+
+    def fee(self, instrument: Instrument, quantity: int, price_raw: int, day_trade: bool = True) -> Decimal:
+        """Fee in BRL for one fill, rounded to centavos."""
+        return cents(self.exchange_fee(instrument, quantity, price_raw, day_trade) + self.brokerage)
