@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tests.engine.helpers import T0, kernel, ticks
-from tradingsystem.domain.orders import OrderStatus, Side
+from tradingsystem.domain.orders import OrderStatus, OrderType, Side
 from tradingsystem.engine.portfolio_limits import PortfolioLimitRule
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.portfolio import PortfolioLimits
@@ -53,3 +53,12 @@ def test_correlated_exposure_limit():
     assert buy(k, "PETR4", 700).status is OrderStatus.FILLED
     o = buy(k, "VALE3", 500)  # 26.6% + 30% in one cluster
     assert o.status is OrderStatus.REJECTED and "correlated_exposure" in o.reason
+
+
+def test_resting_orders_count_toward_the_concentration_limit():
+    k = market()
+    PortfolioLimitRule(k, PortfolioLimits(max_weight=0.30), Decimal(100_000), returns(0.01)).attach()
+    om = k.orders
+    rest = [om.submit(om.new_order("PETR4", Side.BUY, 300, OrderType.LIMIT, 3700)) for _ in range(3)]
+    assert [o.status for o in rest[:2]] == [OrderStatus.ACCEPTED] * 2  # 600 shares if both fill: 22.8%
+    assert rest[2].status is OrderStatus.REJECTED and "with working orders filled" in rest[2].reason

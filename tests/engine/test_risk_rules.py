@@ -74,3 +74,36 @@ def test_trading_states(state):
         assert send(k, side=Side.SELL, qty=2, reduce_only=True).status is OrderStatus.FILLED
     flip = send(k, side=Side.SELL, qty=5, reduce_only=True)
     assert flip.status is OrderStatus.REJECTED  # would flip the position: not a reduction
+
+
+def test_gross_exposure_counts_resting_orders():
+    """The reported case: three resting 1-lot WIN bids under a R$ 30,000 limit; only the first fits."""
+    k = ready(RiskConfig(max_gross_exposure_brl=Decimal("30000")))
+    bids = [send(k, otype=OrderType.LIMIT, price=124_000) for _ in range(3)]
+    assert bids[0].status is OrderStatus.ACCEPTED
+    assert all(o.status is OrderStatus.REJECTED and "working orders" in o.reason for o in bids[1:])
+
+
+def test_modify_passes_risk():
+    k = ready(RiskConfig(max_order_qty=10, max_position=12))
+    o = send(k, qty=5, otype=OrderType.LIMIT, price=124_000)
+    events = []
+    k.orders.add_listener(lambda order, e: events.append(e))
+    assert not k.orders.modify(o.order_id, quantity=50)  # past max_order_qty
+    assert "exceeds the limit 10" in events[-1].reason and events[-1].kind == 10  # MODIFY_REJECTED
+    send(k, qty=5, otype=OrderType.LIMIT, price=124_000)
+    assert not k.orders.modify(o.order_id, quantity=8)  # 8 + 5 working beyond 12
+    assert k.orders.modify(o.order_id, quantity=7)  # 7 + 5 fits
+    assert k.orders.modify  # the order is pending update now
+    k.run()
+
+
+def test_modify_in_reducing_cannot_add_exposure():
+    """The reported case: in REDUCING a modify from 5 to 50 lots was accepted and filled."""
+    k = ready(RiskConfig(max_order_qty=100, max_position=100))
+    send(k, qty=10)
+    o = send(k, side=Side.SELL, qty=5, otype=OrderType.LIMIT, price=126_000)
+    k.risk.set_state(TradingState.REDUCING, "test")
+    assert not k.orders.modify(o.order_id, quantity=50)  # would flip the position to -40
+    assert k.orders.modify(o.order_id, quantity=10)  # still only reduces
+    assert k.risk.audit[-2].rule == "trading_state"

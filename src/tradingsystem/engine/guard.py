@@ -86,6 +86,8 @@ class GuardContext(Protocol):
 
     def flatten(self, reason: str) -> int: ...
 
+    def stop_flatten(self) -> None: ...
+
     def equity_brl(self) -> Decimal: ...
 
     def data_count(self) -> int: ...
@@ -189,6 +191,7 @@ class Guard:
         ts = self.ctx.now()
         self.kill_switch, self.kill_reason = False, ""
         self.breach, self.breach_state = "", TradingState.ACTIVE
+        self.ctx.stop_flatten()
         self.peak_equity = max(self.peak_equity, self.ctx.equity_brl())
         self._apply(ts)
         self.ctx.publish_alert(Alert("risk_reset", Severity.WARNING, f"risk state reset by {who}", ts))

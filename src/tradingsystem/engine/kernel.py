@@ -13,16 +13,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from tradingsystem.domain.alerts import Alert
+from tradingsystem.domain.alerts import Alert, Severity
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
-from tradingsystem.domain.orders import OrderType, Side
 from tradingsystem.domain.records import RiskStateRecord
 from tradingsystem.engine.bus import MessageBus
 from tradingsystem.engine.cache import Cache
 from tradingsystem.engine.clock import SimulatedClock
 from tradingsystem.engine.data import DataEngine, Sink
 from tradingsystem.engine.emulator import OrderEmulator
+from tradingsystem.engine.flatten import Flattener
 from tradingsystem.engine.guard import BreakerConfig, Guard
 from tradingsystem.engine.orders import OrderManager
 from tradingsystem.engine.portfolio import Portfolio
@@ -59,6 +59,8 @@ class Kernel:
         self.guard = Guard(self.risk, self, breakers, sorted(instruments))
         self.orders.add_listener(self.guard.on_order_event)
         self.emulator = OrderEmulator(self.orders, self.data)
+        self.flattener = Flattener(self.orders, self.cache, self.portfolio.quantity, self._flatten_limits,
+                                   lambda: self.guard.kill_switch, self._flatten_alert)
         self.alerts: deque[Alert] = deque(maxlen=1000)
         self.equity_curve: deque[tuple[int, str, Decimal]] = deque(maxlen=200_000)
         self._equity_interval_ns = int(equity_interval_s * 1e9)
@@ -93,6 +95,27 @@ class Kernel:
                 total += abs(pos.instrument.brl(px * pos.quantity))
         return total
 
+    def worst_positions(self, symbol: str = "", signed_qty: int = 0) -> dict[str, tuple[int, int]]:
+        """Per symbol, the (lowest, highest) position working orders can reach, with ``signed_qty`` more of
+        ``symbol`` (an order being checked)."""
+        out: dict[str, tuple[int, int]] = {}
+        for sym in self.instruments:
+            pos = self.portfolio.quantity(sym)
+            lo, hi = pos + self.orders.pending(sym, -1), pos + self.orders.pending(sym, 1)
+            if sym == symbol:
+                lo, hi = (lo, hi + signed_qty) if signed_qty > 0 else (lo + signed_qty, hi)
+            if lo or hi:
+                out[sym] = (lo, hi)
+        return out
+
+    def worst_gross_brl(self, symbol: str, signed_qty: int, price: int) -> Decimal:
+        total = Decimal(0)
+        for sym, (lo, hi) in self.worst_positions(symbol, signed_qty).items():
+            pos = self.portfolio.positions.get(sym)
+            px = self.data.last_price(sym) or (pos.last_price if pos else 0) or (price if sym == symbol else 0)
+            total += abs(self.instruments[sym].brl(px * max(-lo, hi, 0)))
+        return total
+
     def now(self) -> int:
         return self.clock.now()
 
@@ -108,21 +131,27 @@ class Kernel:
     def cancel_all(self) -> int:
         return self.emulator.cancel_all() + self.orders.cancel_all()
 
+    def pending_live(self, symbol: str, sign: int) -> int:
+        return self.orders.pending_live(symbol, sign)
+
     def flatten(self, reason: str = "flatten", symbol: str | None = None) -> int:
-        """Send reduce-only market orders that bring positions (all, or one symbol) to zero."""
-        sent = 0
-        for sym, pos in sorted(self.portfolio.positions.items()):
-            if pos.quantity and (symbol is None or sym == symbol):
-                working = self.orders.pending(sym, -1 if pos.quantity > 0 else 1)
-                qty = abs(pos.quantity) - abs(working)
-                if qty <= 0:
-                    continue
-                side = Side.SELL if pos.quantity > 0 else Side.BUY
-                order = self.orders.new_order(sym, side, qty, OrderType.MARKET, strategy_id="risk", tags=("flatten",))
-                order.reason = reason
-                self.orders.submit(order, reduce_only=True)
-                sent += 1
-        return sent
+        """Bring positions (all, or one symbol) to zero with reduce-only market orders, and keep at it until
+        flat: fills or refused cancels that land later are closed too (:mod:`tradingsystem.engine.flatten`).
+        While the kill switch is engaged the symbol's other orders are cancelled as well."""
+        symbols = sorted(self.instruments) if symbol is None else [symbol]
+        return self.flattener.request(symbols, reason)
+
+    def stop_flatten(self) -> None:
+        self.flattener.clear()
+
+    def _flatten_limits(self, symbol: str) -> tuple[int, int]:
+        """(largest flatten order on the lot grid, max position) for ``symbol``."""
+        cfg, lot = self.risk.config, self.instruments[symbol].lot
+        top = cfg.max_order_qty_by_symbol.get(symbol, cfg.max_order_qty) // lot * lot
+        return max(top, lot), cfg.max_position_by_symbol.get(symbol, cfg.max_position)
+
+    def _flatten_alert(self, symbol: str, message: str) -> None:
+        self.publish_alert(Alert("flatten", Severity.CRITICAL, message, self.clock.now(), {"symbol": symbol}))
 
     def equity_brl(self) -> Decimal:
         return self.portfolio.net_brl()

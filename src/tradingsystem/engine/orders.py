@@ -17,6 +17,7 @@ _K_DENIED = OrderEventKind.DENIED
 _K_EXPIRED = OrderEventKind.EXPIRED
 _K_PENDING_CANCEL = OrderEventKind.PENDING_CANCEL
 _K_PENDING_UPDATE = OrderEventKind.PENDING_UPDATE
+_K_MODIFY_REJECTED = OrderEventKind.MODIFY_REJECTED
 _K_REJECTED = OrderEventKind.REJECTED
 _K_SUBMITTED = OrderEventKind.SUBMITTED
 _K_UPDATED = OrderEventKind.UPDATED
@@ -26,6 +27,7 @@ _S_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 _S_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
 _S_PENDING_UPDATE = OrderStatus.PENDING_UPDATE
 _T_MARKET = OrderType.MARKET
+_UPDATABLE = frozenset({_S_PENDING_UPDATE, _S_ACCEPTED, _S_PARTIALLY_FILLED, _S_PENDING_CANCEL})
 
 EventHandler = Callable[[Order, OrderEvent], None]
 _FILLED = OrderEventKind.FILLED
@@ -52,6 +54,7 @@ class OrderManager:
         self._next_id = 0
         self._pending_buy: dict[str, int] = {}
         self._pending_sell: dict[str, int] = {}
+        self._modify_extra: dict[str, int] = {}  # order id of a modify in flight -> quantity it may add
         self.submitted = 0
         self.denied = 0
         self.fills = 0
@@ -80,6 +83,12 @@ class OrderManager:
     def pending(self, symbol: str, sign: int) -> int:
         """Signed open quantity of working orders on one side."""
         return self._pending_buy.get(symbol, 0) if sign > 0 else -self._pending_sell.get(symbol, 0)
+
+    def pending_live(self, symbol: str, sign: int) -> int:
+        """``pending`` less the orders already asked to cancel (what will remain once the cancels land)."""
+        going = sum(o.leaves_qty for o in self._cache.open_orders.values()
+                    if o.symbol == symbol and o.status is _S_PENDING_CANCEL and (o.side is _SIDE_BUY) is (sign > 0))
+        return self.pending(symbol, sign) - (going if sign > 0 else -going)
 
     # --- commands ------------------------------------------------------------------------------
     def new_order(self, symbol: str, side: Side, quantity: int, order_type: OrderType = _T_MARKET,
@@ -127,13 +136,32 @@ class OrderManager:
         return True
 
     def modify(self, order_id: str, quantity: int = 0, price: int = 0, trigger_price: int = 0) -> bool:
+        """Ask to change a working order; it passes the same risk checks as a new order (a denial comes back as
+        MODIFY_REJECTED with the reason). False if not sent."""
         order = self._cache.order(order_id)
-        if order is None or not order.can_apply(_K_PENDING_UPDATE):
-            return False  # unknown, closed, not yet acknowledged, or already pending
+        if order is None or not order.can_apply(_K_PENDING_UPDATE) or order_id in self._modify_extra:
+            return False  # unknown, closed, not yet acknowledged, or a modify already in flight
         if self._execution is None:
             raise RuntimeError("no execution client attached")
-        order.apply(_K_PENDING_UPDATE, self._clock.now())
-        self._execution.modify(ModifyOrder(order_id, quantity, price, trigger_price, self._clock.now()))
+        ts = self._clock.now()
+        probe = Order(order.order_id, order.symbol, order.side, order.order_type, quantity or order.quantity,
+                      price or order.price, trigger_price or order.trigger_price, order.tif, order.strategy_id,
+                      ts, order.tags)
+        probe.filled_qty = order.filled_qty
+        self._add_pending(order, -order.leaves_qty)  # the check sees the order as it would be, not twice
+        try:
+            reason = self._risk.check(probe, ts, modify=True)
+        finally:
+            self._add_pending(order, order.leaves_qty)
+        if reason is not None:
+            self.denied += 1
+            self._dispatch(order, OrderEvent(order.order_id, _K_MODIFY_REJECTED, ts, order.symbol, reason=reason))
+            return False
+        order.apply(_K_PENDING_UPDATE, ts)
+        extra = max(probe.leaves_qty - order.leaves_qty, 0)
+        self._modify_extra[order_id] = extra  # until the venue answers either size may be working: count the larger
+        self._add_pending(order, extra)
+        self._execution.modify(ModifyOrder(order_id, quantity, price, trigger_price, ts))
         return True
 
     def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> int:
@@ -153,7 +181,9 @@ class OrderManager:
             self.bad_events += 1
             self.last_error = f"order {event.order_id}: unknown event kind {event.kind}"
             return
-        if kind is _K_UPDATED and order.status in (_S_PENDING_UPDATE, _S_ACCEPTED, _S_PARTIALLY_FILLED):
+        if self._modify_extra and (kind is _K_UPDATED or kind is _K_MODIFY_REJECTED or _CLOSING[kind]):
+            self._add_pending(order, -self._modify_extra.pop(order.order_id, 0))
+        if kind is _K_UPDATED and order.status in _UPDATABLE:
             self._add_pending(order, -order.leaves_qty)
             if event.quantity:
                 order.quantity = event.quantity
@@ -184,6 +214,8 @@ class OrderManager:
             self._add_pending(order, -order.leaves_qty)
             order.reason = event.reason or order.reason
         if order.is_closed:
+            if self._modify_extra:
+                self._add_pending(order, -self._modify_extra.pop(order.order_id, 0))
             self._cache.close_order(order)
         self._dispatch(order, event)
 

@@ -1,5 +1,5 @@
 """Portfolio-level limits in the risk engine: every order is checked against portfolio VaR,
-concentration and correlated exposure as they would be after it fills.
+concentration and correlated exposure as they would be after it and every working order fills.
 
 Weights are signed exposures in BRL (last trade x quantity x point value) over ``capital_brl``.
 """
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from itertools import product
 from typing import Any
 
 from tradingsystem.domain.orders import Order
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.portfolio import PortfolioLimits, check_limits
+
+MAX_CORNERS_LOG2 = 8
 
 
 class PortfolioLimitRule:
@@ -29,24 +32,35 @@ class PortfolioLimitRule:
         self.kernel.risk.add_rule("portfolio", self)
         return self
 
-    def weights_after(self, order: Order) -> dict[str, float]:
+    def weights_after(self, order: Order) -> list[dict[str, float]]:
+        """Weights in each worst case: every symbol at the low or high end of what its working orders (and
+        this order) can reach. The limits are convex in the weights, so the corners bound every case; past
+        ``MAX_CORNERS`` the two joint corners (all buys fill, all sells fill) are used."""
         k = self.kernel
-        qty = {s: p.quantity for s, p in k.portfolio.positions.items() if p.quantity}
         sign = 1 if order.side == 1 else -1
-        qty[order.symbol] = qty.get(order.symbol, 0) + sign * order.quantity
-        out: dict[str, float] = {}
-        for symbol, q in qty.items():
-            px = k.data.last_price(symbol) or order.price
-            if q and px:
-                out[symbol] = float(k.instruments[symbol].brl(px * q) / self.capital)
-        return out
+        ranges = k.worst_positions(order.symbol, sign * order.leaves_qty)
+        prices = {s: k.data.last_price(s) or order.price for s in ranges}
+        spread = [s for s, (lo, hi) in ranges.items() if lo != hi]
+        if len(spread) > MAX_CORNERS_LOG2:
+            corners = [{s: r[0] for s, r in ranges.items()}, {s: r[1] for s, r in ranges.items()}]
+        else:
+            corners = []
+            for picks in product((0, 1), repeat=len(spread)):
+                corner = {s: r[0] for s, r in ranges.items()}
+                for s, pick in zip(spread, picks, strict=True):
+                    corner[s] = ranges[s][pick]
+                corners.append(corner)
+        return [{s: float(k.instruments[s].brl(prices[s] * q) / self.capital)
+                 for s, q in corner.items() if q and prices[s]} for corner in corners]
 
     def __call__(self, order: Order, ts: int) -> tuple[str, str, str] | None:
         if order.symbol not in self.kernel.instruments:
             return None
-        breaches = check_limits(self.weights_after(order), self.returns, self.limits, self.clusters, self.sectors)
-        if not breaches:
-            return None
-        b = breaches[0]
-        return (f"{b.value:.4f}", f"{b.limit:.4f}",
-                f"{order.symbol}: {b.rule} {b.key} would reach {b.value:.1%}, beyond the limit {b.limit:.1%}")
+        for weights in self.weights_after(order):
+            breaches = check_limits(weights, self.returns, self.limits, self.clusters, self.sectors)
+            if breaches:
+                b = breaches[0]
+                return (f"{b.value:.4f}", f"{b.limit:.4f}",
+                        f"{order.symbol}: {b.rule} {b.key} would reach {b.value:.1%} with working orders filled, "
+                        f"beyond the limit {b.limit:.1%}")
+        return None

@@ -83,11 +83,17 @@ class RiskContext(Protocol):
 
     def pending(self, symbol: str, sign: int) -> int: ...
 
+    def pending_live(self, symbol: str, sign: int) -> int:
+        """Like ``pending`` without the orders already asked to cancel."""
+        ...
+
     def working_orders(self) -> int: ...
 
     def last_price(self, symbol: str) -> int | None: ...
 
-    def gross_exposure_brl(self) -> Decimal: ...
+    def worst_gross_brl(self, symbol: str, signed_qty: int, price: int) -> Decimal:
+        """Gross exposure if every working order (and ``signed_qty`` more of ``symbol``) fills the worse way."""
+        ...
 
 
 class RiskEngine:
@@ -144,10 +150,13 @@ class RiskEngine:
         return self._gate.phase(inst.asset_class, ts, symbol)
 
     # --- the check -----------------------------------------------------------------------------
-    def check(self, order: Order, ts: int, reduce_only: bool = False) -> str | None:
-        """Return None if the order may go out, else the reason it is denied (both audited)."""
+    def check(self, order: Order, ts: int, reduce_only: bool = False, modify: bool = False) -> str | None:
+        """Return None if the order may go out, else the reason it is denied (both audited).
+
+        ``modify`` checks an order as it would be after a modify: ``order`` carries the new quantity, prices and
+        the fills so far, and the working quantities the context reports leave the order itself out."""
         self.checks += 1
-        reason = self._reason(order, ts, reduce_only)
+        reason = self._reason(order, ts, reduce_only, modify)
         if reason is None:
             self._record(Decision(order.order_id, "all", "", "", True, ts))
             if self._max_rate:
@@ -165,20 +174,26 @@ class RiskEngine:
         self._record(Decision(order.order_id, rule, str(value), str(limit), False, ts, text))
         return text
 
-    def _reduces(self, order: Order) -> bool:
-        """True if the order (with working orders on its side) cannot grow or flip the position."""
+    def _reduces(self, order: Order, live: bool = False) -> bool:
+        """True if the order (with working orders on its side) cannot grow or flip the position.
+
+        ``live`` leaves out orders pending cancel (the kill switch's flatten counts what will remain)."""
         pos = self._ctx.position(order.symbol)
         sign = 1 if order.side == 1 else -1
         if pos * sign >= 0:
             return False
-        pending = self._ctx.pending(order.symbol, sign)
-        return abs(pending + sign * order.quantity) <= abs(pos)
+        pending = (self._ctx.pending_live if live else self._ctx.pending)(order.symbol, sign)
+        return abs(pending + sign * order.leaves_qty) <= abs(pos)
 
-    def _reason(self, order: Order, ts: int, reduce_only: bool) -> str | None:
+    def _reason(self, order: Order, ts: int, reduce_only: bool, modify: bool = False) -> str | None:
         inst = self._instruments.get(order.symbol)
         if inst is None:
             return self._deny(order, ts, "instrument", order.symbol, "known", f"unknown instrument {order.symbol!r}")
         qty = order.quantity
+        leaves = order.leaves_qty
+        if modify and leaves <= 0:
+            return self._deny(order, ts, "modify", qty, f"> {order.filled_qty}",
+                              f"{order.symbol}: new quantity {qty} is not above the {order.filled_qty} already filled")
         if qty <= 0 or qty % inst.lot:
             return self._deny(
                 order,
@@ -210,7 +225,7 @@ class RiskEngine:
             )
         state = self.state
         if state is not _ACTIVE:
-            reduces = self._reduces(order)
+            reduces = self._reduces(order, live=reduce_only)
             if state is _HALTED and not (reduce_only and reduces):
                 return self._deny(
                     order,
@@ -270,10 +285,12 @@ class RiskEngine:
                 max_qty,
                 f"{order.symbol}: order quantity {qty} exceeds the limit {max_qty}",
             )
+        if reduce_only and self._reduces(order, live=True):
+            return None  # a flatten order that only closes: exposure, rate and working limits do not apply
         ctx = self._ctx
         sign = 1 if order.side == 1 else -1
         max_pos = cfg.max_position_by_symbol.get(order.symbol, cfg.max_position)
-        worst = ctx.position(order.symbol) + ctx.pending(order.symbol, sign) + sign * qty
+        worst = ctx.position(order.symbol) + ctx.pending(order.symbol, sign) + sign * leaves
         if abs(worst) > max_pos:
             return self._deny(
                 order,
@@ -283,7 +300,7 @@ class RiskEngine:
                 max_pos,
                 f"{order.symbol}: position would reach {worst}, beyond the limit ±{max_pos}",
             )
-        if self._max_working and ctx.working_orders() >= self._max_working:
+        if self._max_working and not modify and ctx.working_orders() >= self._max_working:
             return self._deny(
                 order,
                 ts,
@@ -318,9 +335,9 @@ class RiskEngine:
                     f"{order.symbol}: price {inst.to_price(px)} is more than {cfg.price_band_pct}% "
                     f"from the last trade {inst.to_price(last)}",
                 )
-        if self._max_gross and last and not self._reduces(order):
-            added = inst.brl(last * qty)
-            gross = ctx.gross_exposure_brl() + added
+        if self._max_gross and not self._reduces(order):
+            mark = last or (order.price if otype in (_T_LIMIT, _T_STOP_LIMIT) else order.trigger_price)
+            gross = ctx.worst_gross_brl(order.symbol, sign * leaves, mark)
             if gross > cfg.max_gross_exposure_brl:
                 return self._deny(
                     order,
@@ -328,7 +345,8 @@ class RiskEngine:
                     "max_gross_exposure",
                     gross,
                     cfg.max_gross_exposure_brl,
-                    f"gross exposure would reach R$ {gross:.2f}, beyond R$ {cfg.max_gross_exposure_brl}",
+                    f"gross exposure would reach R$ {gross:.2f} with working orders filled, "
+                    f"beyond R$ {cfg.max_gross_exposure_brl}",
                 )
         for name, rule in self._rules:
             verdict = rule(order, ts)
