@@ -107,3 +107,26 @@ def test_modify_in_reducing_cannot_add_exposure():
     assert not k.orders.modify(o.order_id, quantity=50)  # would flip the position to -40
     assert k.orders.modify(o.order_id, quantity=10)  # still only reduces
     assert k.risk.audit[-2].rule == "trading_state"
+
+
+@pytest.mark.parametrize("price", [10**400, 250_000, 90_000, -5])
+def test_price_sanity_is_on_whatever_the_config(price):
+    """price_band_pct is 0 (off): a price beyond what makes sense is still denied with its reason."""
+    k = ready(RiskConfig(max_order_qty=10))
+    o = send(k, otype=OrderType.LIMIT, price=price)
+    assert o.status is OrderStatus.REJECTED and k.risk.audit[-1].rule == "price_sanity"
+    assert "20%" in o.reason or "not positive" in o.reason
+    k.run()  # the engine goes on
+
+
+def test_a_failing_listener_never_stops_the_engine():
+    k = ready(RiskConfig())
+    seen = []
+
+    def broken(order, event):
+        raise RuntimeError("store down")
+
+    k.orders.add_listener(broken)
+    k.orders.add_listener(lambda order, event: seen.append(event.kind))
+    assert send(k).status is OrderStatus.FILLED
+    assert seen and k.orders.listener_errors >= 1 and "store down" in k.orders.last_error

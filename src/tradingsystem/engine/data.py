@@ -47,6 +47,7 @@ class DataEngine:
         self.out_of_order = 0
         self.corrections = 0
         self.last_error = ""
+        self.handler_errors = 0
         self._rebuild()
 
     # --- subscriptions -------------------------------------------------------------------------
@@ -116,7 +117,12 @@ class DataEngine:
         last[symbol] = tick
         self.trades_seen += 1
         for handler in self._trade_dispatch[symbol]:
-            handler(tick)
+            try:
+                handler(tick)
+            except Exception as exc:  # one failing strategy or sink never stops the others or the engine
+                self.handler_errors += 1
+                self.last_error = f"{symbol}: trade handler {getattr(handler, '__qualname__', handler)!s} " \
+                                  f"failed: {exc!r}"
 
     def _admit(self, tick: TradeTick, prev: TradeTick | None) -> bool:
         if prev is None:

@@ -59,6 +59,7 @@ class OrderManager:
         self.denied = 0
         self.fills = 0
         self.bad_events = 0
+        self.listener_errors = 0
         self.last_error = ""
 
     def attach(self, execution: ExecutionClient) -> None:
@@ -224,9 +225,20 @@ class OrderManager:
         book[order.symbol] = book.get(order.symbol, 0) + qty
 
     def _dispatch(self, order: Order, event: OrderEvent) -> None:
+        """Every listener, then the order's strategy; one that raises is counted and the others still run."""
         for listener in self._listeners:
-            listener(order, event)
+            try:
+                listener(order, event)
+            except Exception as exc:  # a broken store, dashboard or alert must never stop the engine
+                self._listener_failed(listener, exc)
         handler = self._handlers.get(order.strategy_id)
         if handler is not None:
-            handler(order, event)
+            try:
+                handler(order, event)
+            except Exception as exc:
+                self._listener_failed(handler, exc)
+
+    def _listener_failed(self, listener: EventHandler, exc: Exception) -> None:
+        self.listener_errors += 1
+        self.last_error = f"order-event listener {getattr(listener, '__qualname__', listener)!s} failed: {exc!r}"
 

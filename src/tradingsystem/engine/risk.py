@@ -34,6 +34,14 @@ _P_CLOSED = Phase.CLOSED
 _P_CONTINUOUS = Phase.CONTINUOUS
 
 
+SANITY_BAND = Fraction(1, 5)
+"""Always on, whatever ``price_band_pct`` says: a limit or trigger price more than 20% from the last trade is a
+fat finger (B3's own tunnels are narrower)."""
+MAX_NOTIONAL_BRL = Decimal(10) ** 10
+"""Always on: no single order is worth more than R$ 10 billion (beyond it a price or quantity is a typo, and
+the exact BRL arithmetic downstream is not made for it)."""
+
+
 class TradingState(str, Enum):
     ACTIVE = "ACTIVE"
     REDUCING = "REDUCING"
@@ -185,6 +193,27 @@ class RiskEngine:
         pending = (self._ctx.pending_live if live else self._ctx.pending)(order.symbol, sign)
         return abs(pending + sign * order.leaves_qty) <= abs(pos)
 
+    def _insane(self, order: Order, inst: Instrument, ts: int) -> str | None:
+        """Price and size sanity that no config turns off: representable, and near the market."""
+        otype = order.order_type
+        prices = [p for p, used in ((order.price, otype in (_T_LIMIT, _T_STOP_LIMIT)),
+                                    (order.trigger_price, otype in (_T_STOP_MARKET, _T_STOP_LIMIT))) if used]
+        last = self._ctx.last_price(order.symbol)
+        for px in prices:
+            if px <= 0:
+                return self._deny(order, ts, "price_sanity", px, "> 0",
+                                  f"{order.symbol}: price {inst.to_price(px)} is not positive")
+            if last and abs(px - last) > last * SANITY_BAND:
+                return self._deny(order, ts, "price_sanity", inst.to_price(px), f"{inst.to_price(last)}±20%",
+                                  f"{order.symbol}: price {inst.to_price(px)} is more than 20% from the last "
+                                  f"trade {inst.to_price(last)}")
+        mark = max([*prices, last or 0])
+        if mark and abs(inst.brl(mark * order.quantity)) > MAX_NOTIONAL_BRL:
+            return self._deny(order, ts, "size_sanity", order.quantity, f"R$ {MAX_NOTIONAL_BRL:,}",
+                              f"{order.symbol}: {order.quantity} at {inst.to_price(mark)} is worth more than "
+                              f"R$ {MAX_NOTIONAL_BRL:,}")
+        return None
+
     def _reason(self, order: Order, ts: int, reduce_only: bool, modify: bool = False) -> str | None:
         inst = self._instruments.get(order.symbol)
         if inst is None:
@@ -204,6 +233,9 @@ class RiskEngine:
                 f"{order.symbol}: quantity {qty} is not a positive multiple of lot {inst.lot}",
             )
         otype = order.order_type
+        insane = self._insane(order, inst, ts)
+        if insane is not None:
+            return insane
         if otype in (_T_LIMIT, _T_STOP_LIMIT) and not inst.on_grid(order.price):
             return self._deny(
                 order,

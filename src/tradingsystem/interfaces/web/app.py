@@ -304,7 +304,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             return await engine(lambda: controller.set_paused(who, sid, action == "pause"))
         if action == "order":
             return await engine(lambda: controller.order(
-                who, str(b.get("symbol") or ""), str(b.get("side") or ""), int(b.get("quantity") or 0),
+                who, str(b.get("symbol") or ""), str(b.get("side") or ""), b.get("quantity"),
                 str(b.get("type") or "MARKET"), None if b.get("price") in (None, "") else str(b.get("price")),
                 str(b.get("tif") or "DAY")))
         raise HTTPException(404, f"no control action {action!r}")

@@ -33,6 +33,19 @@ log = logging.getLogger("tradingsystem.dashboard")
 T = TypeVar("T")
 
 
+def whole_quantity(value: object) -> int:
+    """A quantity as typed by a person: a whole positive number (``150.9`` or ``1e400`` is an error, not 150)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"quantity must be a whole number, not {value!r}")
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"quantity must be a whole number, not {value!r}") from None
+    if not d.is_finite() or d != d.to_integral_value() or d <= 0 or d > 10**9:
+        raise ValueError(f"quantity must be a whole number from 1 to 1,000,000,000, not {value!r}")
+    return int(d)
+
+
 class EngineUnavailable(RuntimeError):
     """The engine did not run the request in time (not running, or stopped)."""
 
@@ -224,9 +237,10 @@ class DashboardController:
         self._audit("pause" if paused else "resume", who, strategy=strategy_id)
         return {"strategy": strategy_id, "paused": strategy_id in self.paused}
 
-    def order(self, who: str, symbol: str, side: str, quantity: int, order_type: str = "MARKET",
+    def order(self, who: str, symbol: str, side: str, quantity: object, order_type: str = "MARKET",
               price: str | None = None, tif: str = "DAY") -> dict[str, Any]:
         """A manual order: same risk checks as any strategy's (a denial comes back with its reason)."""
+        quantity = whole_quantity(quantity)
         inst = self.kernel.instruments.get(symbol)
         if inst is None:
             raise KeyError(f"unknown instrument {symbol!r}")
@@ -234,8 +248,6 @@ class DashboardController:
             side_v, type_v, tif_v = Side[side.upper()], OrderType[order_type.upper()], TimeInForce[tif.upper()]
         except KeyError as exc:
             raise ValueError(f"bad side, order type or time in force: {exc}") from None
-        if quantity <= 0:
-            raise ValueError("quantity must be positive")
         raw = 0
         if type_v is not OrderType.MARKET:
             try:
