@@ -46,6 +46,8 @@ class BreakerConfig(BaseModel):
     adapter_window_seconds: float = Field(default=60, gt=0)
     adapter_action: TradingState = TradingState.HALTED
     cooldown_seconds: float = Field(default=60, gt=0)
+    reconcile_action: TradingState = TradingState.REDUCING
+    """The state a restart enters when the venue and the state store disagree (until a person resets)."""
     check_interval_ms: int = Field(default=500, gt=0)
 
 
@@ -84,7 +86,7 @@ class GuardContext(Protocol):
 
     def cancel_all(self) -> int: ...
 
-    def flatten(self, reason: str) -> int: ...
+    def flatten(self, reason: str, symbol: str | None = None) -> int: ...
 
     def stop_flatten(self) -> None: ...
 
@@ -143,6 +145,15 @@ class Guard:
             self.breach_state = TradingState(record.trading_state) if self.breach else TradingState.ACTIVE
         self._apply(record.ts, publish=False)
 
+    def restore_mismatch(self, message: str) -> None:
+        """Restart reconciliation found the venue and the store apart: alert, and latch the configured state."""
+        ts = self.ctx.now()
+        self.ctx.publish_alert(Alert("reconcile", Severity.CRITICAL, message, ts))
+        action = self.bcfg.reconcile_action
+        if action is not TradingState.ACTIVE and SEVERITY[action] >= SEVERITY[self.breach_state]:
+            self.breach, self.breach_state = f"reconcile: {message}", action
+        self._apply(ts)
+
     def start(self) -> None:
         if self._started:
             return
@@ -157,7 +168,8 @@ class Guard:
     def _needs_timer(self) -> bool:
         c, b = self.cfg, self.bcfg
         return bool(
-            c.daily_loss_limit_brl
+            c.flatten_before_close_minutes
+            or c.daily_loss_limit_brl
             or c.max_drawdown_brl
             or b.stale_data_seconds
             or b.max_rejects
@@ -219,11 +231,13 @@ class Guard:
             if kind == _K_FILLED and (self.cfg.daily_loss_limit_brl or self.cfg.max_drawdown_brl):
                 self.check_pnl(event.ts_event)
 
-    def adapter_error(self, message: str) -> None:
-        """An adapter reports a failure (lost connection, DLL error code...)."""
+    def adapter_error(self, message: str, publish: bool = True) -> None:
+        """An adapter reports a failure (lost connection, DLL error code...); ``publish`` False when the caller
+        alerts itself (the monitor)."""
         ts = self.ctx.now()
         b = self.breakers["adapter_errors"]
-        self.ctx.publish_alert(Alert("adapter_error", Severity.WARNING, message, ts))
+        if publish:
+            self.ctx.publish_alert(Alert("adapter_error", Severity.WARNING, message, ts))
         if self.bcfg.max_adapter_errors:
             n = b.count(ts, int(self.bcfg.adapter_window_seconds * S))
             if b.state == "half_open" or n >= self.bcfg.max_adapter_errors:
@@ -231,14 +245,31 @@ class Guard:
 
     # --- periodic checks -----------------------------------------------------------------------
     def _tick(self, ts: int) -> None:
+        if self.cfg.flatten_before_close_minutes:
+            self._before_close(ts)
         self.check_pnl(ts)
         self._check_stale(ts)
         self._check_cooldowns(ts)
+
+    def _before_close(self, ts: int) -> None:
+        """N minutes before an instrument's continuous session ends: flatten it and only reduce until tomorrow."""
+        lead = self.cfg.flatten_before_close_minutes * 60 * S
+        for sym in self.symbols:
+            if sym in self.risk.closing or self.risk.phase(sym, ts) is not Phase.CONTINUOUS:
+                continue
+            end = self.risk.continuous_end(sym, ts)
+            if end is not None and ts >= end - lead:
+                self.risk.closing.add(sym)
+                sent = self.ctx.flatten(f"{self.cfg.flatten_before_close_minutes} min before the close", sym)
+                self.ctx.publish_alert(Alert("before_close", Severity.WARNING,
+                                             f"{sym}: flattening before the close ({sent} orders); only reducing "
+                                             "orders until the next session", ts, {"symbol": sym}))
 
     def _new_day(self, ts: int) -> None:
         day = day_of(ts).isoformat()
         if day != self.day:
             self.day = day
+            self.risk.closing.clear()
             equity = self.ctx.equity_brl()
             self.day_start_equity = self.peak_equity = equity
             if self.breach and self.breach.startswith(("daily_loss", "drawdown")):

@@ -146,9 +146,9 @@ class Kernel:
 
     def _flatten_limits(self, symbol: str) -> tuple[int, int]:
         """(largest flatten order on the lot grid, max position) for ``symbol``."""
-        cfg, lot = self.risk.config, self.instruments[symbol].lot
-        top = cfg.max_order_qty_by_symbol.get(symbol, cfg.max_order_qty) // lot * lot
-        return max(top, lot), cfg.max_position_by_symbol.get(symbol, cfg.max_position)
+        lot = self.instruments[symbol].lot
+        top = self.risk.max_order_qty(symbol) // lot * lot
+        return max(top, lot), self.risk.max_position(symbol)
 
     def _flatten_alert(self, symbol: str, message: str) -> None:
         self.publish_alert(Alert("flatten", Severity.CRITICAL, message, self.clock.now(), {"symbol": symbol}))
@@ -362,4 +362,7 @@ class Kernel:
             for o in list(self.cache.open_orders.values())[:20]
         ]
         return {"ts": self.clock.now(), "instruments": rows, "working_orders": working,
-                "summary": self.summary()}
+                "summary": self.summary(),
+                "risk": {"state": self.risk.state.value, "reason": self.risk.state_reason,
+                         "day_pnl_brl": str(self.portfolio.net_brl() - self.guard.day_start_equity),
+                         "daily_loss_limit_brl": str(self.risk.config.daily_loss_limit_brl)}}

@@ -1,4 +1,5 @@
-"""Turns adapters' counters into alerts: feed disconnected/reconnected, data gaps, disk low.
+"""Turns adapters' counters into alerts: feed disconnected/reconnected, data gaps, disk low; disconnects
+and adapter errors also count toward the guard's adapter-error breaker.
 
 Runs on the engine thread from a clock timer, so it works the same in live and simulated time. Each
 source is a callable returning a dict of counters (``feed.stats``, the recorder's stats); a counter
@@ -22,7 +23,10 @@ WATCHED = {
     "reconnects": ("feed_reconnected", Severity.INFO, "market data reconnected; resubscribed and backfilling"),
     "gaps": ("data_gap", Severity.WARNING, "data gap recorded in the catalog"),
     "dropped": ("data_gap", Severity.WARNING, "recorder queue overflow: events dropped and recorded as a gap"),
+    "errors": ("adapter_error", Severity.WARNING, "adapter error"),
 }
+ADAPTER_ERRORS = frozenset({"disconnects", "errors"})
+"""Counters that also feed the guard's adapter-error breaker (``breakers.max_adapter_errors``)."""
 
 
 class Monitor:
@@ -54,6 +58,9 @@ class Monitor:
                 before = self._seen.get((source, name), 0)
                 self._seen[(source, name)] = value
                 if publish and value > before:
+                    if name in ADAPTER_ERRORS:
+                        for _ in range(min(value - before, 100)):
+                            self.kernel.guard.adapter_error(f"{source}: {message}", publish=False)
                     self._publish(Alert(kind, severity, f"{source}: {message}", ts,
                                         {"count": str(value - before), "total": str(value)}))
         if self.data_dir is not None and self.data_dir.exists():

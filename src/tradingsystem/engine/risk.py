@@ -70,6 +70,11 @@ class RiskConfig(BaseModel):
     max_drawdown_brl: Decimal = Field(default=Decimal(0), ge=0)
     breach_action: TradingState = TradingState.HALTED
     flatten_on_kill: bool = False
+    flatten_before_close_minutes: int = Field(default=0, ge=0)
+    """Flatten each instrument this many minutes before its continuous session ends, then only reduce."""
+    quantity_in_lots: bool = False
+    """``max_order_qty`` and ``max_position`` count lots (100 shares of a stock, 1 futures contract) rather
+    than units; per-symbol overrides always count units."""
 
 
 class Decision(NamedTuple):
@@ -138,6 +143,7 @@ class RiskEngine:
         self.checks = 0
         self.audit: deque[Decision] = deque(maxlen=audit_size)
         self._recent: deque[int] = deque()
+        self.closing: set[str] = set()  # symbols flattened before the close: only reducing orders until tomorrow
         self._audit_listeners: list[Callable[[Decision], None]] = []
         self._rules: list[tuple[str, Callable[[Order, int], tuple[str, str, str] | None]]] = []
 
@@ -152,6 +158,25 @@ class RiskEngine:
     def set_state(self, state: TradingState, reason: str) -> None:
         self.state = state
         self.state_reason = reason
+
+    def max_order_qty(self, symbol: str) -> int:
+        """The largest order allowed for ``symbol``, in units."""
+        cfg = self.config
+        if symbol in cfg.max_order_qty_by_symbol:
+            return cfg.max_order_qty_by_symbol[symbol]
+        inst = self._instruments.get(symbol)
+        return cfg.max_order_qty * (inst.lot if cfg.quantity_in_lots and inst is not None else 1)
+
+    def max_position(self, symbol: str) -> int:
+        """The largest position allowed for ``symbol`` (either way), in units."""
+        cfg = self.config
+        if symbol in cfg.max_position_by_symbol:
+            return cfg.max_position_by_symbol[symbol]
+        inst = self._instruments.get(symbol)
+        return cfg.max_position * (inst.lot if cfg.quantity_in_lots and inst is not None else 1)
+
+    def continuous_end(self, symbol: str, ts: int) -> int | None:
+        return self._gate.continuous_end(self._instruments[symbol].asset_class, ts, symbol)
 
     def phase(self, symbol: str, ts: int) -> Phase:
         inst = self._instruments[symbol]
@@ -277,6 +302,10 @@ class RiskEngine:
                     f"trading is reduce-only ({self.state_reason}); this order would add exposure",
                 )
         cfg = self.config
+        if self.closing and order.symbol in self.closing and not self._reduces(order, live=reduce_only):
+            return self._deny(order, ts, "before_close", order.symbol, "reduce only",
+                              f"{order.symbol}: flattened {cfg.flatten_before_close_minutes} min before the close; "
+                              "only reducing orders until the next session")
         if self._check_session:
             last_day = self._last_day.get(order.symbol)
             if last_day is not None and (ts - OFFSET_NS) // DAY_NS > last_day:
@@ -307,7 +336,7 @@ class RiskEngine:
                     "CONTINUOUS",
                     f"{order.symbol}: stop orders are not accepted during {phase.name.lower()}",
                 )
-        max_qty = cfg.max_order_qty_by_symbol.get(order.symbol, cfg.max_order_qty)
+        max_qty = self.max_order_qty(order.symbol)
         if qty > max_qty:
             return self._deny(
                 order,
@@ -321,7 +350,7 @@ class RiskEngine:
             return None  # a flatten order that only closes: exposure, rate and working limits do not apply
         ctx = self._ctx
         sign = 1 if order.side == 1 else -1
-        max_pos = cfg.max_position_by_symbol.get(order.symbol, cfg.max_position)
+        max_pos = self.max_position(order.symbol)
         worst = ctx.position(order.symbol) + ctx.pending(order.symbol, sign) + sign * leaves
         if abs(worst) > max_pos:
             return self._deny(

@@ -60,3 +60,14 @@ class SessionGate:
             out.append((local_ns(d, h.closing_call), Phase.CLOSING_CALL))
         out.append((local_ns(d, h.close), Phase.CLOSED))
         return tuple(out)
+
+    def continuous_end(self, asset_class: AssetClass, ts: int, key_name: str = "") -> int | None:
+        """When the continuous phase of ``ts``'s day ends (closing call or close), or None if no session."""
+        self.phase(asset_class, ts, key_name)
+        bounds = self._days.get((key_name or asset_class.value, (ts - OFFSET_NS) // DAY_NS), ())
+        seen = False
+        for start, p in bounds:
+            if seen:
+                return start
+            seen = p is Phase.CONTINUOUS
+        return None

@@ -25,22 +25,33 @@ _FILLED = int(OrderEventKind.FILLED)
 class StateKeeper:
     """Writes every order change, fill, risk decision and risk state to the store."""
 
-    def __init__(self, kernel: Kernel, store: StateStore, audit_batch: int = 256) -> None:
+    def __init__(self, kernel: Kernel, store: StateStore, audit_batch: int = 256, run_id: str | None = None) -> None:
         self.kernel = kernel
         self.store = store
+        self.run_id = run_id or kernel.orders.id_prefix
         self._audit: list[AuditRecord] = []
         self._batch = audit_batch
         self._fill_seq: dict[str, int] = {}
         kernel.orders.add_listener(self.on_order_event)
         kernel.risk.add_audit_listener(self.on_decision)
         kernel.bus.subscribe("risk.state", self.on_risk_state)
+        if hasattr(store, "on_conflict"):  # a store that finds a fill stored with other content: halt
+            store.on_conflict = self._on_conflict
+
+    def _on_conflict(self, exc: Exception) -> None:
+        """From the store's writer thread: the positions the store holds are wrong; stop trading."""
+        def halt() -> None:
+            self.kernel.guard.kill(f"state store: {exc}")
+
+        self.kernel.call_soon_threadsafe(halt)
 
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
         self.store.save_order(OrderRecord.of(order))
         if event.kind == _FILLED:
             seq = self._fill_seq.get(order.order_id, 0) + 1
             self._fill_seq[order.order_id] = seq
-            fill_id = f"{order.venue_order_id or order.order_id}:{event.trade_id or seq}"
+            # Unique across runs: a restarted simulated venue numbers its orders and trades from 1 again.
+            fill_id = f"{self.run_id}:{order.venue_order_id or order.order_id}:{event.trade_id or seq}"
             self.store.save_fill(FillRecord(fill_id, order.order_id, order.symbol, int(order.side), event.fill_qty,
                                             event.fill_price, event.fee, event.ts_event, order.strategy_id,
                                             event.liquidity, order.venue_order_id))
@@ -86,6 +97,7 @@ class RestoreReport:
     fills_replayed: int = 0
     fills_recovered: int = 0
     orders_lost: list[str] = field(default_factory=list)
+    orders_vanished: list[str] = field(default_factory=list)  # of orders_lost: accepted, unknown to the venue
     kill_switch: bool = False
     positions: dict[str, int] = field(default_factory=dict)
 
@@ -128,6 +140,10 @@ def restore(kernel: Kernel, store: StateStore, venue: VenueState | None = None) 
     report.kill_switch = kernel.guard.kill_switch
     if venue is not None:
         _reconcile(kernel, venue, fills, report)
+        if report.orders_vanished:  # acknowledged by the venue, gone from it, no fill to explain it
+            kernel.guard.restore_mismatch(
+                f"after restart {len(report.orders_vanished)} orders the venue had accepted are not working there "
+                f"({', '.join(report.orders_vanished[:5])}): closed here, not resent; check the venue")
     report.open_orders = len(kernel.cache.open_orders)
     report.positions = {s: p.quantity for s, p in kernel.portfolio.positions.items() if p.quantity}
     return report
@@ -137,7 +153,9 @@ def _reconcile(kernel: Kernel, venue: VenueState, known: Iterable[FillRecord], r
     om, cache = kernel.orders, kernel.cache
     # Orders the venue received that our store never saw (we died before writing them): adopt them.
     top = 0
+    known_ids = set()
     for cmd in venue.known_orders():
+        known_ids.add(cmd.order_id)
         if cache.order(cmd.order_id) is None:
             o = Order(cmd.order_id, cmd.symbol, Side(cmd.side), OrderType(cmd.order_type), cmd.quantity, cmd.price,
                       cmd.trigger_price, TimeInForce(cmd.tif), cmd.strategy_id, cmd.ts_init)
@@ -170,6 +188,8 @@ def _reconcile(kernel: Kernel, venue: VenueState, known: Iterable[FillRecord], r
         # The venue has no such working order: it never arrived, or it ended while we were down.
         # Close it here; never resend.
         kind = OrderEventKind.REJECTED if order.status is OrderStatus.SUBMITTED else OrderEventKind.CANCELLED
+        if kind is OrderEventKind.CANCELLED and order.order_id not in known_ids:
+            report.orders_vanished.append(order.order_id)  # accepted, yet the venue has no record of it
         om.on_order_event(OrderEvent(order.order_id, int(kind), kernel.clock.now(), order.symbol,
                                      reason="not working at the venue after restart"))
         report.orders_lost.append(order.order_id)

@@ -40,4 +40,13 @@ def render(snapshot: dict[str, Any], title: str = "TradingSystem") -> Group:
         orders.add_row(o["order_id"], o["symbol"], o["side"], str(o["qty"]), str(o["filled"]), o["type"], o["status"])
     if not snapshot["working_orders"]:
         orders.add_row("-", "", "", "", "", "", "")
-    return Group(head, inst, orders, Text("Ctrl-C stops the node", style="dim"))
+    risk = snapshot.get("risk", {})
+    state = risk.get("state", "ACTIVE")
+    limit = risk.get("daily_loss_limit_brl", "0")
+    line = Text.assemble(
+        ("trading ", "bold"), (state, {"ACTIVE": "green", "REDUCING": "yellow"}.get(state, "bold red")),
+        (f": {risk['reason']}" if risk.get("reason") else "", "red" if state != "ACTIVE" else ""),
+        f"   day P&L R$ {risk.get('day_pnl_brl', '0')}"
+        + (f" (loss limit R$ {limit})" if limit not in ("0", "") else ""),
+    )
+    return Group(head, line, inst, orders, Text("Ctrl-C stops the node", style="dim"))

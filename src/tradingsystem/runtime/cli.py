@@ -21,7 +21,7 @@ from tradingsystem.adapters.storage import Recorder, StorageConfig, StorageError
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.monitor import Monitor
-from tradingsystem.engine.state import StateKeeper
+from tradingsystem.engine.state import StateKeeper, restore
 from tradingsystem.interfaces.status import render
 from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.cli_backtest import register as register_backtest
@@ -34,6 +34,7 @@ from tradingsystem.runtime.cli_portfolio import portfolio_app
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
+from tradingsystem.runtime.lock import DataDirLock, DataDirLocked
 from tradingsystem.runtime.logs import configure_logging, get_logger
 from tradingsystem.runtime.node import build_profitdll_node, build_redis_node, build_replay_node, build_sim_node
 
@@ -128,17 +129,41 @@ def run(
     kernel = node.kernel
     is_live = feed in ("profitdll", "redis")
     root = data_dir or cfg.data_dir
+    try:
+        lock = DataDirLock(root).acquire()  # one node per data directory
+    except DataDirLocked as exc:
+        node.market.close()
+        fail(str(exc))
+        return
     store = keeper = None
+    restored: dict[str, Any] = {}
     if cfg.persist:
         try:
             store = SqlStateStore(SqlStoreConfig(url=state_url(cfg, root)))
         except StoreError as exc:
+            lock.release()
             fail(f"cannot open the state store: {exc}")
             return
-        kernel.guard.restore(store.load_risk_state())  # an engaged kill switch stays engaged
-        keeper = StateKeeper(kernel, store)
+        # Orders, fills, positions, P&L, the day's start equity and the kill switch, reconciled with the venue.
+        try:
+            report = restore(kernel, store, node.venue_state)
+        except TradingSystemError as exc:
+            store.close()
+            lock.release()
+            fail(f"cannot restore the node state from {store.url}: {exc}")
+            return
+        restored = {"orders_loaded": report.orders_loaded, "open_orders": report.open_orders,
+                    "fills_replayed": report.fills_replayed, "fills_recovered": report.fills_recovered,
+                    "orders_lost": len(report.orders_lost), "positions": dict(sorted(report.positions.items()))}
+        keeper = StateKeeper(kernel, store, run_id=run_id)
+        if report.fills_replayed:
+            console.print(f"restored {report.fills_replayed} fills, positions {restored['positions'] or 'flat'}, "
+                          f"{report.open_orders} working orders ({len(report.orders_lost)} closed as not at the venue)")
         if kernel.guard.kill_switch:
             console.print(f"[red]kill switch engaged[/red] ({kernel.guard.kill_reason}); "
+                          "`tradingsystem risk reset` clears it")
+        elif kernel.risk.state.value != "ACTIVE":
+            console.print(f"[yellow]trading state {kernel.risk.state.value}[/yellow] ({kernel.risk.state_reason}); "
                           "`tradingsystem risk reset` clears it")
     recorder: Recorder | None = None
     if cfg.record and node.feed_name != "replay":  # never re-record what is being replayed
@@ -146,6 +171,7 @@ def run(
         try:
             recorder.start()  # also rolls leftover write-ahead segments from a crash into Parquet
         except StorageError as exc:
+            lock.release()
             fail(f"cannot start the recorder: {exc}")
         kernel.add_sink(recorder)
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
@@ -211,8 +237,9 @@ def run(
         if keeper is not None and store is not None:
             keeper.flush()
             store.close()
+        lock.release()
     summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.seed, "feed": node.feed_name,
-                               **kernel.summary()}
+                               **kernel.summary(), "restored": restored, "run_id": run_id}
     log.info("node stopped", **{k: v for k, v in summary.items() if k != "instruments"})
     if summary_out is not None:
         summary_out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from tradingsystem.adapters.redisbus.config import RedisConfig
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.engine.guard import BreakerConfig
-from tradingsystem.engine.risk import RiskConfig
+from tradingsystem.engine.risk import RiskConfig, TradingState
 from tradingsystem.runtime.alerts_setup import AlertsConfig
 from tradingsystem.strategies.ema_cross import EmaCrossConfig
 
@@ -98,6 +98,16 @@ class SignalConfig(BaseModel):
     registry: Path = Path("models")
 
 
+SAFE_RISK = RiskConfig(
+    max_order_qty=50, max_position=100, quantity_in_lots=True, max_order_qty_by_symbol={},
+    max_position_by_symbol={}, max_gross_exposure_brl=Decimal(2_000_000), max_working_orders=50,
+    max_orders_per_second=20, price_band_pct=Decimal(5), daily_loss_limit_brl=Decimal(1000),
+    max_drawdown_brl=Decimal(1500), breach_action=TradingState.HALTED, flatten_on_kill=True,
+    flatten_before_close_minutes=10,
+)
+SAFE_BREAKERS = BreakerConfig(stale_data_seconds=30, max_rejects=10, max_adapter_errors=5)
+
+
 class AppConfig(BaseModel):
     """The whole node: where data lives, the market, risk limits, fees and strategies."""
 
@@ -109,10 +119,10 @@ class AppConfig(BaseModel):
     state_url: str | None = None
     """SQLAlchemy URL of the state store; default ``sqlite:///{data_dir}/state.db``."""
     sim: SimMarketConfig = SimMarketConfig()
-    risk: RiskConfig = RiskConfig(max_order_qty=50, max_position=100,
-                                  max_order_qty_by_symbol={}, max_position_by_symbol={})
+    risk: RiskConfig = SAFE_RISK
+    """Protections are on by default (config/sim.yaml shows each with a comment); 0 turns one off."""
     fees: FeesConfig = FeesConfig()
-    breakers: BreakerConfig = BreakerConfig()
+    breakers: BreakerConfig = SAFE_BREAKERS
     alerts: AlertsConfig = AlertsConfig()
     bars: list[BarsConfig] = Field(default_factory=list)
     templates: list[TemplateConfig] = Field(default_factory=list)
@@ -178,6 +188,10 @@ def env_overrides(data: dict[str, Any], environ: Mapping[str, str] | None = None
 def parse_config(data: dict[str, Any] | None, source: str = "<config>", text: str = "",
                  environ: Mapping[str, str] | None = None) -> AppConfig:
     merged, from_env = env_overrides(data or {}, environ)
+    for section, safe in (("risk", SAFE_RISK), ("breakers", SAFE_BREAKERS)):  # a partial section keeps the rest safe
+        given = merged.get(section)
+        if isinstance(given, dict):
+            merged[section] = {**safe.model_dump(), **given}
     try:
         return AppConfig.model_validate(merged)
     except ValidationError as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.limits import limits_view
 from tradingsystem.runtime.metrics import MetricSource, render_metrics
 
 TIMEOUT_S = 5.0
@@ -138,7 +139,7 @@ class ControlServer:
 
         k = kernel
         self.routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
-            ("GET", "/risk"): lambda b: k.guard.status(),
+            ("GET", "/risk"): lambda b: k.guard.status() | {"limits": limits_view(k)},
             ("GET", "/orders"): lambda b: orders_view(k),
             ("GET", "/positions"): lambda b: positions_view(k),
             ("POST", "/risk/kill"): lambda b: k.guard.kill(str(b.get("reason") or "manual kill switch"),

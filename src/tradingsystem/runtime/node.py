@@ -10,9 +10,11 @@ from typing import Any, Protocol
 from tradingsystem.adapters.calendar import BvmfCalendar
 from tradingsystem.adapters.simulator import SimulatedMarket, default_instruments
 from tradingsystem.domain import b3
+from tradingsystem.domain.commands import OrderEvent, SubmitOrder
 from tradingsystem.engine.bars import BarAggregator
 from tradingsystem.engine.clock import SimulatedClock, WallClock
 from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.state import VenueState
 from tradingsystem.engine.strategy import Strategy
 from tradingsystem.runtime.config import AppConfig
 from tradingsystem.strategies.ema_cross import EmaCross
@@ -32,6 +34,23 @@ class Node:
     seed: int | None = None
     feed_name: str = "sim"
     sinks: list[Any] = field(default_factory=list)
+    venue_state: VenueState | None = None
+    """What the venue says on restart (its orders and fills), reconciled by ``engine.state.restore``; None
+    when the venue cannot tell (then restored working orders stay as the store has them)."""
+
+
+class FreshVenue:
+    """The simulated market restarts with the node: it knows no order and no fill from before, so restored
+    working orders are closed as lost (never resent) and positions stand as the store's fills made them."""
+
+    def known_orders(self) -> list[SubmitOrder]:
+        return []
+
+    def open_order_ids(self) -> set[str]:
+        return set()
+
+    def fills_since(self, ts: int) -> list[OrderEvent]:
+        return []
 
 
 def calendar_for(day: date) -> BvmfCalendar:
@@ -56,7 +75,8 @@ def build_sim_node(config: AppConfig, seed: int | None = None, session_date: dat
     kernel.orders.id_prefix = run_id or "O"
     kernel.connect(market.feed, market.execution)
     strategies = add_strategies(kernel, config, market.start_day, calendar.is_session)
-    return Node(kernel, market, strategies, market.start_ns, market.start_day, sim_cfg.seed)
+    return Node(kernel, market, strategies, market.start_ns, market.start_day, sim_cfg.seed,
+                venue_state=FreshVenue())
 
 
 def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any) -> list[Strategy]:
@@ -184,7 +204,7 @@ def build_replay_node(config: AppConfig, data_dir: Path, run_id: str | None = No
                        TickVenueConfig(latency_ns=config.sim.latency_in_ns, cap_by_trade_size=True), tape=kernel.data)
     kernel.connect(feed, venue)
     strategies = add_strategies(kernel, config, day, calendar.is_session)
-    node = Node(kernel, _Closer(feed, venue), strategies, start, day, None, "replay")
+    node = Node(kernel, _Closer(feed, venue), strategies, start, day, None, "replay", venue_state=venue)
     node.sinks.append(venue)
     return node
 

@@ -208,7 +208,7 @@ class _RiskWatch:
         if self.kernel is None or event.kind != _FILLED:
             return
         qty = abs(self.kernel.position(order.symbol))
-        limit = self.cfg.max_position_by_symbol.get(order.symbol, self.cfg.max_position)
+        limit = self.kernel.risk.max_position(order.symbol)
         if limit and qty > limit:
             self.violations += 1
 
@@ -252,6 +252,7 @@ def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report
         # --- process restart: the node goes away, the market does not --------------------------
         report.faults_injected += 1
         keeper.flush()
+        killed = kernel.guard.kill_switch  # a loss limit may have halted the first half: it must stay halted
         events = kernel.events_processed
         kernel.finish()
         venue.sink = None
@@ -284,7 +285,7 @@ def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report
         else:
             report.unrecovered.append(f"session {i}: rejected orders still open {stuck}")
         now_pos = {s: p.quantity for s, p in kernel.portfolio.positions.items() if p.quantity}
-        if not rep.kill_switch and restored == venue_at_restore and now_pos == _positions(venue) \
+        if rep.kill_switch is killed and restored == venue_at_restore and now_pos == _positions(venue) \
                 and kernel.events_processed > 0:
             report.faults_recovered += 1
         else:

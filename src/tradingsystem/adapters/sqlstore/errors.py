@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tradingsystem.domain.errors import HaltRequired, TradingSystemError
 
-__all__ = ["SchemaMismatch", "StoreClosed", "StoreError", "StoreOverflow"]
+__all__ = ["FillConflict", "SchemaMismatch", "StoreClosed", "StoreError", "StoreOverflow"]
 
 
 class StoreError(TradingSystemError):
@@ -23,3 +23,8 @@ class StoreOverflow(StoreError, HaltRequired):
 
 class SchemaMismatch(StoreError, HaltRequired):
     """The database schema is newer than this code (or older, with migrations off)."""
+
+
+class FillConflict(StoreError, HaltRequired):
+    """A fill arrived with the id of a stored fill but different content: one of them is wrong and the
+    positions built from the store would be. Never dropped silently; the node halts."""

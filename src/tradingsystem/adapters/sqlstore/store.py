@@ -3,8 +3,10 @@
 Saves only append to a bounded in-memory queue (a deque: no lock on the caller's side; the engine
 thread never waits on the database). One writer thread drains it in batches, one transaction per
 batch. Orders are upserted by ``order_id`` (the last save wins), fills are inserted once per
-``fill_id`` (a duplicate is ignored), the risk state is one current row plus a history, audit rows
-are appended. ``flush`` waits until everything saved before it is committed; ``close`` flushes.
+``fill_id`` (an identical duplicate is ignored; one with different content is a :class:`FillConflict`,
+kept in ``conflicts`` and reported to ``on_conflict``, which halts the node), the risk state is one
+current row plus a history, audit rows are appended. ``flush`` waits until everything saved before it is
+committed; ``close`` flushes.
 Loads read what is committed: call ``flush`` first to see your own queued saves.
 """
 
@@ -14,6 +16,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +39,7 @@ from tradingsystem.adapters.sqlstore.codec import (
 )
 from tradingsystem.adapters.sqlstore.config import SqlStoreConfig
 from tradingsystem.adapters.sqlstore.engine import make_engine, safe_url, write_transaction
-from tradingsystem.adapters.sqlstore.errors import StoreClosed, StoreError, StoreOverflow
+from tradingsystem.adapters.sqlstore.errors import FillConflict, StoreClosed, StoreError, StoreOverflow
 from tradingsystem.adapters.sqlstore.migrate import ensure_schema
 from tradingsystem.adapters.sqlstore.positions import PositionKey
 from tradingsystem.adapters.sqlstore.tables import AUDIT, FILLS, ORDERS, RISK_HISTORY, RISK_STATE
@@ -111,6 +114,8 @@ class SqlStateStore:
         self._write_errors = self._duplicates = 0
         self._last_error = ""
         self.failed: list[tuple[object, str]] = []  # records the database refused (not transient), kept here
+        self.conflicts: list[str] = []  # fills whose id was stored with other content
+        self.on_conflict: Callable[[FillConflict], None] | None = None  # called on the writer thread
         self._thread = threading.Thread(target=self._run, name="sqlstore-writer", daemon=True)
         self._thread.start()
 
@@ -350,14 +355,23 @@ class SqlStateStore:
         self._write_errors += 1
         self._last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
-    def _known_fills(self, conn: Connection, ids: list[str]) -> set[str]:
-        """Which of these fill ids are already stored (one indexed lookup per batch)."""
+    def _known_fills(self, conn: Connection, ids: list[str]) -> dict[str, FillRecord]:
+        """The stored fills among these ids (one indexed lookup per batch)."""
         if self.backend == "postgresql":
-            return set(conn.execute(self._stmts["known_pg"], {"ids": ids}).scalars())
-        out: set[str] = set()
-        for i in range(0, len(ids), 500):
-            out.update(conn.execute(select(FILLS.c.fill_id).where(FILLS.c.fill_id.in_(ids[i:i + 500]))).scalars())
-        return out
+            found = fills_from_tuples(conn.execute(self._stmts["known_pg"], {"ids": ids}))
+        else:
+            cols = [FILLS.c[f] for f in FILL_FIELDS]
+            found = []
+            for i in range(0, len(ids), 500):
+                found += fills_from_tuples(conn.execute(select(*cols).where(FILLS.c.fill_id.in_(ids[i:i + 500]))))
+        return {f.fill_id: f for f in found}
+
+    def _conflict(self, stored: FillRecord, new: FillRecord) -> None:
+        exc = FillConflict(f"fill {new.fill_id!r} is stored as {stored!r} and arrived again as {new!r}")
+        self.conflicts.append(str(exc))
+        log.critical("%s", exc)
+        if self.on_conflict is not None:
+            self.on_conflict(exc)
 
     def _write(self, conn: Connection, records: list[object]) -> int:
         """Write one batch; return how many fills were already stored."""
@@ -384,6 +398,9 @@ class SqlStateStore:
             conn.execute(st["orders"], [order_row(o) for o in orders.values()])
         if fills:
             known = self._known_fills(conn, list(fills))
+            for k, f in fills.items():
+                if k in known and known[k] != f:
+                    self._conflict(known[k], f)
             new = [fill_row(f) for k, f in fills.items() if k not in known]
             dups += len(fills) - len(new)
             if new:  # ON CONFLICT DO NOTHING still guards against another writer
@@ -415,7 +432,7 @@ def _statements(backend: str) -> dict[str, Any]:
         "orders": upsert(ORDERS, "order_id"),
         "fills": mod.insert(FILLS).on_conflict_do_nothing(index_elements=["fill_id"]),
         "risk": upsert(RISK_STATE, "id"),
-        "known_pg": select(FILLS.c.fill_id).where(
+        "known_pg": select(*[FILLS.c[f] for f in FILL_FIELDS]).where(
             FILLS.c.fill_id == any_(bindparam("ids", type_=postgresql.ARRAY(Text())))),
     }
 
