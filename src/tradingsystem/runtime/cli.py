@@ -24,6 +24,7 @@ from tradingsystem.engine.monitor import Monitor
 from tradingsystem.engine.state import StateKeeper
 from tradingsystem.interfaces.status import render
 from tradingsystem.runtime.alerts_setup import attach_alerts
+from tradingsystem.runtime.cli_altdata import altdata_app
 from tradingsystem.runtime.cli_backtest import register as register_backtest
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
@@ -52,6 +53,7 @@ app.add_typer(portfolio_app, name="portfolio", help="Correlation, optimisation, 
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 app.command("gateway")(gateway)  # issue 11: split deployment
 app.command("soak")(soak)  # issue 11: soak and fault test
+app.add_typer(altdata_app, name="altdata", help="Economic series, news and sentiment, point in time.")
 
 
 def _speed(value: str) -> float | None:

@@ -34,6 +34,7 @@ from tradingsystem.ml import (
     predict_dataset,
     train_and_evaluate,
 )
+from tradingsystem.runtime.altdata import with_altdata
 
 __all__ = [
     "TrainConfig", "build_signal_publisher", "code_revision", "evaluate_model", "load_bars", "load_feature_set",
@@ -54,6 +55,7 @@ class TrainConfig(BaseModel):
     instrument: str
     input: str | None = None  # bar or trade file: Parquet, CSV or MetaTrader 5 export
     data_dir: str | None = None  # capture catalog
+    altdata_dir: str | None = None  # where `altdata fetch` stored series and posts (default: data_dir)
     asset_class: str = "auto"
     start: date
     end: date
@@ -171,6 +173,8 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
     bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.base_ns, ac, inp, ddir)
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
+    alt_dir = (base / cfg.altdata_dir) if cfg.altdata_dir else ddir
+    bars = with_altdata(fs, bars, cfg.instrument, alt_dir)
     ds, dropped = make_dataset(fs, bars, cfg.label, cfg.features, ac, cfg.min_finite_share)
     result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
     model: SignalModel = result.model
@@ -213,6 +217,8 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
         input_ = Path(src["input"]) if src.get("input") else None
         data_dir = Path(src["data_dir"]) if src.get("data_dir") else None
     bars = load_bars(card["instrument"], start - timedelta(days=WARMUP_DAYS), end, fs.base_ns, ac, input_, data_dir)
+    alt = card["config"].get("altdata_dir") if isinstance(card.get("config"), dict) else None
+    bars = with_altdata(fs, bars, card["instrument"], Path(alt) if alt else data_dir)
     label = LabelSpec(**card["label"])
     ds, _ = make_dataset(fs, bars, label, tuple(card["features"]), ac)
     ds = ds.between(_day_ns(start), _day_ns(end + timedelta(days=1)))
