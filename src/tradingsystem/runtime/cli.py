@@ -36,7 +36,13 @@ from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
 from tradingsystem.runtime.logs import configure_logging, get_logger
-from tradingsystem.runtime.node import build_profitdll_node, build_redis_node, build_replay_node, build_sim_node
+from tradingsystem.runtime.node import (
+    attach_altdata,
+    build_profitdll_node,
+    build_redis_node,
+    build_replay_node,
+    build_sim_node,
+)
 
 app = typer.Typer(help="Automated trading on B3: capture, research, backtest and trade on one engine.",
                   no_args_is_help=True, add_completion=False)
@@ -151,6 +157,7 @@ def run(
             fail(f"cannot start the recorder: {exc}")
         kernel.add_sink(recorder)
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
+    poller = attach_altdata(node, cfg, root)  # issue 21: SGS and feeds on the bus (altdata.poll)
     sources: dict[str, Any] = {}
     feed_stats = getattr(kernel.feed, "stats", None)
     if callable(feed_stats):
@@ -206,6 +213,8 @@ def run(
             (root / "node.json").unlink(missing_ok=True)
         kernel.finish()
         node.market.close()
+        if poller is not None:
+            poller.close()
         if alerts is not None:
             alerts.close()
         if recorder is not None:
@@ -215,6 +224,8 @@ def run(
             store.close()
     summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.seed, "feed": node.feed_name,
                                **kernel.summary()}
+    if poller is not None:
+        summary["altdata"] = dict(poller.stats)
     log.info("node stopped", **{k: v for k, v in summary.items() if k != "instruments"})
     if summary_out is not None:
         summary_out.parent.mkdir(parents=True, exist_ok=True)

@@ -52,8 +52,11 @@ class AltDataPoller:
         return self
 
     def close(self) -> None:
+        """Stop after the pass in progress; what it fetched is still published."""
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self.drain(self.kernel.clock.now())
         self.sync.close()
 
     # ---- fetch thread ----
