@@ -28,7 +28,8 @@ def test_fetch_ls_show(server: AltDataServer, tmp_path: Path) -> None:
     assert "series ipca" in res.output and "posts" in res.output
     res = runner.invoke(app, ["altdata", "ls", "--config", str(cfg), "--format", "json"])
     rows = {r["name"]: r for r in map(json.loads, res.stdout.splitlines())}
-    assert rows["ipca"]["values"] == 11 and rows["ptax"]["last"] == "2025-01-08" and rows["posts:mercado"]["values"] == 3
+    assert rows["ipca"]["values"] == 11 and rows["ptax"]["last"] == "2025-01-08"
+    assert rows["posts:mercado"]["values"] == 3
     res = runner.invoke(app, ["altdata", "show", "ipca", "--config", str(cfg), "--as-of", "2024-11-15T08:00:00",
                               "--last", "1", "--format", "json"])
     (row,) = map(json.loads, res.stdout.splitlines())

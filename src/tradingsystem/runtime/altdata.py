@@ -6,15 +6,16 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from tradingsystem.adapters.altdata import AltStore, ptax_rates
 from tradingsystem.domain import b3
 from tradingsystem.features import FeatureSet
-from tradingsystem.features.altdata import INDICATORS, Vintages, altdata_columns
+from tradingsystem.features.altdata import INDICATORS, Vintages, alt_columns_used, altdata_columns
 
-__all__ = ["instrument_key", "load_ptax", "series_arrays", "with_altdata"]
+__all__ = ["compare_oos", "instrument_key", "load_ptax", "series_arrays", "with_altdata"]
 
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -66,3 +67,43 @@ def load_ptax(data_dir: Path) -> Mapping[date, Decimal]:
         return ptax_rates(data_dir)
     except Exception:
         return {}
+
+
+REPORT_KEYS = ("n_predictions", "hit_rate", "hit_rate_ci_low", "hit_rate_ci_high", "baseline_hit_rate", "log_loss",
+               "brier", "pnl_after_costs")
+
+
+def compare_oos(cfg: Any, base: Path) -> dict[str, Any]:
+    """Walk-forward out-of-sample results of a train config with its alternative-data features and without."""
+    from tradingsystem.ml import train_and_evaluate
+    from tradingsystem.runtime.ml import asset_class_of, load_bars, load_feature_set, make_dataset
+
+    fs, _ = load_feature_set(cfg.feature_set, base)
+    if not fs.alt_inputs:
+        raise ValueError(f"feature set {fs.name!r} names no alternative-data column; nothing to compare")
+    ac = asset_class_of(cfg.instrument, cfg.asset_class)
+    inp = (base / cfg.input) if cfg.input else None
+    ddir = (base / cfg.data_dir) if cfg.data_dir else None
+    bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.base_ns, ac, inp, ddir)
+    if len(bars.get("ts_event", ())) == 0:
+        raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
+    bars = with_altdata(fs, bars, cfg.instrument, (base / cfg.altdata_dir) if cfg.altdata_dir else ddir)
+    alt_feats = {f.name for f in fs.features if set(alt_columns_used([f.expr])) & set(fs.alt_inputs)}
+    ds, dropped = make_dataset(fs, bars, cfg.label, cfg.features, ac, cfg.min_finite_share)
+    with_names = tuple(ds.names)
+    without = tuple(n for n in with_names if n not in alt_feats)
+    if not without:
+        raise ValueError("every feature uses alternative data; add market features to compare against")
+    out: dict[str, Any] = {"instrument": cfg.instrument, "period": [str(cfg.start), str(cfg.end)],
+                           "altdata_features": sorted(alt_feats & set(with_names)),
+                           "altdata_features_dropped_not_finite": sorted(alt_feats & set(dropped))}
+    out["note"] = "both runs on the same rows: the bars where every with-altdata feature is known"
+    for label, names in (("with_altdata", with_names), ("without_altdata", without)):
+        sub, _ = make_dataset(fs, bars, cfg.label, names, ac, cfg.min_finite_share)
+        sub = sub.take(np.flatnonzero(np.isin(sub.ts, ds.ts)))
+        res = train_and_evaluate(sub, cfg.model, cfg.walk_forward, cfg.tuning, fit_final_model=False)
+        out[label] = {k: res.evaluation.get(k) for k in REPORT_KEYS}
+    a, b = out["with_altdata"], out["without_altdata"]
+    out["hit_rate_difference"] = (a["hit_rate"] - b["hit_rate"]) if a["hit_rate"] is not None and \
+        b["hit_rate"] is not None else None
+    return out

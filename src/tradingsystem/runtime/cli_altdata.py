@@ -144,3 +144,30 @@ def show(name: Annotated[str, typer.Argument(help="a series name, or 'posts'")],
         _fail(str(exc))
         return
     _print_rows(out, fmt, f"{name} ({'as of ' + as_of if as_of else 'latest'})")
+
+
+@altdata_app.command("report")
+def report(train_config: Annotated[Path, typer.Option("--config", help="a train YAML whose feature set names "
+                                                                         "alternative-data columns")]) -> None:
+    """Out-of-sample walk-forward results with the alternative-data features and without them, printed as is."""
+    import json
+
+    import yaml
+    from pydantic import ValidationError
+
+    from tradingsystem.features import FeatureSetError
+    from tradingsystem.runtime.altdata import compare_oos
+    from tradingsystem.runtime.ml import TrainConfig
+
+    if not train_config.exists():
+        _fail(f"config {train_config} not found")
+    try:
+        cfg = TrainConfig.model_validate(yaml.safe_load(train_config.read_text()))
+        out = compare_oos(cfg, train_config.resolve().parent)
+    except ValidationError as exc:
+        _fail(f"{train_config}: {exc}")
+        return
+    except (ValueError, FileNotFoundError, FeatureSetError, StorageError, yaml.YAMLError) as exc:
+        _fail(str(exc))
+        return
+    typer.echo(json.dumps(out, indent=2, default=str))

@@ -11,8 +11,8 @@ from tradingsystem.adapters.altdata.store import AltStore, Change, Post, ptax_ra
 from tradingsystem.adapters.altdata.sync import AltDataSync, FetchReport
 
 __all__ = [
-    "SERIES", "TOPIC", "AliasTable", "AltDataConfig", "AltDataPoller", "AltDataSync", "AltStore", "Change", "FeedConfig", "FetchReport",
-    "HttpClient", "LexiconScorer", "Post", "Scorer", "Series", "SgsClient", "SgsError", "SourceError",
-    "SpikeConfig", "detect_language", "parse_feed", "parse_sgs_csv", "parse_sgs_json", "ptax_rates",
+    "SERIES", "TOPIC", "AliasTable", "AltDataConfig", "AltDataPoller", "AltDataSync", "AltStore", "Change",
+    "FeedConfig", "FetchReport", "HttpClient", "LexiconScorer", "Post", "Scorer", "Series", "SgsClient", "SgsError",
+    "SourceError", "SpikeConfig", "detect_language", "parse_feed", "parse_sgs_csv", "parse_sgs_json", "ptax_rates",
     "published_at", "read_posts_file",
 ]
