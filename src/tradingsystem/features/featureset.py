@@ -223,7 +223,7 @@ class FeatureStream:
             return None
         if not self.guard.accept(b.ts_event):
             return None
-        extra = tuple((alt or {}).get(c, float("nan")) for c in self.fs.alt_inputs)
+        extra = tuple((alt or {}).get(c, float("nan")) for c in self.fs.alt_inputs) if self.fs.alt_inputs else ()
         for lv in self.levels:
             if lv.resampler is None:
                 lv.feed(x, extra)

@@ -157,7 +157,10 @@ def run(
             fail(f"cannot start the recorder: {exc}")
         kernel.add_sink(recorder)
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
-    poller = attach_altdata(node, cfg, root)  # issue 21: SGS and feeds on the bus (altdata.poll)
+    try:
+        poller = attach_altdata(node, cfg, root)  # issue 21: SGS and feeds on the bus (altdata.poll)
+    except ValueError as exc:
+        fail(str(exc))
     sources: dict[str, Any] = {}
     feed_stats = getattr(kernel.feed, "stats", None)
     if callable(feed_stats):

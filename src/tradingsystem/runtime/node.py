@@ -97,9 +97,13 @@ def attach_altdata(node: Node, config: AppConfig, data_dir: Path) -> Any:
     """The alternative-data poller (``altdata.poll``), started on the node's kernel; None when off."""
     if not config.altdata.poll:
         return None
-    from tradingsystem.adapters.altdata import AltDataPoller, AltDataSync, AltStore
+    from tradingsystem.adapters.altdata import AltDataPoller, AltDataSync, AltStore, SourceError
 
-    poller = AltDataPoller(node.kernel, AltDataSync(AltStore(data_dir), config.altdata), config.altdata).start()
+    try:
+        sync = AltDataSync(AltStore(data_dir), config.altdata)
+    except SourceError as exc:
+        raise ValueError(f"altdata: {exc}") from None
+    poller = AltDataPoller(node.kernel, sync, config.altdata).start()
     node.sinks.append(poller)
     return poller
 
