@@ -103,6 +103,9 @@ def compare_oos(cfg: Any, base: Path) -> dict[str, Any]:
         sub = sub.take(np.flatnonzero(np.isin(sub.ts, ds.ts)))
         res = train_and_evaluate(sub, cfg.model, cfg.walk_forward, cfg.tuning, fit_final_model=False)
         out[label] = {k: res.evaluation.get(k) for k in REPORT_KEYS}
+        pnl = out[label].get("pnl_after_costs")
+        if isinstance(pnl, dict):
+            out[label]["pnl_after_costs"] = {k: v for k, v in pnl.items() if k != "cumulative_net_bps"}
     a, b = out["with_altdata"], out["without_altdata"]
     out["hit_rate_difference"] = (a["hit_rate"] - b["hit_rate"]) if a["hit_rate"] is not None and \
         b["hit_rate"] is not None else None
