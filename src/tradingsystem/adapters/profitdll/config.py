@@ -31,6 +31,8 @@ class ProfitDLLConfig(BaseModel):
     queue_capacity: int = Field(default=1 << 18, ge=16)
     book_depth: bool = False  # subscribe a book for every symbol; ``book_source`` says which one
     book_source: Literal["price_depth", "offer_book"] = "price_depth"
+    # offer book edits (atEdit): the quantity is added to the stored one (the vendor's example) or replaces it
+    offer_edit: Literal["delta", "absolute"] = "delta"
     position_type: int = Field(default=1, ge=1, le=2)  # zero-position: 1 day trade, 2 consolidated
     history_lookback_s: int = Field(default=3600, ge=1)
 
