@@ -132,6 +132,7 @@ class ProfitDLLFeed:
         self._time = LocalTime()
         self._md_state = -1
         self._lost = False
+        self._failed = False  # a login or activation failure arrived: raised by next_ts once what came before is out
         self.counters = {
             "trades": 0, "book_deltas": 0, "duplicates": 0, "edits": 0, "bad_prices": 0, "unknown_symbol": 0,
             "backfills": 0, "backfill_failures": 0, "backfilled": 0, "disconnects": 0, "reconnects": 0,
@@ -160,6 +161,8 @@ class ProfitDLLFeed:
             session.order_pump()  # order events first: they reach the order manager on this thread
         ready = self._ready
         if not ready:
+            if self._failed:
+                session.raise_failure()
             self._pump()
             if not ready:
                 return None
@@ -311,6 +314,8 @@ class ProfitDLLFeed:
                         self._finish_backfill(sym)
             elif kind == K_STATE:
                 self._on_state(item[1], item[2])
+                if self._failed:
+                    break
             elif kind == K_DEPTH:
                 self._on_depth(item)
             elif kind == K_OFFER:
@@ -354,7 +359,7 @@ class ProfitDLLFeed:
     # --- reconnection and backfill ------------------------------------------------------------
     def _on_state(self, state_type: int, result: int) -> None:
         if state_type in (STATE_LOGIN, STATE_ACTIVATION) and result != 0:
-            self.session.raise_failure()  # e.g. ActivationInvalid after market data was connected
+            self._failed = True  # e.g. ActivationInvalid after market data was connected: raised once drained
         if state_type != STATE_MARKET:
             return
         previous, self._md_state = self._md_state, result
