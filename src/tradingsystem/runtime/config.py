@@ -22,6 +22,8 @@ from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.runtime.alerts_setup import AlertsConfig
+from tradingsystem.runtime.backup_setup import BackupConfig
+from tradingsystem.runtime.sharing_setup import FollowConfig, ShareConfig
 from tradingsystem.strategies.ema_cross import EmaCrossConfig
 
 _DEFAULT_FEES = FeeSchedule()
@@ -121,6 +123,9 @@ class AppConfig(BaseModel):
     redis: RedisConfig = RedisConfig()
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    backup: BackupConfig = BackupConfig()
+    share: ShareConfig | None = None
+    follow: FollowConfig | None = None
 
 
 def state_url(config: AppConfig, data_dir: Path | None = None) -> str:
