@@ -24,6 +24,8 @@ from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.runtime.alerts_setup import AlertsConfig
+from tradingsystem.runtime.backup_setup import BackupConfig
+from tradingsystem.runtime.sharing_setup import FollowConfig, ShareConfig
 from tradingsystem.strategies.ema_cross import EmaCrossConfig
 
 _DEFAULT_FEES = FeeSchedule()
@@ -133,6 +135,9 @@ class AppConfig(BaseModel):
     profitdll: ProfitDLLConfig = ProfitDLLConfig()  # live B3 through ProfitDLL (docs/profitdll.md)
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    backup: BackupConfig = BackupConfig()
+    share: ShareConfig | None = None
+    follow: FollowConfig | None = None
 
     def fee_schedule(self, data_dir: Path | None = None) -> FeeSchedule:
         """The fee schedule (USD fees at the fallback rate until PTAX is loaded)."""
