@@ -6,19 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradingsystem.domain.instruments import AssetClass
-from tradingsystem.domain.sessions import B3_TZ
 from tradingsystem.engine.signals import SIGNAL_TOPIC, SignalPublisher
-from tradingsystem.features import FeatureSet, bars_from_trades
-from tradingsystem.features.bars import BAR_COLUMNS
+from tradingsystem.features import FeatureSet
 from tradingsystem.ml import (
     Dataset,
     LabelSpec,
@@ -34,6 +31,8 @@ from tradingsystem.ml import (
     predict_dataset,
     train_and_evaluate,
 )
+from tradingsystem.runtime.bar_source import BarLoad, asset_class_for, day_ns
+from tradingsystem.runtime.bar_source import load_bars as _load_bars
 
 __all__ = [
     "TrainConfig", "build_signal_publisher", "code_revision", "evaluate_model", "load_bars", "load_feature_set",
@@ -95,46 +94,18 @@ def load_feature_set(spec: str, base: Path | None = None) -> tuple[FeatureSet, s
 
 
 def _day_ns(d: date) -> int:
-    return int(datetime.combine(d, time(0), tzinfo=B3_TZ).timestamp()) * NS
+    return day_ns(d)
 
 
 def asset_class_of(symbol: str, given: str = "auto") -> AssetClass:
-    from tradingsystem.runtime.cli_features import _asset_class
-
-    return _asset_class(symbol, given)
+    return asset_class_for(symbol, given)
 
 
-def load_bars(instrument: str, start: date, end: date, timeframe_ns: int, asset_class: AssetClass,
-              input_: Path | None = None, data_dir: Path | None = None) -> dict[str, np.ndarray]:  # fmt: skip
-    """Bar columns of ``instrument`` over ``[start, end]`` from a file or the catalog (trades become bars)."""
-    from tradingsystem.runtime.cli_features import _read_table
-
-    if (input_ is None) == (data_dir is None):
-        raise ValueError("give exactly one of input or data_dir")
-    if input_ is not None:
-        table = _read_table(input_)
-    else:
-        from tradingsystem.adapters.storage import Catalog
-
-        cat = Catalog(data_dir)  # type: ignore[arg-type]
-        try:
-            table = cat.read_trades(instrument, start, end, ["ts_event", "trade_id", "price", "size", "aggressor"])
-            if not table.num_rows:
-                table = cat.bars(instrument, "1m", start, end)
-        finally:
-            cat.close()
-    names = set(table.column_names)
-    for col in ("symbol", "instrument"):
-        if col in names:
-            table = table.filter(pc.equal(table.column(col), instrument))
-    ts = table.column("ts_event").to_numpy()
-    keep = (ts >= _day_ns(start)) & (ts < _day_ns(end + timedelta(days=1)))
-    cols = {c: table.column(c).to_numpy()[keep] for c in table.column_names if c not in ("symbol", "instrument")}
-    if {"price", "size"} <= names:
-        z = np.zeros(int(keep.sum()), dtype=np.int64)
-        return bars_from_trades(cols["ts_event"], cols["price"], cols["size"], cols.get("aggressor", z),
-                                cols.get("trade_id", np.arange(len(z))), "time", timeframe_ns, asset_class)  # fmt: skip
-    return {c: np.asarray(cols[c]) for c in BAR_COLUMNS if c in cols}
+def load_bars(instrument: str, start: date, end: date, timeframe: int | str, asset_class: AssetClass,
+              input_: Path | None = None, data_dir: Path | None = None, source_tz: str = "b3",
+              load: BarLoad | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    """Bar columns of ``instrument`` over ``[start, end]`` at ``timeframe`` (see ``runtime/bar_source.py``)."""
+    return _load_bars(instrument, start, end, timeframe, asset_class, input_, data_dir, source_tz, load)
 
 
 def make_dataset(fs: FeatureSet, bars: dict[str, np.ndarray], label: LabelSpec, names: tuple[str, ...] | None,

@@ -1,5 +1,5 @@
 """Storage adapter: the recorder (write-ahead log to hive-partitioned Parquet), the DuckDB catalog,
-bars, importers of B3 files and incremental backups."""
+importers of B3 files and incremental backups."""
 
 from tradingsystem.adapters.storage.backup import (
     BackupReport,
@@ -9,7 +9,6 @@ from tradingsystem.adapters.storage.backup import (
     verify_backup,
     verify_catalog,
 )
-from tradingsystem.adapters.storage.bars import BarBuilder, Timeframe, bars_from_trades, resample_bars
 from tradingsystem.adapters.storage.catalog import Catalog, compact_partition
 from tradingsystem.adapters.storage.config import StorageConfig
 from tradingsystem.adapters.storage.importers import FORMATS, ImportReport, import_file
@@ -18,8 +17,8 @@ from tradingsystem.adapters.storage.recorder import Recorder, RecorderStats
 from tradingsystem.adapters.storage.schema import SCHEMA_VERSION, SCHEMAS, StorageError
 
 __all__ = [
-    "FORMATS", "SCHEMAS", "SCHEMA_VERSION", "BackupReport", "BarBuilder", "Catalog", "ImportReport",
-    "Recorder", "RecorderStats", "RecoveryReport", "StorageConfig", "StorageError", "Timeframe",
-    "VerifyReport", "backup", "bars_from_trades", "compact_partition", "import_file", "recover",
-    "resample_bars", "restore", "verify_backup", "verify_catalog",
+    "FORMATS", "SCHEMAS", "SCHEMA_VERSION", "BackupReport", "Catalog", "ImportReport",
+    "Recorder", "RecorderStats", "RecoveryReport", "StorageConfig", "StorageError",
+    "VerifyReport", "backup", "compact_partition", "import_file", "recover",
+    "restore", "verify_backup", "verify_catalog",
 ]
