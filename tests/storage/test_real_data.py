@@ -64,7 +64,7 @@ def test_every_neg_trade_survives_into_order_flow_features(neg_catalog, tmp_path
         assert t["cum_delta"].iloc[-1] == mine.delta.sum()
         assert t["bv"].sum() == mine.qty[mine.buy].sum()
     stored = Catalog(data).query("SELECT count(*) AS n, sum(size) AS q FROM trades").to_pylist()[0]
-    assert (stored["n"], int(stored["q"])) == (len(df), int(df.qty.sum()))  # every trade of the file, over all 770 instruments
+    assert (stored["n"], int(stored["q"])) == (len(df), int(df.qty.sum()))  # every trade, all 770 instruments
 
 
 def _mt5_python_csv(tab: Path, out: Path) -> None:
