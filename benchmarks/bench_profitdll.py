@@ -74,14 +74,22 @@ def reference(lib: Path, tmp: Path, n: int) -> float:
     import ctypes
 
     from tradingsystem.adapters.profitdll import structs as s
+    from tradingsystem.adapters.profitdll.binding import _pin_thread_state
 
     path = tmp / "reference.so"
     shutil.copy(lib, path)
     d = Double(str(path))
     d.define_all()
     dll = ctypes.CDLL(str(path))
+    pinned: list[int] = []
+
+    def noop(*_: object) -> None:  # pins a thread state once, as the adapter's trampolines do
+        if not pinned:
+            _pin_thread_state()
+            pinned.append(1)
+
     state = s.STATE_CALLBACK(lambda *_: None)
-    trade = s.TRADE_CALLBACK(lambda *_: None)
+    trade = s.TRADE_CALLBACK(noop)
     dll.DLLInitializeMarketLogin.argtypes = [ctypes.c_wchar_p] * 3 + [s.STATE_CALLBACK] + [ctypes.c_void_p] * 7
     dll.SetTradeCallbackV2.argtypes = [s.TRADE_CALLBACK]
     dll.SubscribeTicker.argtypes = [ctypes.c_wchar_p, ctypes.c_wchar_p]
