@@ -76,20 +76,29 @@ REPORT_KEYS = ("n_predictions", "hit_rate", "hit_rate_ci_low", "hit_rate_ci_high
 def compare_oos(cfg: Any, base: Path) -> dict[str, Any]:
     """Walk-forward out-of-sample results of a train config with its alternative-data features and without."""
     from tradingsystem.ml import train_and_evaluate
-    from tradingsystem.runtime.ml import asset_class_of, load_bars, load_feature_set, make_dataset
+    from tradingsystem.runtime.ml import (
+        asset_class_of,
+        feature_set_at,
+        label_with_costs,
+        load_bars,
+        load_feature_set,
+        make_dataset,
+    )
 
-    fs, _ = load_feature_set(cfg.feature_set, base)
+    fs0, _ = load_feature_set(cfg.feature_set, base)
+    fs = feature_set_at(fs0, cfg.timeframe)
     if not fs.alt_inputs:
         raise ValueError(f"feature set {fs.name!r} names no alternative-data column; nothing to compare")
     ac = asset_class_of(cfg.instrument, cfg.asset_class)
     inp = (base / cfg.input) if cfg.input else None
     ddir = (base / cfg.data_dir) if cfg.data_dir else None
-    bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.base_ns, ac, inp, ddir)
+    bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.timeframe, ac, inp, ddir, cfg.source_tz)
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
     bars = with_altdata(fs, bars, cfg.instrument, (base / cfg.altdata_dir) if cfg.altdata_dir else ddir)
+    label, _ = label_with_costs(cfg.label, cfg.instrument, bars)
     alt_feats = {f.name for f in fs.features if set(alt_columns_used([f.expr])) & set(fs.alt_inputs)}
-    ds, dropped = make_dataset(fs, bars, cfg.label, cfg.features, ac, cfg.min_finite_share)
+    ds, dropped = make_dataset(fs, bars, label, cfg.features, ac, cfg.min_finite_share)
     with_names = tuple(ds.names)
     without = tuple(n for n in with_names if n not in alt_feats)
     if not without:
@@ -98,14 +107,14 @@ def compare_oos(cfg: Any, base: Path) -> dict[str, Any]:
                            "altdata_features": sorted(alt_feats & set(with_names)),
                            "altdata_features_dropped_not_finite": sorted(alt_feats & set(dropped))}
     out["note"] = "both runs on the same rows: the bars where every with-altdata feature is known"
-    for label, names in (("with_altdata", with_names), ("without_altdata", without)):
-        sub, _ = make_dataset(fs, bars, cfg.label, names, ac, cfg.min_finite_share)
+    for run, names in (("with_altdata", with_names), ("without_altdata", without)):
+        sub, _ = make_dataset(fs, bars, label, names, ac, cfg.min_finite_share)
         sub = sub.take(np.flatnonzero(np.isin(sub.ts, ds.ts)))
         res = train_and_evaluate(sub, cfg.model, cfg.walk_forward, cfg.tuning, fit_final_model=False)
-        out[label] = {k: res.evaluation.get(k) for k in REPORT_KEYS}
-        pnl = out[label].get("pnl_after_costs")
+        out[run] = {k: res.evaluation.get(k) for k in REPORT_KEYS}
+        pnl = out[run].get("pnl_after_costs")
         if isinstance(pnl, dict):
-            out[label]["pnl_after_costs"] = {k: v for k, v in pnl.items() if k != "cumulative_net_bps"}
+            out[run]["pnl_after_costs"] = {k: v for k, v in pnl.items() if k != "cumulative_net_bps"}
     a, b = out["with_altdata"], out["without_altdata"]
     out["hit_rate_difference"] = (a["hit_rate"] - b["hit_rate"]) if a["hit_rate"] is not None and \
         b["hit_rate"] is not None else None
