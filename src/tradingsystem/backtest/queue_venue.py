@@ -9,6 +9,9 @@ Rules (see ``docs/backtesting.md``):
   capped by the traded volume. A shrinking book level shrinks the queue ahead (cancels assumed ahead).
 * Market orders (and the marketable part of limits) walk the recorded opposite book level by level
   when it has data, else fill at the last trade plus ``slippage_ticks`` against the order.
+* With an order-level stream (``L3Delta`` from B3 order messages) the queue ahead is exact: the
+  orders at the level with an earlier priority time than the order's arrival; cancels behind it
+  do not move it.
 * Latency: ``latency_ns`` from send to venue, ``ack_latency_ns`` from venue back to the engine.
 * Fees: B3 exchange fees and brokerage from a ``FeeSchedule``; ``fee_mode`` picks day-trade rates,
   swing rates, or ``auto`` (the part of a fill that closes a position opened the same session pays the
@@ -23,6 +26,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from tradingsystem.backtest.costs import FeeMode, FeeModel
+from tradingsystem.backtest.l3book import L3Book, L3Delta
 from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 from tradingsystem.domain.fees import FeeSchedule
@@ -71,12 +75,13 @@ class QueueVenueConfig:
 
 
 class _Rest:
-    __slots__ = ("ahead", "cmd", "day", "leaves", "triggered")
+    __slots__ = ("ahead", "cmd", "day", "joined", "leaves", "triggered")
 
     def __init__(self, cmd: SubmitOrder, day: int) -> None:
         self.cmd = cmd
         self.leaves = cmd.quantity
         self.ahead = 0
+        self.joined = 0  # when it joined its queue (the priority time it holds)
         self.triggered = cmd.order_type not in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
         self.day = day
 
@@ -95,6 +100,7 @@ class QueueVenue:
         self._fee_model = FeeModel(fees, self._cfg.fee_mode) if fees is not None else None
         self._sink: ExecutionSink | None = None
         self._resting: dict[str, dict[str, _Rest]] = {}
+        self._l3: dict[str, L3Book] = {}
         self._fill_id = 0
         self.fills = 0
 
@@ -185,6 +191,17 @@ class QueueVenue:
             self._emit(OrderEvent(cmd.order_id, K.CANCELLED, ts, cmd.symbol, reason="IOC rest cancelled"))
             return
         rest.ahead = self._queue_at(cmd.symbol, cmd.side, cmd.price)
+        rest.joined = ts
+        self._park(cmd.symbol, rest)
+
+    def restore(self, cmd: SubmitOrder, leaves: int) -> None:
+        """Put back an order that was working before a restart (a journal's state): ``leaves`` left,
+        at the back of its queue now."""
+        rest = _Rest(cmd, (self._clock.now() - _OFFSET_NS) // _DAY_NS)
+        rest.leaves = leaves
+        rest.triggered = True
+        rest.ahead = self._queue_at(cmd.symbol, cmd.side, cmd.price)
+        rest.joined = self._clock.now()
         self._park(cmd.symbol, rest)
 
     def _park(self, symbol: str, rest: _Rest) -> None:
@@ -284,6 +301,7 @@ class QueueVenue:
         rest.leaves = qty - filled
         if price != c.price or qty > c.quantity:  # B3: a price change or a larger quantity loses priority
             rest.ahead = self._queue_at(c.symbol, c.side, price)
+            rest.joined = ts
         self._emit(OrderEvent(cmd.order_id, K.UPDATED, ts, c.symbol, quantity=qty, price=cmd.price,
                               trigger_price=cmd.trigger_price))
 
@@ -337,15 +355,33 @@ class QueueVenue:
             self._fill(ts, cmd, qty, limit, 1)
 
     def on_book_delta(self, delta: BookDelta) -> None:
-        """Subscribe for symbols with book data: a shrinking level shrinks the queue ahead."""
+        """Subscribe for symbols with book data: a shrinking level shrinks the queue ahead.
+
+        With an order-level stream (``L3Delta``) the venue keeps the L3 book and the queue ahead of a
+        resting order is exact: the orders at its level with an earlier priority time than its arrival.
+        """
+        l3 = None
+        if type(delta) is L3Delta:
+            l3 = self._l3.get(delta.symbol)
+            if l3 is None:
+                l3 = self._l3[delta.symbol] = L3Book()
+            if delta.order_qty > 0:
+                l3.put(delta.order_id, delta.side, delta.price, delta.order_qty, delta.priority)
+            else:
+                o = l3.orders.get(delta.order_id)
+                if o is not None and o.side == delta.side and o.price == delta.price:
+                    l3.remove(delta.order_id)
         book = self._resting.get(delta.symbol)
         if not book:
             return
         size = 0 if delta.action == 1 else delta.size
         for rest in book.values():
             c = rest.cmd
-            if c.price == delta.price and c.side == delta.side and rest.ahead > size:
-                rest.ahead = size
+            if c.price == delta.price and c.side == delta.side:
+                if l3 is not None:
+                    rest.ahead = min(rest.ahead, l3.ahead(c.side, c.price, rest.joined))
+                elif rest.ahead > size:
+                    rest.ahead = size
 
     def on_book_snapshot(self, snapshot: BookSnapshot) -> None:
         pass

@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tradingsystem.backtest.feeds import Event, MergedFeed, bar_events, book_events, session_filter, trade_events
+from tradingsystem.backtest.feeds import Event, MergedFeed, bar_events, session_filter, trade_events
 from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig
 from tradingsystem.backtest.results import BacktestResult, daily_pnl, metrics, run_kernel
 from tradingsystem.domain import b3
@@ -267,6 +267,7 @@ def load_dataset(cfg: BacktestConfig, window: tuple[date, date] | None = None) -
 def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
                      is_session: Callable[[date], bool]) -> Dataset:
     from tradingsystem.adapters.storage.catalog import Catalog
+    from tradingsystem.adapters.storage.replay import day_sources
 
     d = cfg.data
     if d.data_dir is None:
@@ -288,11 +289,6 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
                                              base.brl_per_raw)
         else:
             instruments[symbol] = b3.instrument(symbol, is_session)
-        if "book" in d.kinds:
-            for contract, lo, hi in plan:
-                t = _read_book(cat, contract, lo, hi)
-                if t is not None:
-                    sources.append(book_events(symbol, t))
         if "trades" in d.kinds:
             pieces = []
             for contract, lo, hi in plan:
@@ -309,6 +305,9 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
                 days.update(_days(cols["ts_event"]))
                 p = cols["price"]
                 candles[symbol] = _candles(cols["ts_event"], p, p, p, p, cfg.report.candles)
+        if "book" in d.kinds:  # after the trades: on equal times trades come first (issue 19)
+            for contract, lo, hi in plan:
+                sources += day_sources(cat, contract, lo, hi, symbol, trades=False)
         if "bars" in d.kinds:
             for contract, lo, hi in plan:
                 t = cat.bars(contract, d.timeframe, lo, hi)
@@ -322,26 +321,6 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
     cat.close()
     sources = [session_filter(s, is_session) for s in sources]
     return Dataset(instruments, sources, sorted(x for x in days if is_session(x)), candles, rolls)
-
-
-def _read_book(cat: Any, contract: str, lo: date | None, hi: date | None) -> dict[str, np.ndarray] | None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    base = Path(cat.data_dir) / "book" / f"instrument={contract}"
-    files = sorted(base.glob("date=*/*.parquet")) if base.is_dir() else []
-    tables = []
-    for f in files:
-        day = date.fromisoformat(f.parent.name.split("=", 1)[1])
-        if (lo is None or day >= lo) and (hi is None or day <= hi):
-            tables.append(pq.read_table(f, columns=["ts_event", "sequence", "side", "price", "size", "action",
-                                                    "orders"]))
-    if not tables:
-        return None
-    t = pa.concat_tables(tables)
-    ts = t.column("ts_event").to_numpy()
-    order = np.argsort(ts, kind="stable")
-    return {c: t.column(c).to_numpy()[order] for c in t.column_names}
 
 
 def _roll_plan(cat: Any, symbol: str, start: date | None, end: date | None, is_session: Callable[[date], bool],
