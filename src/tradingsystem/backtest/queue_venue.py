@@ -20,10 +20,10 @@ Rules (see ``docs/backtesting.md``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from tradingsystem.backtest.costs import FeeMode, FeeModel
 from tradingsystem.backtest.l3book import L3Book, L3Delta
@@ -32,9 +32,10 @@ from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
 from tradingsystem.domain.orders import OrderEventKind, OrderType, TimeInForce
+from tradingsystem.domain.sessions import phase_at
 from tradingsystem.ports.protocols import Clock, ExecutionSink
 
-__all__ = ["BookSource", "QueueVenue", "QueueVenueConfig"]
+__all__ = ["BookSource", "QueueVenue", "QueueVenueConfig", "VenueParams"]
 
 K = OrderEventKind
 _OFFSET_NS = 3 * 3600 * 10**9  # B3 local time is UTC-3
@@ -61,7 +62,7 @@ class Tape(Protocol):
     def unwatch(self, symbol: str, handler: Callable[[TradeTick], None]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QueueVenueConfig:
     latency_ns: int = 0
     ack_latency_ns: int = 0
@@ -72,6 +73,21 @@ class QueueVenueConfig:
     """Trades without an aggressor flag at the order's price consume its queue."""
     fee_mode: FeeMode = "day_trade"
     """How fees are charged when the venue is given a ``FeeSchedule`` (see ``backtest.costs``)."""
+    queue_factor: float = 1.0
+    """Share of the recorded level assumed ahead of a new resting order (1: the back of the queue)."""
+    calibrated: Mapping[tuple[str, int], VenueParams] = field(default_factory=dict)
+    """Per (symbol, session phase) parameters from ``tradingsystem calibrate``; the fields above elsewhere."""
+
+    def params(self, symbol: str, phase: int) -> VenueParams:
+        got = self.calibrated.get((symbol, phase)) if self.calibrated else None
+        return got or VenueParams(self.latency_ns, self.ack_latency_ns, self.slippage_ticks, self.queue_factor)
+
+
+class VenueParams(NamedTuple):
+    latency_ns: int
+    ack_latency_ns: int
+    slippage_ticks: int
+    queue_factor: float
 
 
 class _Rest:
@@ -98,6 +114,7 @@ class QueueVenue:
         self._books = books
         self._cfg = config or QueueVenueConfig()
         self._fee_model = FeeModel(fees, self._cfg.fee_mode) if fees is not None else None
+        self._base = self._cfg.params("", 0)
         self._sink: ExecutionSink | None = None
         self._resting: dict[str, dict[str, _Rest]] = {}
         self._l3: dict[str, L3Book] = {}
@@ -108,10 +125,17 @@ class QueueVenue:
         self._sink = sink
 
     # --- plumbing ------------------------------------------------------------------------------
+    def _params(self, symbol: str, ts: int) -> VenueParams:
+        cfg = self._cfg
+        if not cfg.calibrated:
+            return self._base
+        inst = self._instruments.get(symbol)
+        return cfg.params(symbol, int(phase_at(inst.asset_class, ts))) if inst is not None else self._base
+
     def _emit(self, event: OrderEvent) -> None:
         if self._sink is None:
             return
-        lat = self._cfg.ack_latency_ns
+        lat = self._params(event.symbol, event.ts_event).ack_latency_ns
         if lat > 0:
             sink = self._sink
             self._clock.schedule(event.ts_event + lat, lambda ts: sink.on_order_event(event))
@@ -119,7 +143,7 @@ class QueueVenue:
             self._sink.on_order_event(event)
 
     def _later(self, fn: Callable[[int, object], None], arg: object) -> None:
-        lat = self._cfg.latency_ns
+        lat = self._params(arg.symbol, self._clock.now()).latency_ns  # type: ignore[attr-defined]
         if lat <= 0:
             fn(self._clock.now(), arg)
         else:
@@ -216,7 +240,9 @@ class QueueVenue:
         if self._books is not None:
             book = self._books.book(symbol)
             if book.bids or book.asks:
-                return (book.bids if side == 1 else book.asks).get(price, 0)
+                level = (book.bids if side == 1 else book.asks).get(price, 0)
+                factor = self._params(symbol, self._clock.now()).queue_factor
+                return level if factor >= 1 else int(level * factor)
         return self._cfg.queue_ahead_default
 
     def _available(self, cmd: SubmitOrder) -> int:
@@ -238,7 +264,7 @@ class QueueVenue:
             if last is None:
                 return qty
             if limit is None:
-                slip = self._cfg.slippage_ticks * inst.tick
+                slip = self._params(cmd.symbol, ts).slippage_ticks * inst.tick
                 self._fill(ts, cmd, qty, last + slip if buy else max(inst.tick, last - slip), 2)
                 return 0
             if (last <= limit) if buy else (last >= limit):
@@ -257,7 +283,7 @@ class QueueVenue:
             if not qty:
                 return 0
         if limit is None and qty and worst:
-            slip = self._cfg.slippage_ticks * inst.tick
+            slip = self._params(cmd.symbol, ts).slippage_ticks * inst.tick
             self._fill(ts, cmd, qty, worst + slip if buy else max(inst.tick, worst - slip), 2)
             return 0
         return qty

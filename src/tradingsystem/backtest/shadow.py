@@ -61,6 +61,8 @@ def shadow_compare(instruments: dict[str, Instrument], sources: Sequence[Iterabl
     k = Kernel(instruments, risk=risk, fees=fees)
     v = QueueVenue(instruments, k.clock, k.data, venue or QueueVenueConfig(), books=k.cache, fees=fees)
     k.connect(MergedFeed(sources), v)
+    for symbol in instruments:
+        k.data.subscribe_book(symbol, v.on_book_delta)
     ids: dict[str, str] = {}
     for rec in sorted(orders, key=lambda o: (o.ts, o.order_id)):
         def send(_ts: int, rec: RecordedOrder = rec) -> None:

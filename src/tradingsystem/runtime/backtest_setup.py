@@ -17,13 +17,14 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tradingsystem.backtest.feeds import Event, MergedFeed, bar_events, session_filter, trade_events
-from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig
+from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig, VenueParams
 from tradingsystem.backtest.results import BacktestResult, daily_pnl, metrics, run_kernel
 from tradingsystem.domain import b3
 from tradingsystem.domain.instruments import Instrument
+from tradingsystem.domain.sessions import Phase
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.engine.strategy import Strategy
@@ -80,13 +81,39 @@ class DataConfig(_Frozen):
     seed: int = 42
 
 
-class VenueSettings(_Frozen):
+class VenueParamsSettings(_Frozen):
+    """Venue parameters of one instrument and session phase (written by ``tradingsystem calibrate``)."""
+
     latency_ms: float = Field(default=0, ge=0)
     ack_latency_ms: float = Field(default=0, ge=0)
     slippage_ticks: int = Field(default=0, ge=0)
+    queue_factor: float = Field(default=1.0, ge=0, le=1)
+
+
+class VenueSettings(VenueParamsSettings):
     queue_ahead_default: int = Field(default=0, ge=0)
     count_unknown_aggressor: bool = True
     fee_mode: Literal["day_trade", "swing", "auto"] = "day_trade"
+    calibrated: dict[str, dict[str, VenueParamsSettings]] = Field(default_factory=dict)
+    """symbol -> session phase (``continuous``, ``opening_call``...) -> parameters; the rest use the above."""
+
+    def venue_config(self) -> QueueVenueConfig:
+        over = {(sym, int(Phase[phase.upper()])): VenueParams(int(p.latency_ms * 1e6), int(p.ack_latency_ms * 1e6),
+                                                            p.slippage_ticks, p.queue_factor)
+                for sym, phases in self.calibrated.items() for phase, p in phases.items()}
+        return QueueVenueConfig(int(self.latency_ms * 1e6), int(self.ack_latency_ms * 1e6), self.slippage_ticks,
+                                self.queue_ahead_default, self.count_unknown_aggressor, self.fee_mode,
+                                self.queue_factor, over)
+
+    @field_validator("calibrated")
+    @classmethod
+    def _phases(cls, v: dict[str, dict[str, VenueParamsSettings]]) -> dict[str, dict[str, VenueParamsSettings]]:
+        for phases in v.values():
+            for phase in phases:
+                if phase.upper() not in Phase.__members__:
+                    raise ValueError(f"unknown session phase {phase!r}; known: "
+                                     f"{', '.join(p.lower() for p in Phase.__members__)}")
+        return v
 
 
 class StrategySettings(_Frozen):
@@ -356,11 +383,7 @@ def build_kernel(cfg: BacktestConfig, data: Dataset, params: dict[str, Any] | No
     fees = cfg.fees.schedule()
     is_session = _calendar(cfg.data.calendar)
     k = Kernel(data.instruments, risk=cfg.risk, fees=fees, is_session=is_session)
-    v = cfg.venue
-    venue = QueueVenue(data.instruments, k.clock, k.data,
-                       QueueVenueConfig(int(v.latency_ms * 1e6), int(v.ack_latency_ms * 1e6), v.slippage_ticks,
-                                        v.queue_ahead_default, v.count_unknown_aggressor, v.fee_mode),
-                       books=k.cache, fees=fees)
+    venue = QueueVenue(data.instruments, k.clock, k.data, cfg.venue.venue_config(), books=k.cache, fees=fees)
     k.connect(MergedFeed(data.sources), venue)
     if "book" in cfg.data.kinds:
         for symbol in data.instruments:
