@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.backtest.helpers import MS, T0, Harness, trade
 from tradingsystem.adapters.storage import StorageConfig, import_file
@@ -113,3 +115,28 @@ def test_l3_events_keep_level_totals() -> None:
             "traded": [0, 0, 0, 0], "priority_ts": [30, 10, 20, 40], "ts_event": [0, 0, 0, 0]}
     got = [(e.price, e.size, e.order_id, e.order_qty) for e in l3_events("X", cols)]
     assert got == [(100, 5, 1, 5), (100, 12, 2, 7), (100, 7, 1, 0), (101, 5, 1, 5), (100, 0, 2, 0)]
+
+
+_MSG = st.tuples(st.sampled_from(["New", "Update", "Trade", "Cancel"]), st.integers(1, 2), st.integers(1, 6),
+                 st.integers(0, 4), st.integers(1, 20), st.integers(0, 20))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_MSG, max_size=60))
+def test_l3_levels_always_sum_their_orders_and_the_deltas_rebuild_them(msgs: list[tuple[Any, ...]]) -> None:
+    cols: dict[str, list[Any]] = {k: [] for k in ("secondary_id", "exec_type", "side", "order_id", "price",
+                                                  "quantity", "traded", "priority_ts", "ts_event")}
+    book = L3Book()
+    for i, (et, side, oid, tick, qty, traded) in enumerate(msgs):
+        price = 100 + tick if tick else 0  # 0: a market order, never rests
+        for k, v in zip(cols, (i, et, side, oid, price, qty, min(traded, qty), i, i), strict=True):
+            cols[k].append(v)
+        book.apply(et, side, oid, price, qty, min(traded, qty), i)
+        for s in (1, 2):
+            for px, total in book.totals[s - 1].items():
+                assert total == sum(o.qty for o in book.queue(s, px)) > 0
+    replayed: dict[tuple[int, int], int] = {}
+    for d in l3_events("X", cols):
+        replayed[(d.side, d.price)] = d.size
+    assert {k: v for k, v in replayed.items() if v} == \
+        {(s, px): t for s in (1, 2) for px, t in book.totals[s - 1].items()}
