@@ -140,7 +140,7 @@ def shadow_session(cfg: AppConfig, root: Path, store: SqlStateStore, day: date, 
     if not events:
         raise ConfigError(f"no captured market data for {day} under {root}")
     is_session = calendar_for(day).is_session
-    fees = cfg.fees.schedule()
+    fees = cfg.fee_schedule()
     k = Kernel(instruments, SimulatedClock(min(events[0].ts_event, local_ns(day, time(0)))), cfg.risk, fees,
                is_session, breakers=cfg.breakers)
     v = QueueVenue(instruments, k.clock, k.data, venue, books=k.cache, fees=fees)
@@ -305,7 +305,7 @@ def calibrate_command(session_date: _Date, backtest: Annotated[Path, typer.Optio
         events = _by_time(_sources(root, instruments, day))
         if not events:
             raise ConfigError(f"no captured market data for {day} under {root}")
-        fit = calibrate(instruments, lambda: [events], live_orders, live_fills, before_cfg, cfg.fees.schedule())
+        fit = calibrate(instruments, lambda: [events], live_orders, live_fills, before_cfg, cfg.fee_schedule())
         before = shadow_session(cfg, root, store, day, before_cfg, strategy, events)
         raw = yaml.safe_load(backtest.read_text()) or {}
         venue_raw = dict(raw.get("venue") or {})
