@@ -93,6 +93,8 @@ def run(
     feed: Annotated[str, typer.Option(help="sim (the simulated B3 market), profitdll (live, Windows) "
                                            "redis (the engine of a split deployment) or replay "
                                            "(paper trading on the catalog)")] = "sim",
+    book: Annotated[str | None, typer.Option(help="profitdll: none, price_depth or offer_book "
+                                                  "(default: profitdll.book_depth/book_source in the config)")] = None,
     status: Annotated[bool, typer.Option(help="show the live status view")] = True,
     control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions)")] = True,
     # --- dashboard (issue 9) ---
@@ -114,7 +116,7 @@ def run(
         run_id = f"R{time.time_ns():x}"
         if feed == "profitdll":
             pace = None
-            node = build_profitdll_node(cfg, run_id=run_id)
+            node = build_profitdll_node(cfg, run_id=run_id, book=book)
         elif feed == "redis":  # split deployment (issue 11): the gateway paces the market
             pace = None
             node = build_redis_node(cfg, run_id=run_id)

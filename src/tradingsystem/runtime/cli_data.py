@@ -41,6 +41,7 @@ from tradingsystem.adapters.storage import (
 )
 from tradingsystem.adapters.storage.backup import closed_files
 from tradingsystem.adapters.storage.replay import ReplayFeed
+from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.runtime.backup_setup import (
     PG_NAME,
     SQLITE_NAME,
@@ -356,6 +357,10 @@ def capture(
     part_seconds: Annotated[float, typer.Option(help="... or every N wall seconds")] = 300.0,
     progress_lines: Annotated[bool, typer.Option(help="print a JSON line on every flush")] = False,
     data_dir: DataDir = Path("data"),
+    config: Annotated[Path | None, typer.Option(help="YAML config file (its profitdll: section for --feed "
+                                                     "profitdll)")] = None,
+    book: Annotated[str | None, typer.Option(help="profitdll: none, price_depth or offer_book "
+                                                  "(default: profitdll.book_depth/book_source in the config)")] = None,
 ) -> None:
     """Capture-only node: record a feed into the catalog until the duration ends."""
     cfg = StorageConfig(data_dir=data_dir, flush_interval_ms=flush_ms, part_rows=part_rows,
@@ -374,12 +379,14 @@ def capture(
         source_feed = _build_sim(seed, session_date, events_per_second)
         end = source_feed.start_ns + int(duration * 1e9)
     elif feed == "profitdll":
+        from tradingsystem.runtime.config import load_config
         from tradingsystem.runtime.profitdll_setup import build_profitdll
 
         with _errors():
             try:
-                source_feed, _execution = build_profitdll(None)  # type: ignore[assignment]
-            except ValueError as exc:
+                section = load_config(config).profitdll
+                source_feed, _execution = build_profitdll(section, book=book)  # type: ignore[assignment]
+            except (ValueError, TradingSystemError) as exc:  # ConfigError, a DLL without a required export
                 raise StorageError(str(exc)) from exc
         end = time.time_ns() + int(duration * 1e9)
     elif feed == "replay":
@@ -403,7 +410,11 @@ def capture(
         if isinstance(source_feed, SimulatedMarket):
             source_feed.feed.connect(recorder)
         else:
-            source_feed.connect(recorder)
+            with _errors():
+                try:
+                    source_feed.connect(recorder)
+                except TradingSystemError as exc:  # ProfitDLL login or activation refused
+                    raise StorageError(str(exc)) from exc
         if symbols:
             with _errors():
                 try:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.redisbus.config import RedisConfig
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.domain.fees import FeeSchedule
@@ -142,6 +143,7 @@ class AppConfig(BaseModel):
     signals: list[SignalConfig] = Field(default_factory=list)
     strategies: list[EmaCrossConfig] = Field(default_factory=lambda: [EmaCrossConfig()])
     redis: RedisConfig = RedisConfig()
+    profitdll: ProfitDLLConfig = ProfitDLLConfig()  # live B3 through ProfitDLL (docs/profitdll.md)
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     shadow: ShadowConfig = ShadowConfig()
