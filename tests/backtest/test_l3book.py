@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def test_catalog_replay_prefers_the_order_level_book(ofer: Path) -> None:
     cat.close()
     events = list(sources[0])
     assert events and all(type(e) is L3Delta for e in events)
-    assert all(b.ts_event <= a.ts_event for b, a in zip(events, events[1:], strict=False))
+    assert all(b.ts_event <= a.ts_event for b, a in pairwise(events))
 
 
 def _delta(oid: int, qty: int, prio: int, total: int, ts: int, price: int = 125_000) -> L3Delta:

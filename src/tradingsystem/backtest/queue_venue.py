@@ -143,7 +143,11 @@ class QueueVenue:
             self._sink.on_order_event(event)
 
     def _later(self, fn: Callable[[int, object], None], arg: object) -> None:
-        lat = self._params(arg.symbol, self._clock.now()).latency_ns  # type: ignore[attr-defined]
+        symbol = getattr(arg, "symbol", None)
+        if symbol is None and self._cfg.calibrated:  # cancel/modify: the symbol of the working order
+            found = self._find(arg.order_id)  # type: ignore[attr-defined]
+            symbol = found[1].cmd.symbol if found else ""
+        lat = self._params(symbol or "", self._clock.now()).latency_ns
         if lat <= 0:
             fn(self._clock.now(), arg)
         else:

@@ -117,22 +117,22 @@ def _agg(fills: list[tuple[int, int, int]]) -> tuple[int, int, int]:
 
 
 def session_pnl(instruments: dict[str, Instrument], orders: Sequence[RecordedOrder], fills: Sequence[RecordedFill],
-                marks: dict[str, int]) -> Decimal:
-    """Net P&L in BRL of a session's fills, open positions marked at ``marks`` (last prices), fees off."""
+                marks: dict[str, int]) -> tuple[Decimal, Decimal]:
+    """(gross P&L, fees) in BRL of a session's fills, open positions marked at ``marks`` (last prices)."""
     side = {o.order_id: (o.symbol, 1 if o.side == 1 else -1) for o in orders}
-    cash = Decimal(0)
+    cash = fees = Decimal(0)
     pos: dict[str, int] = {}
     for f in fills:
         if f.order_id not in side:
             continue
         symbol, sign = side[f.order_id]
-        inst = instruments[symbol]
-        cash -= sign * f.quantity * f.price * inst.brl_per_raw + f.fee
+        cash -= sign * f.quantity * f.price * instruments[symbol].brl_per_raw
+        fees += f.fee
         pos[symbol] = pos.get(symbol, 0) + sign * f.quantity
     for symbol, q in pos.items():
         if q:
             cash += q * marks.get(symbol, 0) * instruments[symbol].brl_per_raw
-    return cash
+    return cash, fees
 
 
 def _pair(live: Sequence[RecordedOrder], replay: Sequence[RecordedOrder], window_ns: int
@@ -164,7 +164,11 @@ def compare_sessions(instruments: dict[str, Instrument], live_orders: Sequence[R
                      live_fills: Sequence[RecordedFill], replay_orders: Sequence[RecordedOrder],
                      replay_fills: Sequence[RecordedFill], marks: dict[str, int],
                      window_ns: int = 5 * 10**9) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-order rows (live vs replay) and a summary with the P&L gap and its largest causes."""
+    """Per-order rows (live vs replay) and a summary with the P&L gap and its largest causes.
+
+    P&L is net of fees; ``gross_gap_brl`` leaves them out (fees are rounded to the cent per fill, and a venue
+    that reports one fill per resting order it hits rounds more often than the model's one per level).
+    """
     def by_order(fills: Sequence[RecordedFill]) -> dict[str, list[tuple[int, int, int]]]:
         out: dict[str, list[tuple[int, int, int]]] = {}
         for f in fills:
@@ -209,8 +213,9 @@ def compare_sessions(instruments: dict[str, Instrument], live_orders: Sequence[R
             "pnl_gap_brl": str(gap), "cause": cause,
         })
     both = [r for r in rows if r["price_diff_ticks"] is not None]
-    live_pnl = session_pnl(instruments, live_orders, live_fills, marks)
-    rep_pnl = session_pnl(instruments, replay_orders, replay_fills, marks)
+    live_gross, live_fees = session_pnl(instruments, live_orders, live_fills, marks)
+    rep_gross, rep_fees = session_pnl(instruments, replay_orders, replay_fills, marks)
+    live_pnl, rep_pnl = live_gross - live_fees, rep_gross - rep_fees
     ranked = sorted(((c, v) for c, v in causes.items() if c != "match"), key=lambda cv: -cv[1])
     summary = {
         "orders_live": len(live_orders), "orders_replay": len(replay_orders),
@@ -223,6 +228,8 @@ def compare_sessions(instruments: dict[str, Instrument], live_orders: Sequence[R
         if both else None,
         "mean_abs_time_diff_ms": round(sum(abs(r["time_diff_ms"]) for r in both) / len(both), 3) if both else None,
         "pnl_live_brl": str(live_pnl), "pnl_replay_brl": str(rep_pnl), "pnl_gap_brl": str(rep_pnl - live_pnl),
+        "gross_gap_brl": str(rep_gross - live_gross), "fees_live_brl": str(live_fees),
+        "fees_replay_brl": str(rep_fees),
         "abs_order_gap_brl": str(sum((abs(Decimal(r["pnl_gap_brl"])) for r in rows), Decimal(0))),
         "causes": [{"cause": c, "abs_gap_brl": str(v), "orders": sum(1 for r in rows if r["cause"] == c)}
                    for c, v in ranked],
