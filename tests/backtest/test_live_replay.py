@@ -61,7 +61,9 @@ def _record(root: Path, sim: dict[str, Any], extra: dict[str, Any] | None = None
 
 
 def _bt(path: Path, latency_ms: float) -> Path:
-    path.write_text(yaml.safe_dump({"venue": {"latency_ms": latency_ms, "ack_latency_ms": 1}}))
+    # the simulated market charges day-trade rates on every fill (sim.fees_day_trade)
+    path.write_text(yaml.safe_dump({"venue": {"latency_ms": latency_ms, "ack_latency_ms": 1,
+                                              "fee_mode": "day_trade"}}))
     return path
 
 
@@ -135,7 +137,8 @@ def test_catalog_backtest_gets_the_live_pnl(session: Path) -> None:
         "data": {"source": "catalog", "data_dir": str(session / "data"), "symbols": ["WINJ26"],
                  "kinds": ["trades", "book"], "calendar": "bvmf"},
         "strategy": {"name": "ema_cross", "params": {"fast": 10, "slow": 30, "quantity": 1}},
-        "venue": {"latency_ms": 1, "ack_latency_ms": 1}, "risk": {"max_order_qty": 50, "max_position": 100},
+        "venue": {"latency_ms": 1, "ack_latency_ms": 1, "fee_mode": "day_trade"},
+        "risk": {"max_order_qty": 50, "max_position": 100},
         "report": {"deterministic": True}}))
     res = CliRunner().invoke(app, ["backtest", "--config", str(bt), "--out", str(session / "bt_out")])
     assert res.exit_code == 0, res.output

@@ -201,13 +201,17 @@ def import_(
     strict: Annotated[bool, typer.Option(help="fail on the first malformed line, importing nothing")] = False,
     instrument: Annotated[str | None, typer.Option(help="symbol for mt5 files (default: from the file name)")]
     = None,
+    source_tz: Annotated[str, typer.Option(help="mt5: clock of the bar times: b3 (default), utc or an IANA "
+                                                "zone of the broker's server")] = "b3",
+    timeframe: Annotated[str | None, typer.Option(help="mt5: bar timeframe (default: from the file name "
+                                                       "_M1/_M30/_H1, else the bars' spacing)")] = None,
     data_dir: DataDir = Path("data"),
 ) -> None:
     """Import B3 NEG trade files, B3 order messages, MetaTrader 5 bars or COTAHIST into the catalog."""
     if fmt not in FORMATS:
         _fail(f"unknown --format {fmt!r}; known: {', '.join(FORMATS)}")
     cfg = StorageConfig(data_dir=data_dir)
-    bad = 0
+    bad = conflicts = 0
     with _progress() as prog:
         for f in files:
             task = prog.add_task(f"import {f.name}", total=None)
@@ -217,18 +221,25 @@ def import_(
                 prog.advance(t, n)
 
             with _errors():
-                rep = import_file(cfg, fmt, f, strict=strict, instrument=instrument, progress=advance)
+                rep = import_file(cfg, fmt, f, strict=strict, instrument=instrument, progress=advance,
+                                  source_tz=source_tz, timeframe=timeframe)
             prog.remove_task(task)
             for p in rep.problems:
                 err.print(f"malformed: {p}", highlight=False, markup=False)
+            for p in rep.conflict_details:
+                err.print(f"conflict: {p}", highlight=False, markup=False)
             for n in rep.notes:
                 err.print(f"note: {rep.file}: {n}", highlight=False, markup=False)
             bad += len(rep.problems)
             typer.echo(json.dumps({"file": rep.file, "format": fmt, "rows_read": rep.rows_read,
                                    "rows_written": rep.rows_written, "duplicates": rep.duplicates,
-                                   "partitions": rep.partitions, "malformed": len(rep.problems)}))
+                                   "conflicts": rep.conflicts, "partitions": rep.partitions,
+                                   "malformed": len(rep.problems)}))
+            conflicts += rep.conflicts
     if bad:
-        err.print(f"{bad} malformed line(s) skipped (use --strict to fail instead)")
+        err.print(f"{bad} malformed line(s) rejected (use --strict to fail instead)")
+    if conflicts:
+        err.print(f"{conflicts} row(s) conflict with stored rows of the same key; the stored rows were kept")
 
 
 Target = Annotated[str | None, typer.Option(help="a folder, s3://bucket/prefix or rclone:remote:path "

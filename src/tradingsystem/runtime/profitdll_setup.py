@@ -9,6 +9,7 @@ missing setting names the key and the variable, never a value.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -76,6 +77,8 @@ def build_profitdll(
 ) -> tuple[ProfitDLLFeed, ProfitDLLExecution]:
     """(feed, execution) for ``capture --feed profitdll``, ``run --feed profitdll`` and the gateway."""
     config = profitdll_config(section, book)
+    if config.switch_interval_s is not None:
+        sys.setswitchinterval(config.switch_interval_s)  # callback-to-engine latency (benchmarks/bench_profitdll.py)
     if calendar is None:
         calendar = BvmfCalendar()
     return open_profitdll(config, calendar)

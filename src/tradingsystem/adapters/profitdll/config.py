@@ -37,6 +37,9 @@ class ProfitDLLConfig(BaseModel):
     offer_edit: Literal["delta", "absolute"] = "delta"
     position_type: int = Field(default=1, ge=1, le=2)  # GetPositionV2, zero-position: 1 day trade, 2 consolidated
     history_lookback_s: int = Field(default=3600, ge=1)
+    # the interpreter's GIL switch interval for live runs: the DLL thread waits at most this long for the GIL
+    # while the engine thread is busy (CPython's default is 5 ms); set by the runtime, None leaves it alone
+    switch_interval_s: float | None = Field(default=0.0005, gt=0)
 
     def routing_secret(self) -> str:
         return (self.routing_password or self.password).get_secret_value()

@@ -309,7 +309,7 @@ class ProfitDLLExecution:
             o.price, o.stop, o.qty = price, stop, qty
             self._emit(o, K.UPDATED, ts, quantity=qty, price=price_to_raw(o.inst, price) or 0,
                        trigger_price=price_to_raw(o.inst, stop) or 0)
-        if status == ST_FILLED or (0 < o.qty <= traded):
+        if status == ST_FILLED or (0 < qty <= traded and status not in OPEN_STATUSES):  # the report's quantity
             o.closed = True
             return
         if status == ST_NEW:

@@ -1,8 +1,8 @@
 """Storage adapter: the recorder (write-ahead log to hive-partitioned Parquet), the DuckDB catalog,
-bars, importers of B3 files and incremental, encrypted backups to a folder, S3 or rclone."""
+importers of B3 files and incremental, encrypted backups to a folder, S3 or rclone. Bars are built by the
+one bar engine, ``features.bars``."""
 
 from tradingsystem.adapters.storage.backup import BackupReport, VerifyReport, verify_catalog
-from tradingsystem.adapters.storage.bars import BarBuilder, Timeframe, bars_from_trades, resample_bars
 from tradingsystem.adapters.storage.catalog import Catalog, compact_partition
 from tradingsystem.adapters.storage.config import StorageConfig
 from tradingsystem.adapters.storage.importers import FORMATS, ImportReport, import_file
@@ -17,7 +17,6 @@ __all__ = [
     "SCHEMAS",
     "SCHEMA_VERSION",
     "BackupReport",
-    "BarBuilder",
     "Catalog",
     "ImportReport",
     "Recorder",
@@ -29,16 +28,13 @@ __all__ = [
     "Sources",
     "StorageConfig",
     "StorageError",
-    "Timeframe",
     "VerifyReport",
     "backup",
-    "bars_from_trades",
     "compact_partition",
     "import_file",
     "open_remote",
     "prune",
     "recover",
-    "resample_bars",
     "restore",
     "verify_backup",
     "verify_catalog",
