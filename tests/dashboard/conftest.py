@@ -6,13 +6,14 @@ import shutil
 import threading
 from collections.abc import Iterator
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tradingsystem.adapters.simulator import SimMarketConfig
-from tradingsystem.runtime.config import AppConfig
+from tradingsystem.runtime.config import SAFE_RISK, AppConfig
 from tradingsystem.runtime.dashboard import DashboardHandle, start_dashboard
 from tradingsystem.runtime.node import Node, build_sim_node
 
@@ -41,7 +42,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     (reports / "run1").mkdir(parents=True)
     (reports / "run1" / "report.html").write_text(
         "<!doctype html><html><body><h1>Backtest run1</h1><p>net P&amp;L R$ 123.45</p></body></html>")
-    cfg = AppConfig(data_dir=root, sim=SimMarketConfig(start_time=time(10, 5), events_per_second=60))
+    # The tests engage and reset the kill switch themselves: the loss limits (on by default) stay out of it.
+    risk = SAFE_RISK.model_copy(update={"daily_loss_limit_brl": Decimal(0), "max_drawdown_brl": Decimal(0)})
+    cfg = AppConfig(data_dir=root, sim=SimMarketConfig(start_time=time(10, 5), events_per_second=60), risk=risk)
     node = build_sim_node(cfg, seed=11)
     handle = start_dashboard(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=root, reports_dir=reports)
     thread = threading.Thread(target=lambda: node.kernel.run(speed=30), name="engine", daemon=True)
