@@ -72,7 +72,6 @@ def test_phone_layout(live: LiveNode, browser: Any) -> None:
 
 def test_order_ticket_then_kill_switch_halts_and_cancels(live: LiveNode, browser: Any) -> None:
     page = login(browser, live)
-    page.once("dialog", lambda d: d.accept())
     last = live.on_engine(lambda: live.kernel.data.last_price(FUTURE))
     inst = live.kernel.instruments[FUTURE]
     limit = inst.to_price(last - 100 * inst.tick)  # a resting buy, far below the market
@@ -96,8 +95,8 @@ def test_order_ticket_then_kill_switch_halts_and_cancels(live: LiveNode, browser
     assert any(a.kind == "manual_action" for a in live.on_engine(lambda: list(live.kernel.alerts)))
     shot(page, "overview-halted")
 
-    page.once("dialog", lambda d: d.accept())  # the reset asks for confirmation
     page.click("#reset")
+    page.click("#confirm-ok")  # the reset asks for confirmation in the page
     page.wait_for_selector("#risk-badge[data-state=ACTIVE]")
     assert live.on_engine(lambda: live.kernel.guard.status()["trading_state"]) == "ACTIVE"
     page.context.close()
