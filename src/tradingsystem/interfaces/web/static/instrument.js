@@ -273,8 +273,10 @@
     await call("/api/control/order", body, $("#l-out"));
   }
 
+  let lotSet = false;
   function sessionBadge(row) {
     scale = row.scale;
+    if (!lotSet) { lotSet = true; const q = $("#l-qty"); if (q.value === "1") q.value = String(row.lot); }
     if (row.last) best.last = rawOf(row.last);
     const el = $("#phase");
     set(el, row.phase + (row.crossed && row.phase.includes("auction") ? " · book crossed" : ""),
