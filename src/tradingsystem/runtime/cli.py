@@ -22,7 +22,7 @@ from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.monitor import Monitor
 from tradingsystem.engine.state import StateKeeper
-from tradingsystem.interfaces.status import render
+from tradingsystem.interfaces.status import render, status_snapshot
 from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.cli_backtest import register as register_backtest
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
@@ -181,15 +181,15 @@ def run(
     signal.signal(signal.SIGTERM, lambda *_: kernel.stop())
     try:
         if show:
-            with Live(render(kernel.snapshot()), console=console, refresh_per_second=4, transient=False) as live:
+            with Live(render(status_snapshot(kernel)), console=console, refresh_per_second=4, transient=False) as live:
                 def refresh(k: Kernel) -> None:
-                    live.update(render(k.snapshot()))
+                    live.update(render(status_snapshot(k)))
 
                 try:
                     kernel.run(until_ts=until, speed=pace, on_idle=refresh, live=is_live)
                 except KeyboardInterrupt:
                     interrupted = True
-                live.update(render(kernel.snapshot()))
+                live.update(render(status_snapshot(kernel)))
         else:
             try:
                 kernel.run(until_ts=until, speed=pace, live=is_live)
