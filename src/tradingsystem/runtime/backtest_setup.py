@@ -27,7 +27,7 @@ from tradingsystem.domain.instruments import Instrument
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.engine.strategy import Strategy
-from tradingsystem.runtime.config import ConfigError, FeesConfig
+from tradingsystem.runtime.config import ConfigError, FeesConfig, read_utf8
 from tradingsystem.strategies import (
     DonchianBreakout,
     DonchianConfig,
@@ -130,7 +130,7 @@ class BacktestConfig(_Frozen):
 def load_backtest_config(path: Path) -> BacktestConfig:
     """Read a YAML backtest config; relative data paths resolve against the file's folder."""
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(read_utf8(path)) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     data = raw.get("data") or {}

@@ -7,7 +7,6 @@ import json
 import signal
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +26,7 @@ from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.cli_backtest import register as register_backtest
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
+from tradingsystem.runtime.cli_errors import fail, option_date, run_cli
 from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_ml import register as register_ml
 from tradingsystem.runtime.cli_ops import gateway, soak
@@ -66,11 +66,6 @@ def _speed(value: str) -> float | None:
     return speed
 
 
-def fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
-
-
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -105,7 +100,7 @@ def run(
         fail(f"unknown feed {feed!r}; available: sim, profitdll, redis, replay")
     try:
         cfg = load_config(config)
-        day = date.fromisoformat(session_date) if session_date else None
+        day = option_date(session_date, "--date")
         run_id = f"R{time.time_ns():x}"
         if feed == "profitdll":
             pace = None
@@ -224,10 +219,8 @@ def run(
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        sys.exit(130)
+    """The console script: every error ends as one line on stderr and a non-zero exit (``cli_errors``)."""
+    sys.exit(run_cli(app))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from tradingsystem.adapters.storage import (
 )
 from tradingsystem.adapters.storage.backup import closed_files, load_manifest
 from tradingsystem.adapters.storage.replay import ReplayFeed
+from tradingsystem.runtime.cli_errors import fail, option_date
 
 data_app = typer.Typer(help="Market-data catalog: list, query, bars, import, backup, verify, restore.",
                        no_args_is_help=True, add_completion=False)
@@ -53,9 +54,7 @@ DataDir = Annotated[Path, typer.Option("--data-dir", envvar="TRADINGSYSTEM_DATA_
 Fmt = Annotated[str, typer.Option("--format", help="table, csv or json (one object per line)")]
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
+_fail = fail
 
 
 @contextmanager
@@ -122,14 +121,13 @@ def query(sql: Annotated[str, typer.Argument(help="SQL over views trades, book, 
     _print_rows(rows, fmt)
 
 
+def _need_catalog(data_dir: Path) -> None:
+    if not data_dir.is_dir():
+        _fail(f"no data folder {data_dir} (pass --data-dir, or record one with `tradingsystem capture`)")
+
+
 def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        _fail(f"--{what} takes a date YYYY-MM-DD, got {text!r}")
-    return None
+    return option_date(text[:10] if text else None, f"--{what}")
 
 
 def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None
@@ -226,6 +224,7 @@ def import_(
 def backup_(to: Annotated[Path, typer.Option("--to", help="backup directory")], data_dir: DataDir = Path("data")
             ) -> None:
     """Copy closed files not yet backed up; update the sha256 manifest."""
+    _need_catalog(data_dir)
     total = sum(p.stat().st_size for p in closed_files(data_dir))
     with _progress() as prog, _errors():
         task = prog.add_task("backup", total=total)
@@ -248,6 +247,7 @@ def verify(backup_dir: Annotated[Path | None, typer.Option("--backup", help="ver
             task = prog.add_task("verify backup", total=total)
             rep = verify_backup(backup_dir, lambda n: prog.advance(task, n))
         else:
+            _need_catalog(data_dir)
             total = sum(p.stat().st_size for p in closed_files(data_dir))
             task = prog.add_task("verify catalog", total=total)
             rep = verify_catalog(data_dir, lambda n: prog.advance(task, n))
@@ -367,7 +367,7 @@ def capture(
 def _build_sim(seed: int, session_date: str | None, eps: float) -> SimulatedMarket:
     updates: dict[str, Any] = {"seed": seed, "events_per_second": eps}
     if session_date:
-        updates["session_date"] = date.fromisoformat(session_date)
+        updates["session_date"] = option_date(session_date, "--date")
     cfg = SimMarketConfig().model_copy(update=updates)
     calendar = BvmfCalendar(date(cfg.session_date.year - 1, 1, 1), date(cfg.session_date.year + 1, 12, 31))
     return SimulatedMarket(cfg, default_instruments(cfg, calendar.is_session), calendar)

@@ -18,7 +18,6 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from tradingsystem.adapters.storage import Catalog
@@ -27,6 +26,7 @@ from tradingsystem.domain.instruments import AssetClass
 from tradingsystem.domain.sessions import B3_TZ
 from tradingsystem.features import BUILTINS, INDICATORS, FeatureSet, FeatureSetError, bars_from_trades
 from tradingsystem.features.bars import BAR_COLUMNS
+from tradingsystem.runtime.cli_errors import fail, option_date
 
 __all__ = ["features_app"]
 
@@ -38,9 +38,7 @@ SETS_DIR = Path(__file__).resolve().parents[1] / "features" / "sets"
 NS = 1_000_000_000
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 @features_app.command("list")
@@ -148,9 +146,8 @@ def compute_cmd(
     asset_class: Annotated[str, typer.Option(help="auto, stock, index_future or fx_future")] = "auto",
 ) -> None:
     """Compute a feature table for one instrument over [start, end]."""
-    try:
-        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
+    d0, d1 = option_date(start, "--start"), option_date(end, "--end")
+    if d0 is None or d1 is None:
         _fail("--start and --end take YYYY-MM-DD")
         return
     if d1 < d0:

@@ -7,7 +7,6 @@ Mount with ``register(app)`` (adds top-level ``train`` and ``evaluate`` plus the
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +14,11 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 
 from tradingsystem.features import FeatureSetError
 from tradingsystem.ml import LeakageError, ModelRegistry, RegistryError
+from tradingsystem.runtime.cli_errors import fail, option_date
+from tradingsystem.runtime.config import read_utf8
 from tradingsystem.runtime.ml import TrainConfig, evaluate_model, train_from_config
 
 __all__ = ["evaluate_cmd", "ml_app", "register", "train_cmd"]
@@ -27,9 +27,7 @@ ml_app = typer.Typer(help="Train, evaluate and list ML signal models.", no_args_
 err = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 def train_cmd(
@@ -40,7 +38,7 @@ def train_cmd(
     if not config.exists():
         _fail(f"config {config} not found")
     try:
-        cfg = TrainConfig.model_validate(yaml.safe_load(config.read_text()))
+        cfg = TrainConfig.model_validate(yaml.safe_load(read_utf8(config)))
         card = train_from_config(cfg, config.resolve().parent, out)
     except ValidationError as exc:
         _fail(f"{config}: {exc}")
@@ -63,9 +61,8 @@ def evaluate_cmd(
     data_dir: Annotated[Path | None, typer.Option(help="catalog directory instead of --input")] = None,
 ) -> None:
     """Evaluate a stored model on a period: evaluation.json and an HTML report in OUT."""
-    try:
-        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
+    d0, d1 = option_date(start, "--start"), option_date(end, "--end")
+    if d0 is None or d1 is None:
         _fail("--start and --end take YYYY-MM-DD")
         return
     if d1 < d0:
