@@ -136,7 +136,11 @@ def load_backtest_config(path: Path) -> BacktestConfig:
     data = raw.get("data") or {}
     for key in ("path", "data_dir"):
         if data.get(key) and not Path(data[key]).is_absolute():
-            data[key] = str((path.parent / data[key]).resolve())
+            given = data[key]
+            data[key] = str((path.parent / given).resolve())
+            if not Path(data[key]).exists():
+                raise ConfigError(f"{path}: data.{key}: {data[key]} does not exist ({given!r} is relative to "
+                                  f"the config file's folder {path.parent}); fix the path or make it absolute")
     try:
         return BacktestConfig.model_validate(raw)
     except ValidationError as exc:
