@@ -83,6 +83,9 @@ def cases(d: Path) -> dict[str, list[list[str]]]:
         "data backup": [["data", "backup", "--to", str(d / "bk"), "--data-dir", nodir]],
         "data verify": [["data", "verify", "--data-dir", nodir]],
         "data restore": [["data", "restore", "--from", nodir, "--data-dir", str(d / "rs")]],
+        "data backup-key": [["data", "backup-key", "--bogus"]],
+        "follow": [["follow", "--config", str(d / "latin1.yaml")], ["follow", "--config", str(d / "negfee.yaml")]],
+        "share keygen": [["share", "keygen", "--bogus"]],
         "data compact": [["data", "compact", "--before", "garbage", "--data-dir", nodir]],
         "features list": [["features", "list", "--bogus"]],
         "features compute": [["features", "compute", "--set", "nope", "--instrument", "PETR4", "--start", "2026-01-01",
@@ -104,7 +107,7 @@ def test_every_subcommand_has_a_bad_input_case(bad: Path) -> None:
 
 def test_bad_input_gives_one_line_and_non_zero_exit(bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
     problems = []
-    for name, runs in cases(bad).items():
+    for runs in cases(bad).values():
         for args in runs:
             code = run_cli(app, args)
             err = capsys.readouterr().err.strip().splitlines()
