@@ -54,7 +54,12 @@ def test_analytics_pages_render(live: LiveNode, browser: Any) -> None:
             page.wait_for_function("() => Number(document.body.dataset.cells || 0) >= 4", timeout=30_000)
         if name == "health":
             page.wait_for_selector("#rates tbody tr")
-        if name == "reports":
+        if name == "reports":  # backtest and tax reports, by kind; a JSON report shows as text
+            page.click("#kinds button[data-kind='tax']")
+            page.click("#report-list a[data-path='tax/tax.json']")
+            page.wait_for_function("() => document.querySelector('#report-text').textContent.includes('months')")
+            page.click("#kinds button[data-kind='backtest']")
+            page.click("#report-list a[data-path='run1/report.html']")
             page.frame_locator("#report-frame").locator("h1").wait_for()
         page.wait_for_timeout(300)  # let charts finish their animation for the screenshot
         shot(page, name)
