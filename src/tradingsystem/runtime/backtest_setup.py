@@ -27,6 +27,7 @@ from tradingsystem.domain.instruments import Instrument
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.engine.strategy import Strategy
+from tradingsystem.runtime.altdata import load_ptax
 from tradingsystem.runtime.config import ConfigError, FeesConfig, read_utf8
 from tradingsystem.strategies import (
     DonchianBreakout,
@@ -393,7 +394,7 @@ def build_strategy(cfg: BacktestConfig, params: dict[str, Any] | None = None) ->
 
 
 def build_kernel(cfg: BacktestConfig, data: Dataset, params: dict[str, Any] | None = None) -> Kernel:
-    fees = cfg.fees.schedule()
+    fees = cfg.fees.schedule(load_ptax(cfg.data.data_dir) if cfg.data.data_dir else None)  # PTAX for USD fees
     is_session = _calendar(cfg.data.calendar)
     k = Kernel(data.instruments, risk=cfg.risk, fees=fees, is_session=is_session)
     v = cfg.venue

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tradingsystem.adapters.altdata.config import AltDataConfig
 from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.redisbus.config import RedisConfig
 from tradingsystem.adapters.simulator import SimMarketConfig
@@ -138,10 +139,13 @@ class AppConfig(BaseModel):
     backup: BackupConfig = BackupConfig()
     share: ShareConfig | None = None
     follow: FollowConfig | None = None
+    altdata: AltDataConfig = AltDataConfig()
 
     def fee_schedule(self, data_dir: Path | None = None) -> FeeSchedule:
-        """The fee schedule (USD fees at the fallback rate until PTAX is loaded)."""
-        return self.fees.schedule()
+        """The fee schedule with the PTAX stored under ``data_dir`` (USD fees; the fallback rate when none)."""
+        from tradingsystem.runtime.altdata import load_ptax
+
+        return self.fees.schedule(load_ptax(data_dir or self.data_dir))
 
     @field_validator("risk")
     @classmethod

@@ -93,6 +93,21 @@ def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any
     return strategies
 
 
+def attach_altdata(node: Node, config: AppConfig, data_dir: Path) -> Any:
+    """The alternative-data poller (``altdata.poll``), started on the node's kernel; None when off."""
+    if not config.altdata.poll:
+        return None
+    from tradingsystem.adapters.altdata import AltDataPoller, AltDataSync, AltStore, SourceError
+
+    try:
+        sync = AltDataSync(AltStore(data_dir), config.altdata)
+    except SourceError as exc:
+        raise ValueError(f"altdata: {exc}") from None
+    poller = AltDataPoller(node.kernel, sync, config.altdata).start()
+    node.sinks.append(poller)
+    return poller
+
+
 def _traded(kernel: Kernel, symbol: str, what: str) -> str:
     if symbol not in kernel.instruments:
         raise ValueError(f"{what}: {symbol} is not traded by the market ({', '.join(sorted(kernel.instruments))})")

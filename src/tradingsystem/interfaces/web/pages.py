@@ -19,11 +19,12 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "heatmap": ("Correlation", "heatmap.html", ("vendor/echarts.min.js", "heatmap.js")),
     "health": ("Capture health", "health.html", ("health.js",)),
     "reports": ("Reports", "reports.html", ("reports.js",)),
+    "altdata": ("Indicators and news", "altdata.html", ("altdata.js",)),
 }
 _NAV = (("overview", "/", "Overview"), ("instrument", "/instrument", "Instrument"),
         ("performance", "/performance", "Performance"), ("trades", "/trades", "Trades"), ("log", "/log", "Log"),
-        ("heatmap", "/heatmap", "Correlation"),
-        ("health", "/health", "Health"), ("reports", "/reports", "Reports"))
+        ("heatmap", "/heatmap", "Correlation"), ("health", "/health", "Health"), ("reports", "/reports", "Reports"),
+        ("altdata", "/altdata", "Indicators"))
 
 
 @cache
