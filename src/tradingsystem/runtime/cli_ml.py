@@ -20,6 +20,7 @@ from rich.markup import escape
 from tradingsystem.features import FeatureSetError
 from tradingsystem.ml import LeakageError, ModelRegistry, RegistryError
 from tradingsystem.runtime.ml import TrainConfig, evaluate_model, train_from_config
+from tradingsystem.runtime.ml_deep import model_override, progress_bar
 
 __all__ = ["evaluate_cmd", "ml_app", "register", "train_cmd"]
 
@@ -35,13 +36,18 @@ def _fail(message: str) -> None:
 def train_cmd(
     config: Annotated[Path, typer.Option(help="training YAML (see docs/ml.md)")],
     out: Annotated[Path | None, typer.Option(help="also write evaluation.json and report.html here")] = None,
+    model: Annotated[str | None, typer.Option(help="override the config's model kind: lstm, transformer, tcn, "
+                                                   "logistic, lightgbm, ...")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (sequence models)")] = None,
 ) -> None:
     """Walk-forward train and evaluate a model from a config file, then store it in the registry."""
     if not config.exists():
         _fail(f"config {config} not found")
     try:
         cfg = TrainConfig.model_validate(yaml.safe_load(config.read_text()))
-        card = train_from_config(cfg, config.resolve().parent, out)
+        cfg = cfg.model_copy(update={"model": model_override(cfg.model, model, device)})
+        with progress_bar(err) as progress:
+            card = train_from_config(cfg, config.resolve().parent, out, progress=progress)
     except ValidationError as exc:
         _fail(f"{config}: {exc}")
         return

@@ -34,6 +34,8 @@ from tradingsystem.ml import (
     predict_dataset,
     train_and_evaluate,
 )
+from tradingsystem.ml.deep import DeepSignalModel, DeepSpec
+from tradingsystem.runtime import ml_deep
 
 __all__ = [
     "TrainConfig", "build_signal_publisher", "code_revision", "evaluate_model", "load_bars", "load_feature_set",
@@ -60,7 +62,7 @@ class TrainConfig(BaseModel):
     feature_set: str = "default"  # a YAML file or a bundled set name
     features: tuple[str, ...] | None = None  # a subset of the set's features (default: every usable one)
     label: LabelSpec = LabelSpec()
-    model: ModelSpec = ModelSpec()
+    model: ModelSpec | DeepSpec = ModelSpec()  # kind lstm | transformer | tcn: a sequence model
     walk_forward: WalkForwardSpec = WalkForwardSpec()
     tuning: TuningSpec = TuningSpec()
     registry: str = "models"
@@ -162,18 +164,26 @@ def write_outputs(evaluation: dict[str, Any], out: Path, title: str) -> None:
 
 
 def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
-                      now: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+                      now: datetime | None = None, progress: Any = None) -> dict[str, Any]:  # fmt: skip
     """Walk-forward evaluation, final fit and registration; returns the stored card."""
     fs, fs_text = load_feature_set(cfg.feature_set, base)
+    deep = isinstance(cfg.model, DeepSpec)
+    if deep:
+        fs_text = ml_deep.with_returns(fs_text)
+        fs = FeatureSet.from_yaml(fs_text)
     ac = asset_class_of(cfg.instrument, cfg.asset_class)
     inp = (base / cfg.input) if cfg.input else None
     ddir = (base / cfg.data_dir) if cfg.data_dir else None
     bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.base_ns, ac, inp, ddir)
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
-    ds, dropped = make_dataset(fs, bars, cfg.label, cfg.features, ac, cfg.min_finite_share)
-    result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
-    model: SignalModel = result.model
+    names = ml_deep.with_return_names(cfg.features) if deep else cfg.features
+    ds, dropped = make_dataset(fs, bars, cfg.label, names, ac, cfg.min_finite_share)
+    if isinstance(cfg.model, DeepSpec):
+        result = ml_deep.train_deep(cfg.model, fs, bars, ds, ac, cfg.walk_forward, progress=progress)
+    else:
+        result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
+    model: SignalModel | DeepSignalModel = result.model
     usable = ds.usable
     majority = int(np.average(ds.y[usable], weights=ds.weight[usable]) >= 0.5)
     card = {
@@ -218,7 +228,8 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
     ds = ds.between(_day_ns(start), _day_ns(end + timedelta(days=1)))
     if len(ds) == 0:
         raise ValueError(f"no rows to evaluate between {start} and {end}")
-    pred = predict_dataset(model, ds)
+    pred = ml_deep.predict_deep(model, fs, bars, ac, ds) if isinstance(model, DeepSignalModel) \
+        else predict_dataset(model, ds)
     t_end = card["windows"]["final_train_end"]
     t_start = card["windows"]["final_train_start"]
     first = str(np.datetime64(int(ds.ts[0]), "ns").astype("datetime64[s]")) + "Z"
