@@ -1,4 +1,5 @@
-"""``tradingsystem train`` / ``tradingsystem evaluate`` (and the same under ``tradingsystem ml``).
+"""``tradingsystem train`` / ``tradingsystem evaluate`` (and the same under ``tradingsystem ml``), and
+``tradingsystem ml compare`` (``cli_compare``).
 
 Mount with ``register(app)`` (adds top-level ``train`` and ``evaluate`` plus the ``ml`` group), or
 ``app.add_typer(ml_app, name="ml")`` for the group only.
@@ -19,6 +20,7 @@ from rich.markup import escape
 
 from tradingsystem.features import FeatureSetError
 from tradingsystem.ml import LeakageError, ModelRegistry, RegistryError
+from tradingsystem.runtime.cli_compare import compare_cmd
 from tradingsystem.runtime.ml import TrainConfig, evaluate_model, train_from_config
 from tradingsystem.runtime.ml_deep import model_override, progress_bar
 
@@ -102,6 +104,7 @@ def models_cmd(registry: Annotated[Path, typer.Option(help="model registry direc
 
 ml_app.command("train")(train_cmd)
 ml_app.command("evaluate")(evaluate_cmd)
+ml_app.command("compare")(compare_cmd)
 
 
 def register(app: typer.Typer) -> None:

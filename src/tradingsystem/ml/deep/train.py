@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import io
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +52,8 @@ def _export(net: Any, window: int, d_in: int) -> bytes:
     fast = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)  # the fused encoder kernel has no ONNX form
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes on shape arithmetic, fixed here by the window
             torch.onnx.export(net, (torch.zeros(1, window, d_in),), buf,  # type: ignore[arg-type]
                               dynamo=False, input_names=["x"], output_names=["logit"],
                               dynamic_axes={"x": {0: "batch"}, "logit": {0: "batch"}}, opset_version=17)  # fmt: skip
