@@ -24,7 +24,7 @@ class DeepSpec(BaseModel):
 
     kind: Literal["lstm", "transformer", "tcn"]
     window: int = Field(32, ge=2, le=512)
-    hidden: int = Field(32, ge=2, le=1024)
+    hidden: int = Field(16, ge=2, le=1024)
     layers: int | None = Field(None, ge=1, le=8)
     patch: int = Field(4, ge=1)
     heads: int = Field(4, ge=1)
