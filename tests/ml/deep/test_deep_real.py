@@ -34,7 +34,8 @@ TINY = {"kind": "transformer", "window": 8, "hidden": 8, "patch": 2, "heads": 2,
 def _config(root: Path, **extra: object) -> Path:
     cfg = {"name": "petr4_deep", "instrument": "PETR4", "input": str(mt5_path("PETR4")), "start": "2020-05-04",
            "end": "2020-05-15", "feature_set": "default", "label": {"horizon": 15, "fee_bps": 2.3, "spread_bps": 5.0},
-           "model": TINY, "walk_forward": {"n_splits": 2}, "tuning": {"trials": 0}, "registry": "models", **extra}
+           "model": TINY, "walk_forward": {"n_splits": 2}, "tuning": {"trials": 0}, "registry": "models",
+           **extra}  # fmt: skip
     path = root / "train.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
