@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tradingsystem.tax import ClassificationError, MarketClass, asset_key, classify, darf_due_date, is_bank_day
-from tradingsystem.tax.calendar import bank_holidays, easter
+from tradingsystem.tax.calendar import bank_holidays, darf_due_note, darf_form_date, easter
 
 
 def test_easter() -> None:
@@ -24,9 +24,10 @@ def test_bank_holidays_2026() -> None:
     assert date(2023, 11, 20) not in bank_holidays(2023)  # national only since 2024
 
 
-def test_banks_open_when_b3_is_closed() -> None:
-    # B3 closes on Dec 24 and Dec 31; banks do not (documented difference from BVMF).
-    assert is_bank_day(date(2026, 12, 24)) and is_bank_day(date(2026, 12, 31))
+def test_banks_open_on_dec_24_but_take_no_payments_on_dec_31() -> None:
+    # B3 closes on Dec 24 and Dec 31; banks open on Dec 24 but not to the public on Dec 31 (PGFN, Febraban).
+    assert is_bank_day(date(2026, 12, 24))
+    assert not is_bank_day(date(2026, 12, 31)) and is_bank_day(date(2026, 12, 31), payments=False)
     assert is_bank_day(date(2026, 2, 18))  # Ash Wednesday
 
 
@@ -35,13 +36,34 @@ def test_banks_open_when_b3_is_closed() -> None:
     (2026, 3, date(2026, 4, 30)),
     (2026, 8, date(2026, 9, 30)),
     (2026, 10, date(2026, 11, 30)),
-    (2026, 11, date(2026, 12, 31)),  # banks open on Dec 31
+    (2026, 11, date(2026, 12, 30)),  # banks do not open on Dec 31
     (2026, 12, date(2027, 1, 29)),  # Jan 31 2027 is a Sunday, 30 a Saturday
     (2025, 3, date(2025, 4, 30)),
     (2024, 10, date(2024, 11, 29)),
 ])
 def test_darf_due_date(year: int, month: int, due: date) -> None:
     assert darf_due_date(year, month) == due
+
+
+@pytest.mark.parametrize(("year", "due", "form"), [
+    (2018, date(2018, 12, 28), date(2018, 12, 31)),  # Dec 31 a Monday: the Friday before
+    (2021, date(2021, 12, 30), date(2021, 12, 31)),  # Friday
+    (2022, date(2022, 12, 30), date(2022, 12, 30)),  # Dec 31 a Saturday: the form agrees
+    (2023, date(2023, 12, 29), date(2023, 12, 29)),  # Dec 31 a Sunday, 30 a Saturday
+    (2024, date(2024, 12, 30), date(2024, 12, 31)),  # Tuesday
+    (2025, date(2025, 12, 30), date(2025, 12, 31)),  # Wednesday
+    (2026, date(2026, 12, 30), date(2026, 12, 31)),  # Thursday
+    (2027, date(2027, 12, 30), date(2027, 12, 31)),  # Friday
+])
+def test_november_darf_is_due_before_dec_31(year: int, due: date, form: date) -> None:
+    assert darf_due_date(year, 11) == due
+    assert darf_form_date(year, 11) == form
+    note = darf_due_note(year, 11)
+    if form == due:
+        assert note is None
+    else:
+        assert note == (f"the DARF form prints {form:%d/%m/%Y}, but banks do not open on 31 December: "
+                        f"pay by {due:%d/%m/%Y}")
 
 
 def test_darf_due_date_skips_a_holiday_on_the_last_day() -> None:

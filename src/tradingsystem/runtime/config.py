@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,20 +33,29 @@ class ConfigError(ValueError):
 
 
 class FeesConfig(BaseModel):
-    """B3 fees per contract and side (futures) and in bps (stocks), plus brokerage."""
+    """B3 fees: futures from B3's tables (in BRL or USD) at the trader's monthly ADV, stocks in bps, brokerage.
+
+    ``adv`` / ``day_trade_adv``: last month's average daily contracts per root (``{WIN: 40}``; all brokers,
+    same CPF) pick the tier. USD fees (WDO, DOL) convert at the day's PTAX from the alternative-data catalog;
+    ``usd_brl_fallback`` is used when none is loaded.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    futures_day_trade: dict[str, Decimal] = Field(default_factory=lambda: dict(_DEFAULT_FEES.futures_day_trade))
-    futures_swing: dict[str, Decimal] = Field(default_factory=lambda: dict(_DEFAULT_FEES.futures_swing))
+    adv: dict[str, Decimal] = Field(default_factory=dict)
+    day_trade_adv: dict[str, Decimal] = Field(default_factory=dict)
+    usd_brl_fallback: Decimal = Field(_DEFAULT_FEES.usd_brl_fallback, gt=0)
     stock_day_trade_bps: Decimal = _DEFAULT_FEES.stock_day_trade_bps
     stock_swing_bps: Decimal = _DEFAULT_FEES.stock_swing_bps
     brokerage_per_fill: Decimal = Decimal(0)
     brokerage_tax_rate: Decimal = Decimal(0)
 
-    def schedule(self) -> FeeSchedule:
-        return FeeSchedule(dict(self.futures_day_trade), dict(self.futures_swing), self.stock_day_trade_bps,
-                           self.stock_swing_bps, self.brokerage_per_fill, self.brokerage_tax_rate)
+    def schedule(self, ptax: Mapping[date, Decimal] | None = None) -> FeeSchedule:
+        """The schedule; ``ptax`` is USD/BRL per day (BCB series), e.g. from ``altdata.ptax_rates``."""
+        return FeeSchedule(adv=dict(self.adv), day_trade_adv=dict(self.day_trade_adv),
+                           stock_day_trade_bps=self.stock_day_trade_bps, stock_swing_bps=self.stock_swing_bps,
+                           brokerage_per_fill=self.brokerage_per_fill, brokerage_tax_rate=self.brokerage_tax_rate,
+                           usd_brl_fallback=self.usd_brl_fallback, ptax=dict(ptax or {}))
 
 
 class GatewayConfig(BaseModel):
@@ -121,6 +131,10 @@ class AppConfig(BaseModel):
     redis: RedisConfig = RedisConfig()
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+
+    def fee_schedule(self, data_dir: Path | None = None) -> FeeSchedule:
+        """The fee schedule (USD fees at the fallback rate until PTAX is loaded)."""
+        return self.fees.schedule()
 
 
 def state_url(config: AppConfig, data_dir: Path | None = None) -> str:

@@ -49,7 +49,7 @@ def build_sim_node(config: AppConfig, seed: int | None = None, session_date: dat
     sim_cfg = config.sim.model_copy(update=updates) if updates else config.sim
     calendar = calendar_for(sim_cfg.session_date)
     instruments = default_instruments(sim_cfg, calendar.is_session)
-    fees = config.fees.schedule()
+    fees = config.fee_schedule()
     market = SimulatedMarket(sim_cfg, instruments, calendar, fees)
     kernel = Kernel(dict(market.instruments), SimulatedClock(market.start_ns), config.risk, fees, calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
@@ -122,7 +122,7 @@ def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: da
         instruments[inst.symbol] = inst
     feed, execution = build_profitdll(None, calendar)
     now = time.time_ns()
-    kernel = Kernel(instruments, WallClock(now), config.risk, config.fees.schedule(), calendar.is_session,
+    kernel = Kernel(instruments, WallClock(now), config.risk, config.fee_schedule(), calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     kernel.connect(feed, execution)
@@ -134,7 +134,7 @@ def build_sim_venue(config: AppConfig) -> SimulatedMarket:
     """The simulated market alone (the gateway's venue); deterministic per ``sim.seed``."""
     calendar = calendar_for(config.sim.session_date)
     return SimulatedMarket(config.sim, default_instruments(config.sim, calendar.is_session), calendar,
-                           config.fees.schedule())
+                           config.fee_schedule())
 
 
 def build_redis_node(config: AppConfig, run_id: str | None = None) -> Node:
@@ -152,7 +152,7 @@ def build_redis_node(config: AppConfig, run_id: str | None = None) -> Node:
     instruments = default_instruments(config.sim, calendar.is_session)
     day = b3.next_session(config.sim.session_date, calendar.is_session)
     start = local_ns(day, config.sim.start_time)
-    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fees.schedule(), calendar.is_session,
+    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fee_schedule(), calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     client = redis.Redis.from_url(config.redis.url, socket_timeout=5, socket_connect_timeout=2)
@@ -176,7 +176,7 @@ def build_replay_node(config: AppConfig, data_dir: Path, run_id: str | None = No
     instruments = default_instruments(config.sim, calendar.is_session)
     day = b3.next_session(config.sim.session_date, calendar.is_session)
     start = local_ns(day, config.sim.start_time)
-    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fees.schedule(), calendar.is_session,
+    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fee_schedule(), calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     feed = ReplayFeed(data_dir, start=day)

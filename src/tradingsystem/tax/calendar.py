@@ -7,15 +7,18 @@ exchange-calendars has no ANBIMA (bank) calendar, so the national bank holidays 
   (Consciência Negra, national since 2024, Lei 14.759/2023);
 - movable, from Easter: Carnival Monday and Tuesday, Good Friday, Corpus Christi.
 
-Differences from B3's ``BVMF`` sessions: banks are open on Dec 24 and Dec 31 (B3 is closed), and
-Ash Wednesday is a business day for both. Municipal and state holidays are not counted.
+Banks do not open to the public on Dec 31 (PGFN and Febraban notices), so it is not a day to pay on: a
+November DARF is due on the last bank day before it, even where the form (Sicalc) prints 31/12
+(``darf_due_note`` says so). Banks are open on Dec 24 (B3 is closed); Ash Wednesday is a business day for
+both. Municipal and state holidays are not counted.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-__all__ = ["bank_holidays", "darf_due_date", "easter", "is_bank_day", "last_bank_day"]
+__all__ = ["bank_holidays", "darf_due_date", "darf_due_note", "darf_form_date", "easter", "is_bank_day",
+           "last_bank_day"]
 
 
 def easter(year: int) -> date:
@@ -48,20 +51,36 @@ def bank_holidays(year: int) -> frozenset[date]:
     return frozenset(days)
 
 
-def is_bank_day(day: date) -> bool:
-    """A weekday that is not a national bank holiday."""
+def is_bank_day(day: date, payments: bool = True) -> bool:
+    """A weekday that is not a national bank holiday; with ``payments``, Dec 31 (no bank opening) is not one."""
+    if payments and day.month == 12 and day.day == 31:
+        return False
     return day.weekday() < 5 and day not in bank_holidays(day.year)
 
 
-def last_bank_day(year: int, month: int) -> date:
-    """The last bank business day of a month."""
+def last_bank_day(year: int, month: int, payments: bool = True) -> date:
+    """The last bank business day of a month (for payments unless ``payments`` is False)."""
     nxt = date(year + (month == 12), month % 12 + 1, 1)
     day = nxt - timedelta(days=1)
-    while not is_bank_day(day):
+    while not is_bank_day(day, payments):
         day -= timedelta(days=1)
     return day
 
 
 def darf_due_date(year: int, month: int) -> date:
-    """Due date of the DARF for gains of ``year``-``month``: last bank business day of the following month."""
+    """Due date of the DARF for gains of ``year``-``month``: last bank day to pay on in the following month."""
     return last_bank_day(year + (month == 12), month % 12 + 1)
+
+
+def darf_form_date(year: int, month: int) -> date:
+    """The due date the DARF form prints: last business day of the following month, Dec 31 included."""
+    return last_bank_day(year + (month == 12), month % 12 + 1, payments=False)
+
+
+def darf_due_note(year: int, month: int) -> str | None:
+    """A note when the form prints a later date than the day the DARF can be paid by; else ``None``."""
+    due, form = darf_due_date(year, month), darf_form_date(year, month)
+    if form == due:
+        return None
+    return (f"the DARF form prints {form:%d/%m/%Y}, but banks do not open on 31 December: "
+            f"pay by {due:%d/%m/%Y}")

@@ -59,6 +59,18 @@ static int64_t cur_order = -1;
 static int cur_depth_t = -1;
 static wchar_t tmp_ticker[32], tmp_exch[4], tmp_text[128], tmp_cl[24];
 
+/* The DLL's file version, as a Windows version resource carries it (VS_FIXEDFILEINFO): the binding reads
+ * it from the file to name the version in its errors. Build with -DDLL_VERSION_LS=... to pose as another. */
+#ifndef DLL_VERSION_MS
+#define DLL_VERSION_MS ((4u << 16) | 0u)
+#endif
+#ifndef DLL_VERSION_LS
+#define DLL_VERSION_LS ((0u << 16) | 42u)
+#endif
+__attribute__((used)) const uint32_t vs_fixed_file_info[13] = {
+    0xFEEF04BDu, 0x00010000u, DLL_VERSION_MS, DLL_VERSION_LS, DLL_VERSION_MS, DLL_VERSION_LS, 0x3Fu, 0u,
+    0x40004u, 2u, 0u, 0u, 0u};
+
 /* statistics */
 int64_t st_delivered, st_max_backlog, st_md6, st_violations, st_history, st_callbacks, st_accessor_err;
 
@@ -464,7 +476,7 @@ SETTER(SetStateCallback, cb_state, TStateCallback)
 SETTER(SetHealthCallback, cb_health, THealthCallback)
 SETTER(SetTradeCallbackV2, cb_trade, TConnectorTradeCallback)
 SETTER(SetHistoryTradeCallbackV2, cb_hist, TConnectorTradeCallback)
-SETTER(SetProgressCallback, cb_progress, TProgressCallback)
+SETTER(SetSerieProgressCallback, cb_progress, TProgressCallback)
 SETTER(SetPriceDepthCallback, cb_depth, TConnectorPriceDepthCallback)
 SETTER(SetOrderCallback, cb_order, TConnectorOrderCallback)
 SETTER(SetTradingMessageResultCallback, cb_msg, TTradingMessageResultCallback)

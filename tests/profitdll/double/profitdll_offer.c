@@ -45,18 +45,19 @@ static int offer_sub_set(const wchar_t *ticker, const wchar_t *exch, int on) {
 EXPORT int SubscribeOfferBook(const wchar_t *ticker, const wchar_t *exch) { return offer_sub_set(ticker, exch, 1); }
 EXPORT int UnsubscribeOfferBook(const wchar_t *ticker, const wchar_t *exch) { return offer_sub_set(ticker, exch, 0); }
 
-EXPORT void FreePointer(void *p, int32_t size) {
-    if (!p) return;
+EXPORT int FreePointer(void *p, int32_t size) {
+    if (!p) return NL_INVALID_ARGS;
     if (on_worker() && in_cb == CB_OFFER) {
         for (int i = 0; i < n_live; i++) {
             if (live[i].p != p) continue;
             if (live[i].freed || size != live[i].size) st_offer_bad_frees++;
             else st_offer_frees++;
             live[i].freed++;
-            return; /* released (poisoned, then freed) by the double after the callback */
+            return NL_OK; /* released (poisoned, then freed) by the double after the callback */
         }
     }
     st_offer_bad_frees++; /* unknown pointer, stale array, or outside the offer-book callback: never free() it */
+    return NL_INVALID_ARGS;
 }
 
 void offer_release_stale(void) {

@@ -183,6 +183,7 @@ EXPORT int64_t SendZeroPositionV2(const TConnectorZeroPosition *o) {
     if (!o) return NL_INVALID_ARGS;
     if (o->Version > 2) return NL_VERSION_NOT_SUPPORTED;
     if (!account_ok(&o->AccountID) || !o->AssetID.Ticker || !o->Password) return NL_INVALID_ARGS;
+    if (o->Version >= 1 && o->PositionType != 1 && o->PositionType != 2) return NL_INVALID_ARGS;
     pthread_mutex_lock(&mu);
     int t = find_ticker(o->AssetID.Ticker);
     if (t < 0 || tickers[t].pos == 0 || n_orders >= MAX_ORDERS) { pthread_mutex_unlock(&mu); return NL_NO_POSITION; }
@@ -291,6 +292,8 @@ EXPORT int GetPositionV2(TConnectorTradingAccountPosition *p) {
     if (r) return r;
     if (!p || !account_ok(&p->AccountID) || !p->AssetID.Ticker) return NL_INVALID_ARGS;
     if (p->Version > 2) return NL_VERSION_NOT_SUPPORTED;
+    /* V1+: PositionType is an input, 1 day trade or 2 consolidated; anything else is refused */
+    if (p->Version >= 1 && p->PositionType != 1 && p->PositionType != 2) return NL_INVALID_ARGS;
     int t = find_ticker(p->AssetID.Ticker);
     if (t < 0) return NL_NO_POSITION;
     int64_t q = tickers[t].pos;

@@ -250,7 +250,8 @@ class ProfitDLLExecution:
         positions = []
         for ticker, exch in assets:
             pos = s.TConnectorTradingAccountPosition(Version=2, AccountID=acct,
-                                                     AssetID=s.TConnectorAssetIdentifier(0, ticker, exch, 0))
+                                                     AssetID=s.TConnectorAssetIdentifier(0, ticker, exch, 0),
+                                                     PositionType=self.session.config.position_type)
             dll.get_position(pos)
             sign = 1 if pos.OpenSide == 1 else -1 if pos.OpenSide == 2 else 0
             positions.append(VenuePosition(ticker, sign * pos.OpenQuantity, Decimal(repr(pos.OpenAveragePrice))))

@@ -115,6 +115,9 @@ class ProfitDLLFeed:
             book = session.config.book_source
         if book not in (None, "price_depth", "offer_book"):
             raise ValueError(f"book must be 'price_depth', 'offer_book' or None, not {book!r}")
+        if book is not None and not session.dll.has(book):
+            log.warning("ProfitDLL book %s disabled: the DLL lacks its exports (trades only)", book)
+            book = None
         self.book_source = book
         self.offer_errors: deque[tuple[str, str]] = deque(maxlen=256)  # (symbol, why) of malformed offer events
         self.session = session
