@@ -62,8 +62,18 @@ def progress_bar(console: Console | None = None) -> Iterator[Any]:
     cols = (TextColumn("{task.description}"), BarColumn(), TextColumn("epoch {task.completed:.0f}/{task.total:.0f}"),
             TextColumn("loss {task.fields[loss]}  val log loss {task.fields[val]}  val hit {task.fields[hit]}"),
             TimeElapsedColumn())  # fmt: skip
+    con = console or Console(stderr=True)
+    if not con.is_terminal:  # a log file: one plain line per epoch
+
+        def line(rec: dict[str, Any]) -> None:
+            label = "final" if rec["fold"] is None else f"fold {rec['fold']}"
+            con.print(f"{rec['kind']} {label} epoch {rec['epoch']}/{rec['epochs']} loss {rec['loss']:.4f} "
+                      f"val log loss {rec['val_log_loss']:.4f} val hit {rec['val_hit_rate']:.3f}", highlight=False)
+
+        yield line
+        return
     tasks: dict[Any, Any] = {}
-    with Progress(*cols, console=console or Console(stderr=True), transient=False) as bar:
+    with Progress(*cols, console=con, transient=False) as bar:
 
         def update(rec: dict[str, Any]) -> None:
             key = (rec["kind"], rec["fold"])
