@@ -8,8 +8,8 @@ every epoch, and the epoch with the lowest validation log loss is kept (training
 the network, so nothing later can be read. Seeds are fixed and torch's deterministic algorithms are on
 (on CUDA, where some kernels have no deterministic form, torch warns instead of failing).
 
-On CUDA the batch is ``cuda_batch_size`` and the forward pass runs under autocast (bfloat16 where
-supported, else float16 with a gradient scaler). The exported model is always float32 on CPU.
+On CUDA the batch is ``cuda_batch_size`` and the forward pass runs under float16 autocast with a
+gradient scaler. The exported model is always float32 on CPU.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def fit_deep(spec: DeepSpec, seq: Sequences, j: np.ndarray, y: np.ndarray, w: np
         steps = torch.arange(W, device=device)
         net = build_net(spec, seq.F.shape[1]).to(device)
         opt = torch.optim.AdamW(net.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
-        amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
-        scaler_amp = torch.amp.GradScaler("cuda", enabled=cuda and amp_dtype == torch.float16)
+        amp_dtype = torch.float16  # cuDNN's LSTM, convolutions and attention all take float16
+        scaler_amp = torch.amp.GradScaler("cuda", enabled=cuda)
         batch = spec.cuda_batch_size if cuda else spec.batch_size
 
         def forward(rows: torch.Tensor) -> torch.Tensor:
