@@ -70,6 +70,8 @@ class Double:
             "TestStat": [c_int32], "TestResetStats": [], "TestEdit": [c_wchar_p, c_int64],
             "TestOffer": [c_wchar_p, c_int32, c_int32, c_int32, c_int64, c_int32, c_int64, c_double, c_int32],
             "TestOfferFull": [c_wchar_p, c_int32, c_int32], "TestOfferCount": [c_wchar_p, c_int32],
+            "TestSetOfferEditMode": [c_int32], "TestOfferStream": [c_wchar_p, c_int64, c_int64],
+            "TestSetLoginSequence": [c_int32, ctypes.POINTER(c_int32), ctypes.POINTER(c_int32)],
             "TestOfferGet": [c_wchar_p, c_int32, c_int32, ctypes.POINTER(c_double), ctypes.POINTER(c_int64),
                              ctypes.POINTER(c_int32), ctypes.POINTER(c_int64)],
         }
@@ -90,6 +92,12 @@ class Double:
                  "offer_arrays", "offer_frees", "offer_bad_frees", "offer_leaks", "offer_events"]
         return int(self.lib.TestStat(names.index(which)))
 
+
+    def login_sequence(self, states: list[tuple[int, int]]) -> None:
+        """The (type, result) states the double plays at login, in this order."""
+        n = len(states)
+        types, results = (c_int32 * n)(*(s[0] for s in states)), (c_int32 * n)(*(s[1] for s in states))
+        self.lib.TestSetLoginSequence(n, types, results)
 
     def offer_script(self, ticker: str, events: list[tuple[int, int, int, int, int, int, float]]) -> None:
         """Queue offer events (action, pos, side, qty, agent, offer id, price); the double's thread sends them."""

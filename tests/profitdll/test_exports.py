@@ -92,3 +92,8 @@ def test_double_refuses_get_position_v2_without_a_position_type(double: Double, 
         assert [(p.symbol, p.quantity) for p in execution.reconcile().positions] == [("WINZ26", 3)]
     finally:
         execution.session.dll.finalize()
+
+
+def test_a_dll_that_cannot_be_loaded_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(HaltRequired, match="cannot load ProfitDLL from"):
+        ProfitDLL(str(tmp_path / "ProfitDLL64.dll"))

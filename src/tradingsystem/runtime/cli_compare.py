@@ -26,7 +26,15 @@ from tradingsystem.ml import LeakageError, ModelSpec, fit_final, walk_forward
 from tradingsystem.ml.deep import DeepSignalModel, DeepSpec, deep_walk_forward
 from tradingsystem.ml.pipeline import summarise
 from tradingsystem.runtime import ml_deep
-from tradingsystem.runtime.ml import TrainConfig, asset_class_of, load_bars, load_feature_set, make_dataset
+from tradingsystem.runtime.ml import (
+    TrainConfig,
+    asset_class_of,
+    feature_set_at,
+    label_with_costs,
+    load_bars,
+    load_feature_set,
+    make_dataset,
+)
 
 __all__ = ["CompareConfig", "compare_cmd", "compare_from_config", "verdicts"]
 
@@ -90,14 +98,15 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
 def compare_from_config(cfg: CompareConfig, base: Path, kinds: tuple[str, ...], device: str | None = None,
                         progress: Any = None) -> dict[str, Any]:  # fmt: skip
     """Run ``kinds`` on the same folds of ``cfg``'s data; returns the comparison document."""
-    fs, fs_text = load_feature_set(cfg.feature_set, base)
-    fs = FeatureSet.from_yaml(ml_deep.with_returns(fs_text))
+    _, fs_text = load_feature_set(cfg.feature_set, base)
+    fs = feature_set_at(FeatureSet.from_yaml(ml_deep.with_returns(fs_text)), cfg.timeframe)
     ac = asset_class_of(cfg.instrument, cfg.asset_class)
-    bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.base_ns, ac, (base / cfg.input) if cfg.input else None,
-                     (base / cfg.data_dir) if cfg.data_dir else None)  # fmt: skip
+    bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.timeframe, ac, (base / cfg.input) if cfg.input else None,
+                     (base / cfg.data_dir) if cfg.data_dir else None, cfg.source_tz)  # fmt: skip
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
-    ds, _ = make_dataset(fs, bars, cfg.label, ml_deep.with_return_names(cfg.features), ac, cfg.min_finite_share)
+    label, _ = label_with_costs(cfg.label, cfg.instrument, bars)
+    ds, _ = make_dataset(fs, bars, label, ml_deep.with_return_names(cfg.features), ac, cfg.min_finite_share)
     splitter = cfg.walk_forward.splitter(ds.spec)
     seq = ml_deep.sequences(fs, bars, ac, ds.names)
     rows: list[dict[str, Any]] = []
@@ -118,12 +127,14 @@ def compare_from_config(cfg: CompareConfig, base: Path, kinds: tuple[str, ...], 
             "model": kind, "deep": isinstance(spec, DeepSpec), "hit_rate": ev["hit_rate"],
             "ci_low": ev["hit_rate_ci_low"], "ci_high": ev["hit_rate_ci_high"], "n": ev["n_predictions"],
             "baseline_hit_rate": ev["baseline_hit_rate"], "log_loss": ev["log_loss"],
+            "n_effective": ev["n_effective"], "variance_inflation": ev["variance_inflation"],
             "net_bps_per_trade": pnl["net_bps_per_trade"], "trades": pnl["trades"], "train_seconds": train_s,
             **_latency(model, test_X), "spec": spec.model_dump(), "folds": ev["folds"],
         })  # fmt: skip
     return {"instrument": cfg.instrument, "start": str(cfg.start), "end": str(cfg.end), "n_rows": len(ds),
-            "features": list(ds.names), "label": cfg.label.model_dump(), "walk_forward": cfg.walk_forward.model_dump(),
-            "interval": "95% Wilson on out-of-sample hit rate", "models": rows, "verdicts": verdicts(rows)}  # fmt: skip
+            "features": list(ds.names), "label": label.model_dump(), "walk_forward": cfg.walk_forward.model_dump(),
+            "interval": "95% Wilson on the effective sample n / variance inflation of the overlapping hits",
+            "models": rows, "verdicts": verdicts(rows)}  # fmt: skip
 
 
 def table(doc: dict[str, Any]) -> str:

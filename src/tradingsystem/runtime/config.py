@@ -17,12 +17,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.redisbus.config import RedisConfig
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.runtime.alerts_setup import AlertsConfig
+from tradingsystem.runtime.backup_setup import BackupConfig
+from tradingsystem.runtime.sharing_setup import FollowConfig, ShareConfig
 from tradingsystem.strategies.ema_cross import EmaCrossConfig
 
 _DEFAULT_FEES = FeeSchedule()
@@ -129,8 +132,12 @@ class AppConfig(BaseModel):
     signals: list[SignalConfig] = Field(default_factory=list)
     strategies: list[EmaCrossConfig] = Field(default_factory=lambda: [EmaCrossConfig()])
     redis: RedisConfig = RedisConfig()
+    profitdll: ProfitDLLConfig = ProfitDLLConfig()  # live B3 through ProfitDLL (docs/profitdll.md)
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    backup: BackupConfig = BackupConfig()
+    share: ShareConfig | None = None
+    follow: FollowConfig | None = None
 
     def fee_schedule(self, data_dir: Path | None = None) -> FeeSchedule:
         """The fee schedule (USD fees at the fallback rate until PTAX is loaded)."""

@@ -107,8 +107,9 @@ class _Session:
         self.feed.close()
 
 
-def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: date | None = None) -> Node:
-    """Live trading through ProfitDLL (settings from config or ``TRADINGSYSTEM_PROFITDLL_*``)."""
+def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: date | None = None,
+                         book: str | None = None) -> Node:
+    """Live trading through ProfitDLL (the ``profitdll:`` section, ``TRADINGSYSTEM_PROFITDLL_*``, ``--book``)."""
     import time
 
     from tradingsystem.runtime.profitdll_setup import build_profitdll
@@ -120,7 +121,7 @@ def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: da
         inst = b3.instrument(b3.resolve_generic(sym, day, calendar.is_session, config.sim.roll_sessions),
                              calendar.is_session)
         instruments[inst.symbol] = inst
-    feed, execution = build_profitdll(None, calendar)
+    feed, execution = build_profitdll(config.profitdll, calendar, book)
     now = time.time_ns()
     kernel = Kernel(instruments, WallClock(now), config.risk, config.fee_schedule(), calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)

@@ -130,7 +130,10 @@ class ProfitDLL:
     def __init__(self, path: str) -> None:
         loader = ctypes.WinDLL if sys.platform == "win32" else ctypes.CDLL  # type: ignore[attr-defined]
         self.path = path
-        self.lib = loader(path)
+        try:
+            self.lib = loader(path)
+        except OSError as exc:
+            raise ProfitDLLHalt(f"cannot load ProfitDLL from {path}: {exc}") from None
         missing = [name for name in _SIGNATURES if not hasattr(self.lib, name)]
         required = [name for name in missing if name not in _OPTIONAL]
         if required:
