@@ -16,7 +16,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from tradingsystem.domain.instruments import AssetClass
 from tradingsystem.features import FeatureSet
 from tradingsystem.ml import Dataset, ModelSpec, WalkForwardSpec
-from tradingsystem.ml.deep import DEEP_KINDS, DeepSignalModel, DeepSpec, Sequences, train_and_evaluate_deep
+from tradingsystem.ml.deep import (
+    DEEP_KINDS,
+    DeepSignalModel,
+    DeepSpec,
+    Sequences,
+    resolve_device,
+    train_and_evaluate_deep,
+)
 from tradingsystem.ml.pipeline import TrainResult
 
 __all__ = ["RETURNS", "model_override", "predict_deep", "progress_bar", "train_deep", "with_returns"]
@@ -39,7 +46,7 @@ def with_return_names(names: Sequence[str] | None) -> tuple[str, ...] | None:
 
 def model_override(model: Any, kind: str | None, device: str | None) -> ModelSpec | DeepSpec:
     """``train --model KIND --device D``: the config's model with its kind (and device) replaced."""
-    if kind is None and device is None:
+    if kind is None and device is None and not (isinstance(model, DeepSpec) and model.device == "cuda"):
         return model  # type: ignore[no-any-return]
     kind = kind or model.kind
     kinds = (*DEEP_KINDS, *get_args(ModelSpec.model_fields["kind"].annotation))
@@ -49,7 +56,10 @@ def model_override(model: Any, kind: str | None, device: str | None) -> ModelSpe
         raise ValueError(f"--device {device}: use auto, cpu or cuda")
     if kind in DEEP_KINDS:
         base = model.model_dump() if isinstance(model, DeepSpec) else {}
-        return DeepSpec.model_validate({**base, "kind": kind, **({"device": device} if device else {})})
+        spec = DeepSpec.model_validate({**base, "kind": kind, **({"device": device} if device else {})})
+        if spec.device == "cuda":
+            resolve_device("cuda")  # fail before loading any data
+        return spec
     if device is not None:
         raise ValueError(f"--device applies to {'/'.join(DEEP_KINDS)} models, not {kind}")
     base = model.model_dump() if isinstance(model, ModelSpec) else {}
