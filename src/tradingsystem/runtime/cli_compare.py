@@ -26,6 +26,7 @@ from tradingsystem.ml import LeakageError, ModelSpec, fit_final, walk_forward
 from tradingsystem.ml.deep import DeepSignalModel, DeepSpec, deep_walk_forward
 from tradingsystem.ml.pipeline import summarise
 from tradingsystem.runtime import ml_deep
+from tradingsystem.runtime.altdata import with_altdata
 from tradingsystem.runtime.ml import (
     TrainConfig,
     asset_class_of,
@@ -101,10 +102,12 @@ def compare_from_config(cfg: CompareConfig, base: Path, kinds: tuple[str, ...], 
     _, fs_text = load_feature_set(cfg.feature_set, base)
     fs = feature_set_at(FeatureSet.from_yaml(ml_deep.with_returns(fs_text)), cfg.timeframe)
     ac = asset_class_of(cfg.instrument, cfg.asset_class)
+    ddir = (base / cfg.data_dir) if cfg.data_dir else None
     bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.timeframe, ac, (base / cfg.input) if cfg.input else None,
-                     (base / cfg.data_dir) if cfg.data_dir else None, cfg.source_tz)  # fmt: skip
+                     ddir, cfg.source_tz)  # fmt: skip
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
+    bars = with_altdata(fs, bars, cfg.instrument, (base / cfg.altdata_dir) if cfg.altdata_dir else ddir)
     label, _ = label_with_costs(cfg.label, cfg.instrument, bars)
     ds, _ = make_dataset(fs, bars, label, ml_deep.with_return_names(cfg.features), ac, cfg.min_finite_share)
     splitter = cfg.walk_forward.splitter(ds.spec)

@@ -47,6 +47,7 @@ from tradingsystem.ml.leakage import (
     truncation_test,
 )
 from tradingsystem.runtime import ml_deep
+from tradingsystem.runtime.altdata import with_altdata
 from tradingsystem.runtime.bar_source import BarLoad, asset_class_for, day_ns
 from tradingsystem.runtime.bar_source import load_bars as _load_bars
 
@@ -70,6 +71,7 @@ class TrainConfig(BaseModel):
     instrument: str
     input: str | None = None  # bar or trade file: Parquet, CSV or MetaTrader 5 export
     data_dir: str | None = None  # capture catalog
+    altdata_dir: str | None = None  # where `altdata fetch` stored series and posts (default: data_dir)
     asset_class: str = "auto"
     start: date
     end: date
@@ -226,6 +228,8 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
     bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.timeframe, ac, inp, ddir, cfg.source_tz, load)
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
+    alt_dir = (base / cfg.altdata_dir) if cfg.altdata_dir else ddir
+    bars = with_altdata(fs, bars, cfg.instrument, alt_dir)
     label, costs = label_with_costs(cfg.label, cfg.instrument, bars)
     names = ml_deep.with_return_names(cfg.features) if deep else cfg.features
     ds, dropped = make_dataset(fs, bars, label, names, ac, cfg.min_finite_share)
@@ -303,6 +307,8 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
                      ac, input_, data_dir, card.get("source_tz", "b3"), load)
     first = int(np.searchsorted(np.asarray(bars["ts_open"], dtype=np.int64), _day_ns(start)))
     bars = {k: np.asarray(v)[max(first - warm, 0):] for k, v in bars.items()}
+    alt = card["config"].get("altdata_dir") if isinstance(card.get("config"), dict) else None
+    bars = with_altdata(fs, bars, card["instrument"], Path(alt) if alt else data_dir)
     label = LabelSpec(**card["label"])
     ds, _ = make_dataset(fs, bars, label, tuple(card["features"]), ac)
     ds = ds.between(_day_ns(start), _day_ns(end + timedelta(days=1)))
