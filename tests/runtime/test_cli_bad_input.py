@@ -75,6 +75,7 @@ def cases(d: Path) -> dict[str, list[list[str]]]:
         "ml train": [["ml", "train", "--config", str(d / "latin1.yaml")]],
         "ml evaluate": [["ml", "evaluate", "--model", "nope", "--start", "2026-13-01", "--end", "2026-01-02",
                          "--out", nodir]],
+        "ml compare": [["ml", "compare", "--config", str(d / "missing.yaml")]],
         "ml models": [["ml", "models", "--bogus"]],
         "data ls": [["data", "ls", "--format", "xml", "--data-dir", nodir]],
         "data query": [["data", "query", "select * from nowhere", "--data-dir", nodir]],
