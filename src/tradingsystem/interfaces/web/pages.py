@@ -18,11 +18,12 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "health": ("Capture health", "health.html", ("health.js",)),
     "reports": ("Backtest reports", "reports.html", ("reports.js",)),
     "altdata": ("Indicators and news", "altdata.html", ("altdata.js",)),
+    "leaderboard": ("Leaderboard", "leaderboard.html", ("leaderboard.js",)),
 }
 _NAV = (("overview", "/", "Overview"), ("instrument", "/instrument", "Instrument"),
         ("performance", "/performance", "Performance"), ("heatmap", "/heatmap", "Correlation"),
         ("health", "/health", "Health"), ("reports", "/reports", "Reports"),
-        ("altdata", "/altdata", "Indicators"))
+        ("altdata", "/altdata", "Indicators"), ("leaderboard", "/leaderboard", "Leaderboard"))
 
 
 @cache
