@@ -27,6 +27,7 @@ from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.interfaces.web.altdata import altdata_summary
 from tradingsystem.interfaces.web.auth import COOKIE, Session, Sessions, same_origin
 from tradingsystem.interfaces.web.controller import DashboardController, EngineUnavailable, WebOptions
+from tradingsystem.interfaces.web.leaderboard import leaderboard
 from tradingsystem.interfaces.web.pages import login_page, render
 from tradingsystem.interfaces.web.push import PushHub
 from tradingsystem.interfaces.web.routes_trading import add_trading_routes
@@ -187,7 +188,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             raise HTTPException(404, f"unknown instrument {symbol}")
         return page(request, "instrument", symbol=symbol, symbols=",".join(sorted(controller.kernel.instruments)))
 
-    for name in ("performance", "trades", "log", "heatmap", "health", "reports", "altdata"):
+    for name in ("performance", "trades", "log", "heatmap", "health", "reports", "altdata", "leaderboard"):
         def make(n: str) -> Callable[[Request], Awaitable[Response]]:
             async def handler(request: Request) -> Response:
                 return page(request, n)
@@ -254,6 +255,11 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
     async def api_altdata(request: Request) -> Any:
         reader(request)
         return await asyncio.to_thread(altdata_summary, options.data_dir)
+
+    @app.get("/api/leaderboard")
+    async def api_leaderboard(request: Request) -> Any:
+        reader(request)
+        return await engine(lambda: leaderboard(controller.kernel))
 
     @app.get("/api/reports")
     async def api_reports(request: Request) -> Any:

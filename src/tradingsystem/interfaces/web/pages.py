@@ -20,11 +20,12 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "health": ("Capture health", "health.html", ("health.js",)),
     "reports": ("Reports", "reports.html", ("reports.js",)),
     "altdata": ("Indicators and news", "altdata.html", ("altdata.js",)),
+    "leaderboard": ("Leaderboard", "leaderboard.html", ("leaderboard.js",)),
 }
 _NAV = (("overview", "/", "Overview"), ("instrument", "/instrument", "Instrument"),
         ("performance", "/performance", "Performance"), ("trades", "/trades", "Trades"), ("log", "/log", "Log"),
         ("heatmap", "/heatmap", "Correlation"), ("health", "/health", "Health"), ("reports", "/reports", "Reports"),
-        ("altdata", "/altdata", "Indicators"))
+        ("altdata", "/altdata", "Indicators"), ("leaderboard", "/leaderboard", "Leaderboard"))
 
 
 @cache
