@@ -362,7 +362,4 @@ class Kernel:
             for o in list(self.cache.open_orders.values())[:20]
         ]
         return {"ts": self.clock.now(), "instruments": rows, "working_orders": working,
-                "summary": self.summary(),
-                "risk": {"state": self.risk.state.value, "reason": self.risk.state_reason,
-                         "day_pnl_brl": str(self.portfolio.net_brl() - self.guard.day_start_equity),
-                         "daily_loss_limit_brl": str(self.risk.config.daily_loss_limit_brl)}}
+                "summary": self.summary()}

@@ -1,4 +1,5 @@
-"""``tradingsystem train`` / ``tradingsystem evaluate`` (and the same under ``tradingsystem ml``).
+"""``tradingsystem train`` / ``tradingsystem evaluate`` (and the same under ``tradingsystem ml``), and
+``tradingsystem ml compare`` (``cli_compare``).
 
 Mount with ``register(app)`` (adds top-level ``train`` and ``evaluate`` plus the ``ml`` group), or
 ``app.add_typer(ml_app, name="ml")`` for the group only.
@@ -7,7 +8,6 @@ Mount with ``register(app)`` (adds top-level ``train`` and ``evaluate`` plus the
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +15,14 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 
 from tradingsystem.features import FeatureSetError
 from tradingsystem.ml import LeakageError, ModelRegistry, RegistryError
+from tradingsystem.runtime.cli_compare import compare_cmd
+from tradingsystem.runtime.cli_errors import fail, option_date
+from tradingsystem.runtime.config import read_utf8
 from tradingsystem.runtime.ml import TrainConfig, evaluate_model, train_from_config
+from tradingsystem.runtime.ml_deep import model_override, progress_bar
 
 __all__ = ["evaluate_cmd", "ml_app", "register", "train_cmd"]
 
@@ -27,14 +30,15 @@ ml_app = typer.Typer(help="Train, evaluate and list ML signal models.", no_args_
 err = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 def train_cmd(
     config: Annotated[Path, typer.Option(help="training YAML (see docs/ml.md)")],
     out: Annotated[Path | None, typer.Option(help="also write evaluation.json and report.html here")] = None,
+    model: Annotated[str | None, typer.Option(help="override the config's model kind: lstm, transformer, tcn, "
+                                                   "logistic, lightgbm, ...")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (sequence models)")] = None,
     allow_suspect: Annotated[bool, typer.Option(help="train even when a leakage check flags a feature")] = False,
 ) -> None:
     """Walk-forward train and evaluate a model from a config file, then store it in the registry.
@@ -44,10 +48,12 @@ def train_cmd(
     if not config.exists():
         _fail(f"config {config} not found")
     try:
-        cfg = TrainConfig.model_validate(yaml.safe_load(config.read_text()))
+        cfg = TrainConfig.model_validate(yaml.safe_load(read_utf8(config)))
         if allow_suspect:
             cfg = cfg.model_copy(update={"allow_suspect": True})
-        card = train_from_config(cfg, config.resolve().parent, out)
+        cfg = cfg.model_copy(update={"model": model_override(cfg.model, model, device)})
+        with progress_bar(err) as progress:
+            card = train_from_config(cfg, config.resolve().parent, out, progress=progress)
     except ValidationError as exc:
         _fail(f"{config}: {exc}")
         return
@@ -81,9 +87,8 @@ def evaluate_cmd(
     = False,
 ) -> None:
     """Evaluate a stored model on a period: evaluation.json and an HTML report in OUT."""
-    try:
-        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
+    d0, d1 = option_date(start, "--start"), option_date(end, "--end")
+    if d0 is None or d1 is None:
         _fail("--start and --end take YYYY-MM-DD")
         return
     if d1 < d0:
@@ -115,6 +120,7 @@ def models_cmd(registry: Annotated[Path, typer.Option(help="model registry direc
 
 ml_app.command("train")(train_cmd)
 ml_app.command("evaluate")(evaluate_cmd)
+ml_app.command("compare")(compare_cmd)
 
 
 def register(app: typer.Typer) -> None:
