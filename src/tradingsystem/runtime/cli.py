@@ -31,6 +31,7 @@ from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_ml import register as register_ml
 from tradingsystem.runtime.cli_ops import gateway, soak
 from tradingsystem.runtime.cli_portfolio import portfolio_app
+from tradingsystem.runtime.cli_sim import sim_app
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
@@ -52,6 +53,7 @@ app.add_typer(portfolio_app, name="portfolio", help="Correlation, optimisation, 
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 app.command("gateway")(gateway)  # issue 11: split deployment
 app.command("soak")(soak)  # issue 11: soak and fault test
+app.add_typer(sim_app, name="sim", help="The simulated market: calibrate on real bars, compare stylised facts.")
 
 
 def _speed(value: str) -> float | None:
