@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := gcc postgresql util-linux chromium redis-server
+SYSTEM_PACKAGES := gcc postgresql util-linux chromium redis-server rclone espeak-ng
 ARGS ?=
 
 .PHONY: run test bench lint typecheck layers unit system-deps clean

@@ -35,16 +35,34 @@ def test_voice_channel_speaks_the_message(tmp_path: Path):
     script = f"import sys; open({str(out)!r}, 'w').write(sys.argv[1])"
     voice = VoiceChannel(VoiceConfig(command=[sys.executable, "-c", script]))
     voice.send(NOTE)
-    assert out.read_text() == "critical alert. kill switch engaged: test"
+    assert out.read_text() == "critical alert. kill switch engaged: test. critical alert. kill switch engaged: test."
     with pytest.raises(ChannelError):
         VoiceChannel(VoiceConfig(command=[sys.executable, "-c", "raise SystemExit(3)"])).send(NOTE)
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed (apt-get install espeak-ng)")
-def test_espeak_ng_renders_a_critical_alert(tmp_path: Path):
-    wav = tmp_path / "alert.wav"
-    VoiceChannel(VoiceConfig(command=["espeak-ng", "-w", str(wav)])).send(NOTE)  # to a file: no sound card needed
-    assert wav.stat().st_size > 1000
+def _wav_stats(wav: Path) -> tuple[float, float]:
+    """Duration (s) and RMS amplitude of a WAV file, read with the standard library."""
+    import array
+    import wave
+
+    with wave.open(str(wav)) as w:
+        frames = array.array("h", w.readframes(w.getnframes()))
+        seconds = w.getnframes() / w.getframerate()
+    rms = (sum(x * x for x in frames) / max(1, len(frames))) ** 0.5
+    return seconds, rms
+
+
+def test_espeak_ng_speaks_alerts_louder_and_longer_by_severity(tmp_path: Path):
+    assert shutil.which("espeak-ng"), "make test installs espeak-ng (SYSTEM_PACKAGES)"
+    warning = Notification("data_gap", Severity.WARNING, "gap", "data gap recorded: test\nkind: data_gap", 0)
+    out = {}
+    for name, note in (("critical", NOTE), ("warning", warning)):
+        wav = tmp_path / f"{name}.wav"
+        VoiceChannel(VoiceConfig(command=["espeak-ng", "-w", str(wav)], min_severity=Severity.INFO)).send(note)
+        out[name] = _wav_stats(wav)  # to a file: no sound card needed
+    (crit_s, crit_rms), (warn_s, warn_rms) = out["critical"], out["warning"]
+    assert crit_s > 2.0 and warn_s > 0.5  # real speech, the critical one said twice
+    assert crit_rms > 1.3 * warn_rms  # and louder
 
 
 def test_email_url_quotes_credentials_and_keeps_them_secret():

@@ -19,7 +19,7 @@ from tradingsystem.engine.risk import RiskConfig
 DAY = date(2026, 11, 26)
 T0 = local_ns(DAY, time(10, 0))
 MS = 1_000_000
-ZERO_FEES = FeeSchedule(futures_day_trade={}, futures_swing={}, stock_day_trade_bps=Decimal(0),
+ZERO_FEES = FeeSchedule(families=(), stock_day_trade_bps=Decimal(0),
                         stock_swing_bps=Decimal(0))
 
 

@@ -59,6 +59,7 @@ def test_ema_cross_on_petr4_matches_independent_computation_and_is_reproducible(
         "data: {source: mt5_csv, path: " + str(CSV) + ", symbols: [PETR4], calendar: weekdays}\n"
         "strategy: {name: ema_cross, params: {fast: 10, slow: 30, quantity: 100}}\n"
         "report: {deterministic: true}\n"
+        "venue: {fee_mode: day_trade}\n"  # the independent computation charges day-trade fees
     )
     runner = CliRunner()
     outs = []

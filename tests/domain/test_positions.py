@@ -14,14 +14,14 @@ FEES = FeeSchedule()
 
 
 def test_win_round_trip_with_fees(win):
-    # Buy 2 WIN at 125,000, sell 2 at 125,150: 150 points x R$0.20 x 2 = R$60.00; fees 4 x R$0.26.
+    # Buy 2 WIN at 125,000, sell 2 at 125,150: 150 points x R$0.20 x 2 = R$60.00; fees 2 x (2 x R$0.2561).
     pos = Position(win)
     pos.apply_fill(+1, 2, 125_000, FEES.fee(win, 2, 125_000))
     pos.apply_fill(-1, 2, 125_150, FEES.fee(win, 2, 125_150))
     assert pos.quantity == 0
     assert pos.realized_brl() == Decimal("60.00")
-    assert pos.fees == Decimal("1.04")
-    assert pos.net_brl() == Decimal("58.96")
+    assert pos.fees == Decimal("1.02")
+    assert pos.net_brl() == Decimal("58.98")
 
 
 def test_wdo_short_with_partial_cover(wdo):
@@ -32,7 +32,7 @@ def test_wdo_short_with_partial_cover(wdo):
     assert pos.realized_brl() == Decimal("95.00")  # 9.5 points x R$10
     pos.apply_fill(+1, 2, wdo.to_raw("5410.0"))
     assert pos.realized_brl() == Decimal("-105.00")  # 95 - 2 x 10 points x R$10
-    assert FEES.fee(wdo, 3, 0) == Decimal("3.30")
+    assert FEES.fee(wdo, 3, 0) == Decimal("3.36")  # 3 x USD 0.2037 at the R$5.50 fallback rate
 
 
 def test_stock_average_price_and_fees(petr4):

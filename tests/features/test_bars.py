@@ -44,14 +44,15 @@ def test_live_equals_batch(kind: str, size: int, n: int, seed: int, messy: bool)
 
 
 def _dropped_volume(ts) -> int:
-    last = None
-    dropped = 0
+    last, ids, dropped = None, set(), 0
     for t in ts:
-        key = (t.ts_event, t.trade_id)
-        if t.size <= 0 or t.price <= 0 or (last is not None and key <= last):
+        if t.size <= 0 or t.price <= 0 or (last is not None and t.ts_event < last) or (
+                t.ts_event == last and t.trade_id in ids):
             dropped += t.size
             continue
-        last = key
+        if t.ts_event != last:
+            last, ids = t.ts_event, set()
+        ids.add(t.trade_id)
     return dropped
 
 
@@ -60,7 +61,9 @@ def test_time_bars_align_to_the_session_and_cap_at_close() -> None:
     start, end = tb.bucket(local_ns(DAY, time(10, 8)))
     assert start == local_ns(DAY, time(10, 7)) and end == local_ns(DAY, time(10, 14))
     start, _ = tb.bucket(local_ns(DAY, time(9, 59)))
-    assert start == local_ns(DAY, time(9, 53))  # auction prints fall before the anchor
+    assert start == local_ns(DAY, time(10, 0))  # opening-auction prints join the first bar
+    s, e = tb.bucket(local_ns(DAY, time(17, 0, 0, 5)))  # closing auction: a bucket from the close
+    assert s == local_ns(DAY, time(17, 0)) and e == local_ns(DAY, time(17, 7))
     # 2026-03-10 is US DST: stocks close at 17:00; the 16:56 8-minute bucket ends at the close
     s, e = TimeBuckets(8 * 60 * NS, AssetClass.STOCK).bucket(local_ns(DAY, time(16, 59)))
     assert s == local_ns(DAY, time(16, 56)) and e == local_ns(DAY, time(17, 0))
@@ -100,5 +103,6 @@ def test_parse_timeframe() -> None:
     assert parse_timeframe("15m") == 900 * NS and parse_timeframe("2h") == 7200 * NS
     with pytest.raises(ValueError):
         parse_timeframe("0m")
+    assert parse_timeframe("1d") == 86_400 * NS
     with pytest.raises(ValueError):
         parse_timeframe("5d")

@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.profitdll.helpers import Double
+from tests.profitdll.helpers import Double, build_double
 
-DOUBLE_DIR = Path(__file__).parent / "double"
 _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
 def double_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.skip("gcc not found: the ProfitDLL double cannot be built")
-    out = tmp_path_factory.mktemp("profitdll") / "libprofitdll_double.so"
-    sources = [str(p) for p in sorted(DOUBLE_DIR.glob("*.c"))]
-    cmd = [cc, "-O2", "-Wall", "-shared", "-fPIC", "-pthread", "-o", str(out), *sources, "-lm"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return out
+    return build_double(tmp_path_factory.mktemp("profitdll") / "libprofitdll_double.so")
 
 
 @pytest.fixture

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ctypes
+import shutil
+import subprocess
 import threading
+from collections.abc import Iterable
 from ctypes import c_double, c_int32, c_int64, c_wchar_p
 from datetime import date
+from pathlib import Path
 
 from tradingsystem.adapters.profitdll import ProfitDLLConfig
 from tradingsystem.domain.commands import OrderEvent
@@ -18,6 +22,29 @@ TICKERS = [
     ("PETR4", "B", 38.5, 0.01, 100), ("VALE3", "B", 61.37, 0.01, 100), ("ITUB4", "B", 33.21, 0.01, 100),
     ("BBDC4", "B", 14.07, 0.01, 100), ("ABEV3", "B", 12.93, 0.01, 100), ("BBAS3", "B", 27.45, 0.01, 100),
 ]
+
+
+DOUBLE_DIR = Path(__file__).parent / "double"
+
+
+def build_double(out: Path, hide: Iterable[str] = (), version: tuple[int, int, int, int] | None = None) -> Path:
+    """Compile the C double to ``out``; ``hide`` leaves those exports out (a linker version script), ``version``
+    is the file version it reports (default 4.0.0.42)."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        raise RuntimeError("gcc not found: the ProfitDLL double cannot be built")
+    cmd = [cc, "-O2", "-Wall", "-shared", "-fPIC", "-pthread", "-o", str(out)]
+    hide = list(hide)
+    if hide:
+        script = out.with_suffix(".map")
+        script.write_text("{ global: *; local: " + " ".join(f"{n};" for n in hide) + " };\n")
+        cmd.append(f"-Wl,--version-script={script}")
+    if version is not None:
+        a, b, c, d = version
+        cmd += [f"-DDLL_VERSION_MS=(({a}u<<16)|{b}u)", f"-DDLL_VERSION_LS=(({c}u<<16)|{d}u)"]
+    cmd += [str(p) for p in sorted(DOUBLE_DIR.glob("*.c"))]
+    subprocess.run([*cmd, "-lm"], check=True, capture_output=True, text=True)
+    return out
 
 
 def weekdays(d: date) -> bool:
@@ -43,6 +70,8 @@ class Double:
             "TestStat": [c_int32], "TestResetStats": [], "TestEdit": [c_wchar_p, c_int64],
             "TestOffer": [c_wchar_p, c_int32, c_int32, c_int32, c_int64, c_int32, c_int64, c_double, c_int32],
             "TestOfferFull": [c_wchar_p, c_int32, c_int32], "TestOfferCount": [c_wchar_p, c_int32],
+            "TestSetOfferEditMode": [c_int32], "TestOfferStream": [c_wchar_p, c_int64, c_int64],
+            "TestSetLoginSequence": [c_int32, ctypes.POINTER(c_int32), ctypes.POINTER(c_int32)],
             "TestOfferGet": [c_wchar_p, c_int32, c_int32, ctypes.POINTER(c_double), ctypes.POINTER(c_int64),
                              ctypes.POINTER(c_int32), ctypes.POINTER(c_int64)],
         }
@@ -63,6 +92,12 @@ class Double:
                  "offer_arrays", "offer_frees", "offer_bad_frees", "offer_leaks", "offer_events"]
         return int(self.lib.TestStat(names.index(which)))
 
+
+    def login_sequence(self, states: list[tuple[int, int]]) -> None:
+        """The (type, result) states the double plays at login, in this order."""
+        n = len(states)
+        types, results = (c_int32 * n)(*(s[0] for s in states)), (c_int32 * n)(*(s[1] for s in states))
+        self.lib.TestSetLoginSequence(n, types, results)
 
     def offer_script(self, ticker: str, events: list[tuple[int, int, int, int, int, int, float]]) -> None:
         """Queue offer events (action, pos, side, qty, agent, offer id, price); the double's thread sends them."""

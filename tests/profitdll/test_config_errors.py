@@ -16,8 +16,8 @@ from tradingsystem.domain.errors import HaltRequired, InvalidRequest, RetryLater
 from tradingsystem.runtime.profitdll_setup import build_profitdll, profitdll_config
 
 ENV = {
-    "TRADINGSYSTEM_PROFITDLL_PATH": "/nowhere/ProfitDLL64.dll",
-    "TRADINGSYSTEM_PROFITDLL_KEY": "KEY-TOP-SECRET",
+    "TRADINGSYSTEM_PROFITDLL_DLL_PATH": "/nowhere/ProfitDLL64.dll",
+    "TRADINGSYSTEM_PROFITDLL_ACTIVATION_KEY": "KEY-TOP-SECRET",
     "TRADINGSYSTEM_PROFITDLL_USER": "ana",
     "TRADINGSYSTEM_PROFITDLL_PASSWORD": "PW-TOP-SECRET",
 }
@@ -59,9 +59,18 @@ def test_struct_layouts_follow_natural_alignment() -> None:
     assert s.TConnectorPriceGroup.Quantity.offset == 24
 
 
-def test_config_is_frozen_strict_and_hides_secrets(caplog: pytest.LogCaptureFixture) -> None:
-    cfg = profitdll_config(environ=ENV)
-    assert cfg.dll_path == ENV["TRADINGSYSTEM_PROFITDLL_PATH"] and cfg.user == "ana"
+def _env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for k in ("DLL_PATH", "ACTIVATION_KEY", "USER", "PASSWORD", "BOOK_DEPTH", "BOOK_SOURCE", "OFFER_EDIT"):
+        monkeypatch.delenv(f"TRADINGSYSTEM_PROFITDLL_{k}", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+
+
+def test_config_is_frozen_strict_and_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    _env(monkeypatch, ENV)
+    cfg = profitdll_config()
+    assert cfg.dll_path == ENV["TRADINGSYSTEM_PROFITDLL_DLL_PATH"] and cfg.user == "ana"
+    assert type(cfg) is ProfitDLLConfig
     assert "SECRET" not in repr(cfg) and "SECRET" not in str(cfg.model_dump())
     assert cfg.routing_secret() == "PW-TOP-SECRET"
     with pytest.raises(ValidationError):
@@ -70,24 +79,64 @@ def test_config_is_frozen_strict_and_hides_secrets(caplog: pytest.LogCaptureFixt
         cfg.user = "bob"  # type: ignore[misc]
 
 
-def test_missing_settings_name_the_variables_not_the_values() -> None:
+def test_missing_settings_name_the_key_and_the_variable_not_the_values(monkeypatch: pytest.MonkeyPatch) -> None:
     env = dict(ENV)
     del env["TRADINGSYSTEM_PROFITDLL_PASSWORD"]
-    with pytest.raises(ValueError, match="TRADINGSYSTEM_PROFITDLL_PASSWORD") as info:
-        profitdll_config(environ=env)
+    _env(monkeypatch, env)
+    with pytest.raises(ValueError, match=r"profitdll\.password or TRADINGSYSTEM_PROFITDLL_PASSWORD") as info:
+        profitdll_config()
     assert "SECRET" not in str(info.value)
 
 
+def test_yaml_section_environment_and_book_option_in_that_order(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tradingsystem.runtime.config import ConfigError, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("profitdll:\n  dll_path: /yaml/ProfitDLL64.dll\n  user: yaml-user\n  book_depth: true\n"
+                    "  book_source: offer_book\n  offer_edit: absolute\n")
+    section = load_config(path, environ={}).profitdll
+    _env(monkeypatch, {"TRADINGSYSTEM_PROFITDLL_USER": "env-user", "TRADINGSYSTEM_PROFITDLL_ACTIVATION_KEY": "K",
+                       "TRADINGSYSTEM_PROFITDLL_PASSWORD": "P", "TRADINGSYSTEM_PROFITDLL_OFFER_EDIT": "delta"})
+    cfg = profitdll_config(section)
+    assert (cfg.dll_path, cfg.user, cfg.book_depth, cfg.book_source, cfg.offer_edit) == (
+        "/yaml/ProfitDLL64.dll", "env-user", True, "offer_book", "delta")
+    assert profitdll_config(section, book="price_depth").book_source == "price_depth"
+    assert profitdll_config(section, book="none").book_depth is False
+    with pytest.raises(ValueError, match="--book"):
+        profitdll_config(section, book="tape")
+    monkeypatch.setenv("TRADINGSYSTEM_PROFITDLL_QUEUE_CAPACITY", "3")
+    with pytest.raises(ValueError, match="TRADINGSYSTEM_PROFITDLL_QUEUE_CAPACITY"):
+        profitdll_config(section)
+    path.write_text("profitdll:\n  book_sauce: offer_book\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml:2: profitdll\.book_sauce: unknown key"):
+        load_config(path, environ={})
+
+
 @pytest.mark.integration
-def test_build_from_environment_runs_against_the_double(double: Double, dll_path: str,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_build_profitdll_loads_the_double_with_vendor_names_from_yaml(double: Double, dll_path: str, tmp_path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The path ``run`` uses: the YAML section, secrets from the environment, ``build_profitdll``."""
+    from tradingsystem.runtime.config import load_config
+
     caplog.set_level(logging.DEBUG)
-    env = dict(ENV, TRADINGSYSTEM_PROFITDLL_PATH=dll_path)
-    feed, execution = build_profitdll({"login_timeout_s": 20.0}, weekdays, environ=env)
+    path = tmp_path / "c.yaml"
+    path.write_text(f"profitdll:\n  dll_path: {dll_path}\n  user: ana\n  login_timeout_s: 20\n")
+    _env(monkeypatch, {"TRADINGSYSTEM_PROFITDLL_ACTIVATION_KEY": "KEY-TOP-SECRET",
+                       "TRADINGSYSTEM_PROFITDLL_PASSWORD": "PW-TOP-SECRET"})
+    feed, execution = build_profitdll(load_config(path).profitdll, weekdays)
     try:
-        feed.connect(Sink())
-        execution.connect(Sink())
+        assert feed.session.dll.disabled == frozenset()  # every vendor export found
+        sink = Sink()
+        feed.connect(sink)
+        execution.connect(sink)
         assert feed.session is execution.session
+        feed.subscribe(["PETR4"])
+        double.TestStream(10)
+        from tests.profitdll.helpers import settle
+
+        settle(double, feed)
+        assert len(sink.trades) == 10
     finally:
         feed.session.dll.finalize()
     assert "SECRET" not in caplog.text

@@ -145,3 +145,101 @@ def test_a_kernel_polling_only_the_feed_still_gets_order_events(profit, double: 
     double.TestWaitIdle()
     assert feed.next_ts() is None  # no market data, but the order event was delivered on the way
     assert [(e.order_id, K(e.kind)) for e in sink.orders] == [("k-1", K.ACCEPTED)]
+
+
+def test_modify_of_a_partially_filled_order_reaches_the_engine(double: Double, dll_path: str) -> None:
+    """Replace of a partial order: the DLL reports it PartiallyFilled again; the order manager leaves
+    PENDING_UPDATE with the new price and quantity and accepts a second modify."""
+    from tests.profitdll.helpers import config, weekdays
+    from tradingsystem.adapters.profitdll import open_profitdll
+    from tradingsystem.domain import b3
+    from tradingsystem.engine.kernel import Kernel
+
+    feed, execution = open_profitdll(config(dll_path), weekdays)
+    kernel = Kernel({"WINZ26": b3.instrument("WINZ26", weekdays)}, is_session=weekdays)
+    try:
+        kernel.connect(feed, execution)
+        feed.subscribe(["WINZ26"])
+        double.TestStream(10)  # the kernel's clock is market time: in session from the first trades
+        double.TestWaitIdle()
+        kernel.run(live=True, max_events=10)
+        order = kernel.orders.new_order("WINZ26", Side.BUY, 5, OrderType.LIMIT, price=120000)
+        kernel.orders.submit(order)
+        settle(double, execution)
+        double.TestFill(execution.order_ids()[order.order_id], 2, 120000.0)
+        settle(double, execution)
+        assert order.status is OrderStatus.PARTIALLY_FILLED and order.filled_qty == 2
+
+        assert kernel.orders.modify(order.order_id, quantity=8, price=119995)
+        assert order.status is OrderStatus.PENDING_UPDATE
+        settle(double, execution)
+        assert order.status is not OrderStatus.PENDING_UPDATE
+        assert (order.quantity, order.price, order.filled_qty, order.leaves_qty) == (8, 119995, 2, 6)
+
+        assert kernel.orders.modify(order.order_id, price=119990)  # a second modify is accepted
+        settle(double, execution)
+        assert order.price == 119990 and order.quantity == 8
+        double.TestFill(execution.order_ids()[order.order_id], 6, 119990.0)
+        settle(double, execution)
+        assert order.status is OrderStatus.FILLED and order.filled_qty == 8
+        assert kernel.position("WINZ26") == 8
+    finally:
+        feed.session.dll.finalize()
+
+
+def test_stop_limit_through_the_adapter(profit, double: Double) -> None:
+    feed, execution, sink = profit
+    feed.connect(sink)
+    execution.connect(sink)
+    feed.subscribe(["WINZ26"])
+    execution.submit(SubmitOrder("s-1", "WINZ26", int(Side.BUY), int(OrderType.STOP_LIMIT), 3, price=120100,
+                                 trigger_price=120050))
+    settle(double, feed, execution)
+    assert [K(e.kind) for e in sink.orders] == [K.ACCEPTED]
+    rows = []
+    acct = execution._acct()
+
+    def on_order(p, _param):
+        o = p.contents
+        rows.append((o.OrderType, o.Price, o.StopPrice, o.Quantity))
+        return 1
+
+    execution.session.dll.enumerate_orders(acct, on_order)
+    assert rows == [(4, 120100.0, 120050.0, 3)]  # SendOrder type 4 with its stop and its limit
+    double.TestStream(200)  # the tape crosses 120050: the double triggers the stop and fills at the trade
+    settle(double, feed, execution)
+    fills = [e for e in sink.orders if e.kind == K.FILLED]
+    trigger_trade = next(t for t in sink.trades if t.price >= 120050)
+    assert [(e.fill_qty, e.fill_price) for e in fills] == [(3, trigger_trade.price)]
+    with pytest.raises(InvalidRequest, match="emulated"):
+        execution.submit(SubmitOrder("s-2", "WINZ26", int(Side.SELL), int(OrderType.STOP_MARKET), 1,
+                                     trigger_price=119900))
+
+
+def test_emulated_stop_market_is_triggered_by_the_engine_and_sent_as_market(double: Double, dll_path: str) -> None:
+    from tests.profitdll.helpers import config, weekdays
+    from tradingsystem.adapters.profitdll import open_profitdll
+    from tradingsystem.domain import b3
+    from tradingsystem.engine.kernel import Kernel
+
+    feed, execution = open_profitdll(config(dll_path), weekdays)
+    kernel = Kernel({"WINZ26": b3.instrument("WINZ26", weekdays)}, is_session=weekdays)
+    try:
+        kernel.connect(feed, execution)
+        feed.subscribe(["WINZ26"])
+        group = kernel.emulator.oco("WINZ26", Side.SELL, 2, stop=119950)  # a sell stop-market at 119950
+        double.TestStream(200)
+        double.TestWaitIdle()
+        kernel.run(live=True, max_events=200)
+        child_id = group.active_child or group.children[0]
+        child = kernel.cache.order(child_id)
+        assert child.order_type is OrderType.MARKET and child.side is Side.SELL and child.quantity == 2
+        settle(double, execution)
+        double.TestFill(execution.order_ids()[child_id], 2, 119950.0)
+        double.TestStream(1)
+        double.TestWaitIdle()
+        kernel.run(live=True, max_events=1)  # the feed's loop delivers the fill before the trade
+        assert child.status is OrderStatus.FILLED and group.done
+        assert kernel.position("WINZ26") == -2
+    finally:
+        feed.session.dll.finalize()

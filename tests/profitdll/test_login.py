@@ -94,3 +94,68 @@ def test_no_second_initialisation_after_finalize(double: Double, dll_path: str) 
     second = ProfitSession(config(dll_path))
     with pytest.raises(DLLFinalized):
         second.start()
+
+
+ROUTING_UP = [(1, 1), (1, 2), (1, 4), (1, 5)]
+MARKET_UP = [(2, 1), (2, 2), (2, 4)]
+
+
+@pytest.mark.parametrize("order", [
+    [(0, 0), (3, 0), *ROUTING_UP, *MARKET_UP],  # the double's default order
+    [(0, 0), *MARKET_UP, *ROUTING_UP, (3, 0)],  # activation last
+    [*MARKET_UP, (3, 0), *ROUTING_UP, (0, 0)],  # login last
+])
+def test_ready_needs_login_activation_market_and_routing_in_any_order(double: Double, dll_path: str,
+                                                                      order: list[tuple[int, int]]) -> None:
+    double.login_sequence(order)
+    session = ProfitSession(config(dll_path))
+    try:
+        session.start()
+        assert session.states == {0: 0, 1: 5, 2: 4, 3: 0}
+    finally:
+        session.dll.finalize()
+
+
+def test_without_activation_the_session_is_not_ready(double: Double, dll_path: str) -> None:
+    double.login_sequence([(0, 0), *ROUTING_UP, *MARKET_UP])
+    session = ProfitSession(config(dll_path, login_timeout_s=0.3))
+    try:
+        with pytest.raises(LoginTimeout, match="market=4"):
+            session.start()
+    finally:
+        session.dll.finalize()
+
+
+def test_activation_failure_after_market_data_is_activation_invalid(double: Double, dll_path: str) -> None:
+    double.login_sequence([(0, 0), *ROUTING_UP, *MARKET_UP, (3, 1)])
+    feed, execution = open_profitdll(config(dll_path), weekdays)
+    try:
+        with pytest.raises(ActivationInvalid) as info:
+            feed.connect(Sink())
+        assert (info.value.state_type, info.value.result) == (3, 1)
+        with pytest.raises(ActivationInvalid):  # not a generic NL_NO_LICENSE from the next call
+            execution.connect(Sink())
+    finally:
+        feed.session.dll.finalize()
+
+
+def test_activation_revoked_while_running_stops_feed_and_routing(double: Double, dll_path: str) -> None:
+    from tradingsystem.domain.commands import SubmitOrder
+
+    feed, execution = open_profitdll(config(dll_path), weekdays)
+    sink = Sink()
+    try:
+        feed.connect(sink)
+        execution.connect(sink)
+        feed.subscribe(["WINZ26"])
+        double.TestStream(5)
+        double.TestInjectState(3, 1)
+        double.TestWaitIdle()
+        with pytest.raises(ActivationInvalid):
+            while feed.next_ts() is not None:
+                feed.step()
+        assert len(sink.trades) == 5  # what came before the failure was delivered
+        with pytest.raises(ActivationInvalid):
+            execution.submit(SubmitOrder("a-1", "WINZ26", 1, 2, 1, price=120000))
+    finally:
+        feed.session.dll.finalize()

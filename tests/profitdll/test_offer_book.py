@@ -212,3 +212,64 @@ def test_offer_book_is_chosen_by_the_feed_option(double: Double, dll_path: str) 
         ProfitDLLFeed(feed.session, weekdays, book="tape")
     with pytest.raises(KeyError):
         feed2.offer_book(SYM)
+
+
+SYMS = ["WINZ26", "WDOZ26", "PETR4"]
+
+
+def _stream_books(double: Double, dll_path: str, edit_form: int, offer_edit: str):
+    """5,000 rounds of one trade and one random offer event per symbol, edits sent in ``edit_form``."""
+    double.TestSetOfferEditMode(edit_form)
+    feed, _ = open_profitdll(config(dll_path, book_depth=True, book_source="offer_book", market_only=True,
+                                    offer_edit=offer_edit), weekdays)
+    sink = Sink()
+    feed.connect(sink)
+    feed.subscribe(SYMS)
+    for k, sym in enumerate(SYMS):
+        assert double.TestOfferStream(sym, 5000, 17 + k) == 0
+    settle(double, feed)
+    return feed, sink
+
+
+def _double_books(double: Double) -> dict[str, tuple[list[Offer], list[Offer]]]:
+    out = {}
+    for sym in SYMS:
+        inst = b3.instrument(sym, weekdays)
+        out[sym] = tuple([Offer(oid, inst.to_raw(f"{px:.{inst.scale}f}"), qty, agent)
+                          for oid, px, qty, agent in double.offer_book(sym, side)] for side in (BUY, SELL))
+    return out
+
+
+@pytest.mark.parametrize(("edit_form", "offer_edit"), [(0, "delta"), (1, "absolute"), (2, "delta"), (2, "absolute")])
+def test_random_books_with_5000_trades_per_symbol_equal_the_doubles(double: Double, dll_path: str, edit_form: int,
+                                                                    offer_edit: str) -> None:
+    """Edits as deltas (the vendor's example, the default), absolute (a setting), or delete + add (either)."""
+    feed, sink = _stream_books(double, dll_path, edit_form, offer_edit)
+    try:
+        stats = feed.stats()
+        assert stats["trades"] == 15000 and stats["offer_events"] >= 15000
+        assert stats["offer_malformed"] == 0 and stats["callback_errors"] == 0
+        books = _double_books(double)
+        for sym in SYMS:
+            assert feed.offer_book(sym) == books[sym]
+            assert sum(len(side) for side in books[sym]) > 20  # a real book, not an empty one
+        by_sym = {sym: [d for d in sink.deltas if d.symbol == sym] for sym in SYMS}
+        for sym, ds in by_sym.items():
+            levels: dict[tuple[int, int], tuple[int, int]] = {}
+            for d in ds:
+                if d.action == DEL:
+                    levels.pop((d.side, d.price), None)
+                else:
+                    levels[(d.side, d.price)] = (d.size, d.orders)
+            assert levels == levels_from_book(*books[sym])
+    finally:
+        feed.session.dll.finalize()
+
+
+def test_reading_delta_edits_as_absolute_gives_a_wrong_book(double: Double, dll_path: str) -> None:
+    feed, _sink = _stream_books(double, dll_path, 0, "absolute")
+    try:
+        books = _double_books(double)
+        assert any(feed.offer_book(sym) != books[sym] for sym in SYMS)
+    finally:
+        feed.session.dll.finalize()

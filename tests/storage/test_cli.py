@@ -58,7 +58,7 @@ def test_bars_to_csv_and_parquet_with_real_prices(tmp_path):
     assert _run("bars", "--instrument", "PETR4", "--timeframe", "ticks:100", "--out", str(pqf), *d).exit_code == 0
     t = pq.read_table(pqf)
     assert t.num_rows == 5 and str(t.schema.field("close").type) == "decimal128(18, 2)"
-    res = _run("bars", "--instrument", "PETR4", "--timeframe", "7m", *d)
+    res = _run("bars", "--instrument", "PETR4", "--timeframe", "7x", *d)
     assert res.exit_code == 2 and "timeframe" in res.output
     res = _run("bars", "--instrument", "PETR4", "--out", str(tmp_path / "x.xlsx"), *d)
     assert res.exit_code == 2

@@ -21,9 +21,20 @@ def months(report):
     return {m.key: m for m in report.months}
 
 
+def test_november_darf_is_due_on_dec_30_with_a_note() -> None:
+    fills = [fill("2026-11-10", "WINZ26", "buy", 10, "130000", ts=1),
+             fill("2026-11-10", "WINZ26", "sell", 10, "130500", ts=2)]
+    nov = months(build_report(fills, 2026))["2026-11"]
+    js = nov.as_json()
+    assert js["tax_due_brl"] != "0.00"
+    assert js["darf_due_date"] == "2026-12-30"  # banks do not open on Thursday 31 December 2026
+    assert js["darf_due_note"] == ("the DARF form prints 31/12/2026, but banks do not open on 31 December: "
+                                   "pay by 30/12/2026")
+
+
 def test_win_day_trade_loss_then_gain_next_month() -> None:
     fills = [
-        # March: 10 WINM26 bought 130000, sold 129500; B3 fee 0.26/contract/side -> 2.60 per fill.
+        # March: 10 WINM26 bought 130000, sold 129500; costs 2.60 per fill (as on the broker's note).
         fill("2026-03-10", "WINM26", "buy", 10, "130000", fees="2.60", ts=1),
         fill("2026-03-10", "WINM26", "sell", 10, "129500", fees="2.60", ts=2),
         # April: bought 128000, sold 129000.

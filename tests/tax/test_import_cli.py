@@ -16,7 +16,7 @@ from tradingsystem.tax import FillImportError, Side, read_fills, read_settlement
 
 MONTH_KEYS = ["day_trade_result_brl", "common_result_brl", "fii_result_brl", "exempt_sales_brl", "exempt_gain_brl",
               "loss_carried_day_trade_brl", "loss_carried_common_brl", "irrf_brl", "tax_due_brl", "darf_code",
-              "darf_due_date", "carried_under_minimum_brl"]
+              "darf_due_date", "darf_due_note", "carried_under_minimum_brl"]
 
 GOOD = """ticker,date,side,quantity,price,fees,broker
 VALE3,2026-01-05,buy,200,60.00,,XP

@@ -151,6 +151,13 @@ def resolve_generic(symbol: str, today: date, is_session: IsSession, roll_sessio
     return current_contract(m.group(1), today, is_session, roll_sessions)
 
 
+def asset_class_of(symbol: str) -> AssetClass:
+    """Asset class of a dated or generic futures code (``WINZ26``, ``WINFUT``); anything else is a stock."""
+    m = _GENERIC_RE.match(symbol)
+    root = m.group(1) if m else (parse_future(symbol) or ("",))[0]
+    return FUTURES[root].asset_class if root in FUTURES else AssetClass.STOCK
+
+
 def stock(symbol: str) -> Instrument:
     """An equity: lot 100 in the round book, lot 1 in the fractional ``F`` book, tick R$0.01."""
     if not _STOCK_RE.match(symbol):

@@ -1,24 +1,33 @@
-"""Bar builders from trades: time bars aligned to B3 sessions, tick, volume and dollar bars.
+"""The one bar engine: time bars aligned to B3 sessions, tick, volume and dollar bars, from trades or bars.
 
+Capture (``engine/bars.py``), the catalog (``data bars``), features, ML and backtests all build bars here.
 Every builder exists live (``update(trade)`` returns the bars it closed) and batch (columns in, columns
-out); both assign each trade to a bar by the same integer rule, so the bars are identical.
+out); both assign each trade to a bar by the same integer rule, so the bars are identical. A bar carries
+``ts_open`` (its start) and ``ts_event`` (its close, the instant it is known); consumers stamp a bar at
+``ts_event`` for every timeframe.
 
-* Time bars: the bucket of a trade at ``ts`` is ``anchor + k * tf`` where ``anchor`` is that B3 day's
-  continuous-session start for the asset class (10:00 stocks, 09:00 futures), so a 7-minute bar starts
-  at 10:00, 10:07, ... Auction prints before the anchor fall in earlier buckets. A bucket's end is capped
-  at the session close. Empty buckets produce no bar. Live, a time bar closes when a trade of a later
-  bucket arrives, or on ``close_until(now)`` / ``flush()``.
-* Tick bars every ``n`` trades; volume bars close on the trade that brings the bar's volume to ``n`` or
-  more; dollar bars likewise on ``price * size`` in raw price units. Trades are not split (a bar may
-  exceed ``n``; the next bar starts from zero); ``ts_open``/``ts_event`` are its first and last trade times.
+* Time bars (``Timeframe`` ``30s``, ``1m``, ``7m``, ``30m``, ``1h``, ``1d`` ...): buckets
+  ``anchor + k * tf`` where ``anchor`` is that B3 day's continuous-session start for the asset class
+  (10:00 stocks, 09:00 futures), so a 7-minute bar starts at 10:00, 10:07, ... A bucket's end is capped
+  at the session close. Prints before the anchor (opening auction) join the first bucket; prints at or
+  after the close (closing auction, after-market) form buckets ``[close + k * tf, ...)``. ``1d`` is one
+  bar per session, ``ts_open`` the anchor, ``ts_event`` the close (or the last print, if later). Empty
+  buckets produce no bar. Live, a time bar closes when a trade of a later bucket arrives, or on
+  ``close_until(now)`` / ``flush()``.
+* Tick bars every ``n`` trades; volume bars close on the trade that brings the bar's volume to ``n``
+  lots or more; dollar bars on the trade that brings the traded value (quoted price x quantity, in
+  the quote's unit: BRL for stocks, points for futures) to ``n`` or more. Trades are not split (a bar
+  may exceed ``n``; the next starts from zero) and count bars restart every session day.
+  ``ts_open``/``ts_event`` are the bar's first and last trade times.
 
-Trades pass a :class:`~tradingsystem.features.guards.TradeGuard` first (duplicates, out-of-order and
-non-positive prints are dropped). Each bar also carries aggressor buy/sell volume and counts.
+Trades pass a :class:`~tradingsystem.features.guards.TradeGuard` first (late, repeated and non-positive
+prints are dropped and counted). Each bar also carries aggressor buy/sell volume and counts.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,13 +37,14 @@ import numpy as np
 from tradingsystem.domain.events import Bar, TradeTick
 from tradingsystem.domain.instruments import AssetClass
 from tradingsystem.domain.sessions import hours_for, local_ns
-from tradingsystem.features.guards import TradeGuard, trade_keep_mask
+from tradingsystem.features.guards import TradeGuard, trade_check
 
 __all__ = [
     "BAR_COLUMNS",
     "BarBuilder",
     "FlowBar",
     "TimeBuckets",
+    "Timeframe",
     "bars_from_trades",
     "bars_to_columns",
     "local_day",
@@ -62,12 +72,36 @@ class FlowBar(msgspec.Struct, frozen=True, gc=False):
     sell_trades: int = 0
 
 
+_TIME_RE = re.compile(r"\s*(\d+)\s*([smhd])\s*")
+_UNIT_NS = {"s": NS, "m": 60 * NS, "h": 3600 * NS, "d": DAY_NS}
+_COUNT_KINDS = {"tick": "tick", "ticks": "tick", "volume": "volume", "dollar": "dollar"}
+
+
+@dataclass(frozen=True)
+class Timeframe:
+    """A parsed bar spec: ``kind`` is time (``n`` in ns), tick, volume or dollar (``n`` the threshold)."""
+
+    text: str
+    kind: str
+    n: int
+
+    @classmethod
+    def parse(cls, text: str) -> Timeframe:
+        m = _TIME_RE.fullmatch(text)
+        if m:
+            return cls(text.strip(), "time", parse_timeframe(text))
+        kind, _, count = text.strip().partition(":")
+        if kind in _COUNT_KINDS and count.isdigit() and int(count) > 0:
+            return cls(text.strip(), _COUNT_KINDS[kind], int(count))
+        raise ValueError(f"unknown timeframe {text!r}: use 30s, 1m, 5m, 30m, 1h, 1d, ticks:N, volume:N or dollar:N")
+
+
 def parse_timeframe(text: str) -> int:
-    """``"30s"``, ``"1m"``, ``"15m"``, ``"2h"`` to nanoseconds."""
-    m = re.fullmatch(r"\s*(\d+)\s*([smh])\s*", text)
-    if not m or int(m.group(1)) <= 0:
-        raise ValueError(f"bad timeframe {text!r}: use a positive number followed by s, m or h")
-    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)] * NS
+    """``"30s"``, ``"1m"``, ``"15m"``, ``"2h"``, ``"1d"`` to nanoseconds (``1d``: one bar per session)."""
+    m = _TIME_RE.fullmatch(text)
+    if not m or int(m.group(1)) <= 0 or (m.group(2) == "d" and m.group(1) != "1"):
+        raise ValueError(f"bad timeframe {text!r}: use a positive number followed by s, m or h, or 1d")
+    return int(m.group(1)) * _UNIT_NS[m.group(2)]
 
 
 def local_day(ts_ns: int) -> int:
@@ -81,12 +115,13 @@ def session_ids(ts_ns: Any) -> np.ndarray:
 
 
 class TimeBuckets:
-    """Maps instants to ``[start, end)`` buckets of ``tf_ns`` aligned to each B3 session."""
+    """Maps instants to ``[start, end)`` buckets of ``tf_ns`` aligned to each B3 session (module docstring)."""
 
     def __init__(self, tf_ns: int, asset_class: AssetClass = AssetClass.STOCK) -> None:
         if tf_ns <= 0:
             raise ValueError("timeframe must be positive")
         self.tf = tf_ns
+        self.daily = tf_ns >= DAY_NS
         self.asset_class = asset_class
         self._days: dict[int, tuple[int, int]] = {}
 
@@ -101,12 +136,8 @@ class TimeBuckets:
         return b
 
     def bucket(self, ts: int) -> tuple[int, int]:
-        anchor, close = self.day_bounds(local_day(ts))
-        start = anchor + (ts - anchor) // self.tf * self.tf
-        end = start + self.tf
-        if start < close < end:
-            end = close
-        return start, end
+        s, e = self.buckets(np.array([ts], dtype=np.int64))
+        return int(s[0]), int(e[0])
 
     def buckets(self, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ts = np.asarray(ts, dtype=np.int64)
@@ -115,17 +146,22 @@ class TimeBuckets:
         bounds = np.array([self.day_bounds(int(d)) for d in uniq], dtype=np.int64).reshape(-1, 2)
         anchor = bounds[inv, 0]
         close = bounds[inv, 1]
-        start = anchor + (ts - anchor) // self.tf * self.tf
+        if self.daily:
+            return anchor, np.maximum(close, ts + 1)
+        after = ts >= close
+        base = np.where(after, close, anchor)
+        start = base + np.maximum(ts - base, 0) // self.tf * self.tf
         end = start + self.tf
-        end = np.where((start < close) & (close < end), close, end)
+        end = np.where(~after & (start < close) & (close < end), close, end)
         return start, end
 
 
 class _Acc:
-    __slots__ = ("bt", "bv", "c", "h", "key", "l", "n", "o", "st", "sv", "t0", "t1", "v")
+    __slots__ = ("bt", "bv", "c", "day", "h", "key", "l", "n", "o", "st", "sv", "t0", "t1", "v")
 
     def __init__(self, key: int, t: TradeTick, t0: int, t1: int) -> None:
         self.key = key
+        self.day = local_day(t.ts_event)
         self.o = self.h = self.l = self.c = t.price
         self.v = 0
         self.n = 0
@@ -151,7 +187,8 @@ class _Acc:
 
 
 class BarBuilder:
-    """Live bar builder. ``kind`` is ``"time"`` (``size`` in ns), ``"tick"``, ``"volume"`` or ``"dollar"``."""
+    """Live bar builder. ``kind`` is ``"time"`` (``size`` in ns), ``"tick"``, ``"volume"`` or ``"dollar"``
+    (``size`` in quote units: the raw threshold is ``size * 10**scale``)."""
 
     def __init__(
         self,
@@ -160,17 +197,25 @@ class BarBuilder:
         size: int,
         asset_class: AssetClass = AssetClass.STOCK,
         timeframe: str | None = None,
+        scale: int = 0,
     ) -> None:
         if kind not in ("time", "tick", "volume", "dollar") or size <= 0:
             raise ValueError(f"bad bar spec {kind}/{size}")
         self.symbol = symbol
         self.kind = kind
-        self.size = size
+        self.size = size * 10**scale if kind == "dollar" else size
         self.timeframe = timeframe or f"{kind}{size}"
         self._buckets = TimeBuckets(size, asset_class) if kind == "time" else None
         self.guard = TradeGuard()
         self._acc: _Acc | None = None
         self._total = 0  # trades, volume or dollar volume so far
+
+    @classmethod
+    def for_timeframe(cls, symbol: str, timeframe: str, asset_class: AssetClass = AssetClass.STOCK,
+                      scale: int = 0) -> BarBuilder:
+        """A builder from a timeframe text (``1m``, ``ticks:100``, ``dollar:5000000`` ...)."""
+        tf = Timeframe.parse(timeframe)
+        return cls(symbol, tf.kind, tf.n, asset_class, tf.text, scale)
 
     def _emit(self) -> FlowBar:
         a = self._acc
@@ -191,7 +236,11 @@ class BarBuilder:
             if self._acc is None:
                 self._acc = _Acc(start, t, start, end)
             self._acc.add(t)
+            if self._buckets.daily:
+                self._acc.t1 = max(self._acc.t1, t.ts_event + 1)
             return out
+        if self._acc is not None and self._acc.day != local_day(t.ts_event):
+            out.append(self._emit())  # count bars restart every session day
         if self._acc is None:
             self._acc = _Acc(0, t, t.ts_event, t.ts_event)
             self._total = 0
@@ -214,6 +263,23 @@ class BarBuilder:
         return [self._emit()] if self._acc is not None else []
 
 
+def _count_keys(ts: np.ndarray, step: np.ndarray, threshold: int) -> np.ndarray:
+    """Bar number of each trade for count bars: close on reaching ``threshold``, restart every day."""
+    day = (ts - _UTC_OFFSET) // DAY_NS
+    cum = np.cumsum(step)
+    day_end = np.r_[np.flatnonzero(np.diff(day)) + 1, len(ts)]
+    key = np.zeros(len(ts), dtype=np.int64)
+    i, k, d = 0, 0, 0
+    while i < len(ts):  # one iteration per bar: the bar starting at i ends where it reaches the threshold
+        while day_end[d] <= i:
+            d += 1
+        base = cum[i - 1] if i else 0
+        j = min(int(np.searchsorted(cum, base + threshold, side="left")), int(day_end[d]) - 1)
+        key[i : j + 1] = k
+        i, k = j + 1, k + 1
+    return key
+
+
 def bars_from_trades(
     ts: Any,
     price: Any,
@@ -223,13 +289,21 @@ def bars_from_trades(
     kind: str,
     bar_size: int,
     asset_class: AssetClass = AssetClass.STOCK,
+    scale: int = 0,
+    rejected: dict[str, int] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Batch bar builder: trade columns in, :data:`BAR_COLUMNS` out (int64), equal to the live builder."""
+    """Batch bar builder: trade columns in, :data:`BAR_COLUMNS` out (int64), equal to the live builder.
+
+    Give trades in (exchange time, trade number) order (:func:`~tradingsystem.features.guards.trade_order`).
+    ``rejected``, when given, receives the guard's drop counts by reason.
+    """
     ts = np.asarray(ts, dtype=np.int64)
     price = np.asarray(price, dtype=np.int64)
     size = np.asarray(size, dtype=np.int64)
     aggressor = np.asarray(aggressor, dtype=np.int64)
-    keep = trade_keep_mask(ts, np.asarray(trade_id, dtype=np.int64), price, size)
+    keep, counts = trade_check(ts, np.asarray(trade_id, dtype=np.int64), price, size)
+    if rejected is not None:
+        rejected.update(counts)
     ts, price, size, aggressor = ts[keep], price[keep], size[keep], aggressor[keep]
     if len(ts) == 0:
         return {c: np.empty(0, dtype=np.int64) for c in BAR_COLUMNS}
@@ -237,14 +311,7 @@ def bars_from_trades(
         key, end = TimeBuckets(bar_size, asset_class).buckets(ts)
     else:
         step = np.ones_like(size) if kind == "tick" else size if kind == "volume" else size * price
-        cum = np.cumsum(step)
-        key = np.zeros(len(ts), dtype=np.int64)
-        i, k = 0, 0
-        while i < len(ts):  # one iteration per bar: the bar starting at i ends where it reaches bar_size
-            base = cum[i - 1] if i else 0
-            j = int(np.searchsorted(cum, base + bar_size, side="left"))
-            key[i : j + 1] = k
-            i, k = j + 1, k + 1
+        key = _count_keys(ts, step, bar_size * 10**scale if kind == "dollar" else bar_size)
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     last = np.r_[first[1:], len(ts)] - 1
     buy = aggressor == 1
@@ -262,7 +329,8 @@ def bars_from_trades(
         "sell_trades": np.add.reduceat(sell.astype(np.int64), first),
     }
     if kind == "time":
-        out["ts_open"], out["ts_event"] = key[first], end[first]
+        out["ts_open"] = key[first]
+        out["ts_event"] = np.maximum.reduceat(end, first) if bar_size >= DAY_NS else end[first]
     else:
         out["ts_open"], out["ts_event"] = ts[first], ts[last]
     return {c: np.asarray(out[c], dtype=np.int64) for c in BAR_COLUMNS}

@@ -16,7 +16,7 @@ import numpy as np
 
 from tradingsystem.domain.events import Bar
 from tradingsystem.domain.instruments import AssetClass
-from tradingsystem.features.bars import BAR_COLUMNS, FlowBar, TimeBuckets
+from tradingsystem.features.bars import BAR_COLUMNS, DAY_NS, FlowBar, TimeBuckets
 
 __all__ = ["Resampler", "align", "align_index", "resample_bars"]
 
@@ -59,7 +59,10 @@ class Resampler:
             c[9] += sv
             c[10] += bt
             c[11] += st
-        if b.ts_event >= end:
+        cur = self._cur
+        if self.buckets.daily and cur is not None:
+            cur[1] = max(cur[1], b.ts_event)
+        elif b.ts_event >= end:
             out.append(self._emit())
         return out
 
@@ -78,6 +81,8 @@ def resample_bars(
     first = np.flatnonzero(np.r_[True, start[1:] != start[:-1]])
     last = np.r_[first[1:], len(start)] - 1
     out: dict[str, np.ndarray] = {"ts_open": start[first], "ts_event": end[first]}
+    if tf_ns >= DAY_NS and "ts_event" in cols:  # one bar per session: it closes with its last input bar
+        out["ts_event"] = np.maximum(end[first], np.maximum.reduceat(np.asarray(cols["ts_event"], np.int64), first))
     for c in ("open",):
         out[c] = np.asarray(cols[c])[first]
     out["close"] = np.asarray(cols["close"])[last]

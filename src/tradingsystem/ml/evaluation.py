@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tradingsystem.ml.dataset import Dataset
-from tradingsystem.ml.metrics import hit_rate, log_loss_brier, verdict, wilson
+from tradingsystem.ml.metrics import hit_rate, log_loss_brier, variance_inflation, verdict, wilson, wilson_effective
 
 __all__ = ["CONFIDENCE_EDGES", "evaluate", "pnl_after_costs"]
 
@@ -23,11 +23,13 @@ CONFIDENCE_EDGES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0000001)
 NOTIONAL_BRL = 10_000.0
 
 
-def _rate(direction: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def _rate(direction: np.ndarray, y: np.ndarray, inflation: float = 1.0) -> dict[str, Any]:
+    """Hit rate with its 95% interval on the effective sample ``n / inflation``."""
     n = len(y)
     hits = int(np.sum((direction > 0) == (y == 1)))
-    lo, hi = wilson(hits, n)
-    return {"n": n, "hit_rate": hits / n if n else math.nan, "ci_low": lo, "ci_high": hi}
+    p = hits / n if n else math.nan
+    lo, hi = wilson_effective(p, n / inflation) if n else (math.nan, math.nan)
+    return {"n": n, "hit_rate": p, "ci_low": lo, "ci_high": hi}
 
 
 def pnl_after_costs(ds: Dataset, direction: np.ndarray, confidence: np.ndarray, min_confidence: float = 0.0,
@@ -63,7 +65,10 @@ def evaluate(ds: Dataset, direction: np.ndarray, probability: np.ndarray, confid
     maj_all = np.broadcast_to(np.asarray(train_majority), (len(ds),))
     u = ds.usable
     d, p, c, y = direction[u], probability[u], confidence[u], ds.y[u]
-    main = _rate(d, y)
+    order = np.argsort(ds.ts[u], kind="stable")
+    inflation = variance_inflation(((d > 0) == (y == 1))[order], max(ds.spec.horizon - 1, 0))
+    main = _rate(d, y, inflation)
+    naive = wilson(int(np.sum((d > 0) == (y == 1))), len(y))
     maj = maj_all[u]
     baseline = hit_rate(np.where(maj == 1, 1, -1), y)
     prev = ds.prev_ret_bps[u]
@@ -72,18 +77,18 @@ def evaluate(ds: Dataset, direction: np.ndarray, probability: np.ndarray, confid
     buckets: list[dict[str, Any]] = []
     for lo, hi in pairwise(CONFIDENCE_EDGES):
         m = (c >= lo) & (c < hi)
-        r = _rate(d[m], y[m])
+        r = _rate(d[m], y[m], inflation)
         buckets.append({"bucket": f"[{lo:g}, {min(hi, 1.0):g}{']' if hi > 1 else ')'}",
                         "coverage": float(m.mean()) if len(m) else math.nan, **r})  # fmt: skip
     at_least: list[dict[str, Any]] = []
     for lo in CONFIDENCE_EDGES[:-1]:
         m = c >= lo
         at_least.append({"min_confidence": lo, "coverage": float(m.mean()) if len(m) else math.nan,
-                         **_rate(d[m], y[m])})  # fmt: skip
+                         **_rate(d[m], y[m], inflation)})  # fmt: skip
     hours: dict[str, Any] = {}
     for h in np.unique(ds.hour[u]):
         m = ds.hour[u] == h
-        hours[f"{int(h):02d}"] = _rate(d[m], y[m])
+        hours[f"{int(h):02d}"] = _rate(d[m], y[m], inflation)
     calib: list[dict[str, Any]] = []
     for lo in np.arange(0.0, 1.0, 0.1):
         m = (p >= lo) & (p < lo + 0.1)
@@ -96,6 +101,9 @@ def evaluate(ds: Dataset, direction: np.ndarray, probability: np.ndarray, confid
     rate, lo95, hi95 = main["hit_rate"], main["ci_low"], main["ci_high"]
     out: dict[str, Any] = {
         "hit_rate": rate, "hit_rate_ci_low": lo95, "hit_rate_ci_high": hi95, "n_predictions": main["n"],
+        "hit_rate_ci_method": "Wilson 95% on the effective sample size n / variance_inflation",
+        "variance_inflation": inflation, "n_effective": main["n"] / inflation,
+        "hit_rate_ci_naive_low": naive[0], "hit_rate_ci_naive_high": naive[1],
         "n_rows": len(ds), "coverage": float(u.mean()) if len(ds) else math.nan,
         "baseline_hit_rate": baseline, "test_majority_hit_rate": float(max(np.mean(y == 1), np.mean(y == 0)))
         if len(y) else math.nan,
@@ -113,6 +121,10 @@ def evaluate(ds: Dataset, direction: np.ndarray, probability: np.ndarray, confid
         "definitions": {
             "hit_rate": "share of out-of-sample predictions whose direction matches the label, over rows whose "
                         "move cleared the round-trip cost band (n_predictions)",
+            "variance_inflation": "1 + 2 x the sum of the hit series' autocorrelations at lags 1 .. horizon - 1 "
+                                  "(overlapping labels make neighbouring hits dependent); at least 1",
+            "hit_rate_ci": "Wilson 95% interval with n replaced by n_effective = n / variance_inflation; "
+                           "the independent-rows interval is kept as hit_rate_ci_naive_*",
             "coverage": "share of decision rows in the period whose move cleared the cost band",
             "baseline_hit_rate": "always predicting the training fold's majority class",
             "persistence_hit_rate": "predicting the sign of the return over the previous horizon",

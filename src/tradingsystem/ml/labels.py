@@ -20,7 +20,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["LabelSpec", "Labels", "make_labels", "overlap_weights", "round_trip_cost_bps", "session_days"]
+from tradingsystem.domain.fees import FeeSchedule
+from tradingsystem.domain.instruments import Instrument
+
+__all__ = ["LabelSpec", "Labels", "instrument_costs", "make_labels", "overlap_weights", "round_trip_cost_bps",
+           "session_days"]  # fmt: skip
 
 NS = 1_000_000_000
 DAY_NS = 86_400 * NS
@@ -32,27 +36,51 @@ def session_days(ts_ns: np.ndarray) -> np.ndarray:
     return (np.asarray(ts_ns, dtype=np.int64) - _UTC_OFFSET) // DAY_NS
 
 
+STOCK_FEE_BPS = 2.30  # B3 stock day-trade fee per side (domain.fees default)
+STOCK_SPREAD_BPS = 5.0  # about one tick on PETR4
+
+
+def instrument_costs(instrument: Instrument, fees: FeeSchedule, price_raw: float, day_trade: bool = True
+                     ) -> dict[str, float]:
+    """Per-side fee and one-tick spread of ``instrument`` at a price level, in bps, and the round trip in
+    bps, in points (raw price units over the scale) and in BRL per lot."""
+    price = max(round(price_raw), 1)
+    notional = float(instrument.brl(price * instrument.lot))
+    fee = float(fees.exchange_fee(instrument, instrument.lot, price, day_trade))
+    fee_bps = fee / notional * 1e4 if notional > 0 else 0.0
+    spread_bps = instrument.tick / price * 1e4
+    rt_bps = round_trip_cost_bps(fee_bps, spread_bps)
+    return {"fee_bps": fee_bps, "spread_bps": spread_bps, "round_trip_bps": rt_bps,
+            "round_trip_points": rt_bps / 1e4 * price / 10**instrument.scale,
+            "round_trip_brl_per_lot": rt_bps / 1e4 * notional, "price_level": price / 10**instrument.scale}
+
+
 def round_trip_cost_bps(fee_bps_per_side: float = 2.30, spread_bps: float = 0.0) -> float:
     """Cost of entering and leaving once: exchange fee on both sides plus one spread crossing."""
     return 2.0 * fee_bps_per_side + spread_bps
 
 
 class LabelSpec(BaseModel):
-    """How labels are made. ``threshold_bps`` defaults to the round trip: 2 x fee + spread."""
+    """How labels are made. ``threshold_bps`` defaults to the round trip: 2 x fee + spread.
+
+    ``fee_bps`` and ``spread_bps`` left out are filled per instrument by :func:`instrument_costs`
+    (``train`` does it from the fee model); a spec used as is falls back to the B3 stock values.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["direction", "triple_barrier"] = "direction"
     horizon: int = Field(15, ge=1, le=10_000)  # bars
-    fee_bps: float = Field(2.30, ge=0)  # B3 stock day-trade fee per side (domain.fees default)
-    spread_bps: float = Field(5.0, ge=0)  # one spread crossing per round trip (about 1 tick on PETR4)
+    fee_bps: float | None = Field(None, ge=0)  # exchange fee per side (stocks: 2.30, domain.fees)
+    spread_bps: float | None = Field(None, ge=0)  # one spread crossing per round trip (1 tick)
     threshold_bps: float | None = Field(None, ge=0)  # override the cost-derived threshold
     take_profit_bps: float = Field(30.0, gt=0)  # triple barrier
     stop_loss_bps: float = Field(30.0, gt=0)
 
     @property
     def cost_bps(self) -> float:
-        return round_trip_cost_bps(self.fee_bps, self.spread_bps)
+        fee = STOCK_FEE_BPS if self.fee_bps is None else self.fee_bps
+        return round_trip_cost_bps(fee, STOCK_SPREAD_BPS if self.spread_bps is None else self.spread_bps)
 
     @property
     def threshold(self) -> float:

@@ -1,4 +1,12 @@
-"""Scores: hit rate with its Wilson interval, log loss and Brier score."""
+"""Scores: hit rate with its Wilson interval, log loss and Brier score; the variance inflation of hits on
+overlapping labels.
+
+A prediction on every bar with an ``h``-bar label makes neighbouring hits share ``h - 1`` bars of their
+label windows, so they are far from independent (lag-1 correlation of the hits about 0.8 for ``h = 15``
+on 1-minute bars). :func:`variance_inflation` estimates ``1 + 2 * sum_k rho_k`` over lags ``1 .. h - 1``
+of the hit series (floored at 1); intervals use the effective sample size ``n / inflation`` in the
+Wilson formula.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["hit_rate", "log_loss_brier", "verdict", "wilson"]
+__all__ = ["hit_rate", "log_loss_brier", "variance_inflation", "verdict", "wilson", "wilson_effective"]
 
 Z95 = 1.959963984540054
 
@@ -15,11 +23,33 @@ def wilson(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a proportion (95% by default); ``(nan, nan)`` when ``n`` is 0."""
     if n <= 0:
         return math.nan, math.nan
-    p = hits / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return wilson_effective(hits / n, n, z)
+
+
+def wilson_effective(p: float, n_eff: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson interval of a proportion ``p`` observed on an effective sample of ``n_eff`` (may be fractional)."""
+    if n_eff <= 0 or math.isnan(p):
+        return math.nan, math.nan
+    den = 1 + z * z / n_eff
+    mid = (p + z * z / (2 * n_eff)) / den
+    half = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff)) / den
     return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def variance_inflation(hits: np.ndarray, max_lag: int) -> float:
+    """``1 + 2 * sum(rho_1 .. rho_max_lag)`` of a 0/1 series in time order, at least 1 (see the module)."""
+    x = np.asarray(hits, dtype=np.float64)
+    n = len(x)
+    if n < 3 or max_lag < 1:
+        return 1.0
+    x = x - x.mean()
+    var = float(np.dot(x, x)) / n
+    if var <= 0:
+        return 1.0
+    total = 0.0
+    for k in range(1, min(max_lag, n - 2) + 1):
+        total += float(np.dot(x[:-k], x[k:])) / n / var
+    return max(1.0, 1.0 + 2.0 * total)
 
 
 def hit_rate(direction: np.ndarray, y: np.ndarray) -> float:

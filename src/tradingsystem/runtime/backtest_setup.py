@@ -27,6 +27,7 @@ from tradingsystem.domain.instruments import Instrument
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.engine.strategy import Strategy
+from tradingsystem.runtime.altdata import load_ptax
 from tradingsystem.runtime.config import ConfigError, FeesConfig
 from tradingsystem.strategies import (
     DonchianBreakout,
@@ -63,7 +64,9 @@ class _Frozen(BaseModel):
 class DataConfig(_Frozen):
     source: Literal["mt5_csv", "catalog", "synthetic"] = "synthetic"
     path: Path | None = None
-    """mt5_csv: the export file."""
+    """mt5_csv: a bar file (MT5 tab export or Python-package CSV, ``data bars --out`` output, Parquet/CSV)."""
+    source_tz: str = "b3"
+    """mt5_csv: clock of the file's bar times: b3, utc or an IANA zone of the broker's server."""
     data_dir: Path | None = None
     """catalog: the catalog root."""
     symbols: list[str] = Field(default_factory=lambda: ["WINZ26"])
@@ -86,7 +89,8 @@ class VenueSettings(_Frozen):
     slippage_ticks: int = Field(default=0, ge=0)
     queue_ahead_default: int = Field(default=0, ge=0)
     count_unknown_aggressor: bool = True
-    fee_mode: Literal["day_trade", "swing", "auto"] = "day_trade"
+    fee_mode: Literal["day_trade", "swing", "auto"] = "auto"
+    """auto: day-trade fees for a position opened and closed in one session, swing fees otherwise."""
 
 
 class StrategySettings(_Frozen):
@@ -172,22 +176,15 @@ def _window_mask(ts: np.ndarray, start: date | None, end: date | None) -> np.nda
 
 
 @functools.lru_cache(maxsize=8)
-def _read_mt5(path: str, scale: int) -> dict[str, np.ndarray]:
-    import pandas as pd
+def _read_bars(path: str, symbol: str, timeframe: str, source_tz: str) -> dict[str, np.ndarray]:
+    """A bar file at ``timeframe`` through the one reader and bar engine (``runtime/bar_source.py``)."""
+    from tradingsystem.runtime.bar_source import asset_class_for, load_bars
 
-    df = pd.read_csv(path, sep="\t")
-    local = pd.to_datetime(df["<DATE>"] + " " + df["<TIME>"], format="%Y.%m.%d %H:%M:%S")
-    ts_open = local.to_numpy().astype("datetime64[ns]").astype(np.int64) + _OFFSET_NS
-    f = 10**scale
-    cols = {k: np.rint(df[f"<{k.upper()}>"].to_numpy(dtype=float) * f).astype(np.int64)
-            for k in ("open", "high", "low", "close")}
-    order = np.argsort(ts_open, kind="stable")
-    out = {k: v[order] for k, v in cols.items()}
-    out["ts_open"] = ts_open[order]
-    out["ts_event"] = out["ts_open"] + 60 * 10**9
-    out["volume"] = df["<VOL>"].to_numpy(dtype=np.int64)[order]
-    out["trades"] = df["<TICKVOL>"].to_numpy(dtype=np.int64)[order]
-    return out
+    try:
+        return load_bars(symbol, date(1990, 1, 1), date(2100, 1, 1), timeframe, asset_class_for(symbol),
+                         Path(path), None, source_tz)
+    except ValueError as exc:
+        raise ConfigError(f"data.path {path}: {exc}") from exc
 
 
 def _synthetic(n: int, seed: int, start_day: date, days: int = 1) -> dict[str, np.ndarray]:
@@ -245,10 +242,12 @@ def load_dataset(cfg: BacktestConfig, window: tuple[date, date] | None = None) -
         if d.path is None:
             raise ConfigError("data.path is required for source mt5_csv")
         symbol = d.symbols[0]
-        inst = b3.instrument(symbol, is_session)
-        cols = _read_mt5(str(d.path), inst.scale)
+        cols = _read_bars(str(d.path), symbol, d.timeframe, d.source_tz)
         m = _window_mask(cols["ts_open"], start, end)
         sub = {k: v[m] for k, v in cols.items()}
+        if not len(sub["ts_open"]):
+            raise ConfigError(f"data.path {d.path}: no {symbol} bars between {start} and {end}")
+        inst = _instrument(symbol, is_session, _days(sub["ts_open"])[0])
         src = session_filter(bar_events(symbol, d.timeframe, sub, close_as_trade=True), is_session)
         candles = {symbol: _candles(sub["ts_open"], sub["open"], sub["high"], sub["low"], sub["close"], n_candles)}
         return Dataset({symbol: inst}, [src], [x for x in _days(sub["ts_open"]) if is_session(x)], candles)
@@ -279,15 +278,12 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
     rolls: list[tuple[int, str]] = []
     for symbol in d.symbols:
         generic = symbol.endswith("FUT")
-        plan = _roll_plan(cat, symbol, start, end, is_session, d.roll_sessions) if generic else [(symbol, start, end)]
-        if generic:
-            first = plan[0][0] if plan else b3.resolve_generic(symbol, start or date.today(), is_session)
-            base = b3.instrument(first, is_session)
-            # the continuous series: the front contract's rules, no expiry (rolls flatten the position)
-            instruments[symbol] = Instrument(symbol, base.root, base.asset_class, base.scale, base.tick, base.lot,
-                                             base.brl_per_raw)
-        else:
-            instruments[symbol] = b3.instrument(symbol, is_session)
+        plan = _roll_plan(cat, symbol, start, end, is_session, d.roll_sessions, d.kinds) if generic else \
+            [(symbol, start, end)]
+        if generic and not plan:
+            raise ConfigError(f"catalog {d.data_dir}: no dated {symbol[:-3]} contracts stored for {symbol}")
+        first_day = plan[0][1] if generic else start
+        instruments[symbol] = _instrument(plan[0][0] if generic else symbol, is_session, first_day, symbol)
         if "book" in d.kinds:
             for contract, lo, hi in plan:
                 t = _read_book(cat, contract, lo, hi)
@@ -310,16 +306,22 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
                 p = cols["price"]
                 candles[symbol] = _candles(cols["ts_event"], p, p, p, p, cfg.report.candles)
         if "bars" in d.kinds:
+            legs = 0
             for contract, lo, hi in plan:
                 t = cat.bars(contract, d.timeframe, lo, hi)
                 if t.num_rows:
                     cols = {c: t.column(c).to_numpy() for c in ("ts_open", "ts_event", "open", "high", "low",
                                                                "close", "volume", "trades")}
+                    if generic and legs and "trades" not in d.kinds:
+                        rolls.append((int(cols["ts_event"][0]) - 1, symbol))  # flat before the new contract
+                    legs += 1
                     sources.append(bar_events(symbol, d.timeframe, cols, close_as_trade="trades" not in d.kinds))
                     days.update(_days(cols["ts_event"]))
                     candles.setdefault(symbol, _candles(cols["ts_open"], cols["open"], cols["high"], cols["low"],
                                                         cols["close"], cfg.report.candles))
     cat.close()
+    if not sources:
+        raise ConfigError(f"catalog {d.data_dir}: no {'/'.join(d.kinds)} for {', '.join(d.symbols)} in the period")
     sources = [session_filter(s, is_session) for s in sources]
     return Dataset(instruments, sources, sorted(x for x in days if is_session(x)), candles, rolls)
 
@@ -344,11 +346,25 @@ def _read_book(cat: Any, contract: str, lo: date | None, hi: date | None) -> dic
     return {c: t.column(c).to_numpy()[order] for c in t.column_names}
 
 
+def _instrument(contract: str, is_session: Callable[[date], bool], day: date | None, symbol: str | None = None
+                ) -> Instrument:
+    """The instrument traded under ``symbol``: a dated code as is; a generic code (``WINFUT``) as the
+    continuous series with the front contract's rules on ``day`` and no expiry (rolls flatten it)."""
+    symbol = symbol or contract
+    if contract.endswith("FUT"):
+        contract = b3.resolve_generic(contract, day or date.today(), is_session)
+    base = b3.instrument(contract, is_session)
+    if symbol == contract:
+        return base
+    return Instrument(symbol, base.root, base.asset_class, base.scale, base.tick, base.lot, base.brl_per_raw)
+
+
 def _roll_plan(cat: Any, symbol: str, start: date | None, end: date | None, is_session: Callable[[date], bool],
-               roll_sessions: int) -> list[tuple[str, date, date]]:
+               roll_sessions: int, kinds: Iterable[str] = ("trades",)) -> list[tuple[str, date, date]]:
     """[(contract, first day, last day)] for a generic symbol: each stored day read from its front contract."""
     root = symbol[:-3]
-    days = sorted({p.day for p in cat.partitions("trades") if p.instrument.startswith(root)
+    days = sorted({p.day for k in kinds if k in ("trades", "bars") for p in cat.partitions(k)
+                   if p.instrument.startswith(root) and p.instrument != symbol
                    and (start is None or p.day >= start) and (end is None or p.day <= end)})
     plan: list[tuple[str, date, date]] = []
     for day in days:
@@ -374,7 +390,7 @@ def build_strategy(cfg: BacktestConfig, params: dict[str, Any] | None = None) ->
 
 
 def build_kernel(cfg: BacktestConfig, data: Dataset, params: dict[str, Any] | None = None) -> Kernel:
-    fees = cfg.fees.schedule()
+    fees = cfg.fees.schedule(load_ptax(cfg.data.data_dir) if cfg.data.data_dir else None)  # PTAX for USD fees
     is_session = _calendar(cfg.data.calendar)
     k = Kernel(data.instruments, risk=cfg.risk, fees=fees, is_session=is_session)
     v = cfg.venue

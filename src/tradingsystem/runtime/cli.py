@@ -24,6 +24,8 @@ from tradingsystem.engine.monitor import Monitor
 from tradingsystem.engine.state import StateKeeper
 from tradingsystem.interfaces.status import render
 from tradingsystem.runtime.alerts_setup import attach_alerts
+from tradingsystem.runtime.backup_setup import BackupSchedule
+from tradingsystem.runtime.cli_altdata import altdata_app
 from tradingsystem.runtime.cli_backtest import register as register_backtest
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
@@ -36,7 +38,14 @@ from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
 from tradingsystem.runtime.logs import configure_logging, get_logger
-from tradingsystem.runtime.node import build_profitdll_node, build_redis_node, build_replay_node, build_sim_node
+from tradingsystem.runtime.node import (
+    attach_altdata,
+    build_profitdll_node,
+    build_redis_node,
+    build_replay_node,
+    build_sim_node,
+)
+from tradingsystem.runtime.sharing_setup import attach_sharing
 
 app = typer.Typer(help="Automated trading on B3: capture, research, backtest and trade on one engine.",
                   no_args_is_help=True, add_completion=False)
@@ -54,6 +63,7 @@ app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fi
 app.command("gateway")(gateway)  # issue 11: split deployment
 app.command("soak")(soak)  # issue 11: soak and fault test
 app.add_typer(sim_app, name="sim", help="The simulated market: calibrate on real bars, compare stylised facts.")
+app.add_typer(altdata_app, name="altdata", help="Economic series, news and sentiment, point in time.")
 
 
 def _speed(value: str) -> float | None:
@@ -90,6 +100,8 @@ def run(
     feed: Annotated[str, typer.Option(help="sim (the simulated B3 market), profitdll (live, Windows) "
                                            "redis (the engine of a split deployment) or replay "
                                            "(paper trading on the catalog)")] = "sim",
+    book: Annotated[str | None, typer.Option(help="profitdll: none, price_depth or offer_book "
+                                                  "(default: profitdll.book_depth/book_source in the config)")] = None,
     status: Annotated[bool, typer.Option(help="show the live status view")] = True,
     control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions)")] = True,
     # --- dashboard (issue 9) ---
@@ -111,7 +123,7 @@ def run(
         run_id = f"R{time.time_ns():x}"
         if feed == "profitdll":
             pace = None
-            node = build_profitdll_node(cfg, run_id=run_id)
+            node = build_profitdll_node(cfg, run_id=run_id, book=book)
         elif feed == "redis":  # split deployment (issue 11): the gateway paces the market
             pace = None
             node = build_redis_node(cfg, run_id=run_id)
@@ -151,6 +163,14 @@ def run(
             fail(f"cannot start the recorder: {exc}")
         kernel.add_sink(recorder)
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
+    try:
+        sharing = attach_sharing(kernel, cfg.share, cfg.follow)  # issue 23: leader and/or follower
+        poller = attach_altdata(node, cfg, root)  # issue 21: SGS and feeds on the bus (altdata.poll)
+    except ValueError as exc:
+        fail(str(exc))
+        return
+    backups = BackupSchedule(kernel, cfg.backup, root, state_url(cfg, root) if cfg.persist else None) \
+        if cfg.backup.to else None  # issue 23: scheduled, off the engine thread
     sources: dict[str, Any] = {}
     feed_stats = getattr(kernel.feed, "stats", None)
     if callable(feed_stats):
@@ -206,6 +226,8 @@ def run(
             (root / "node.json").unlink(missing_ok=True)
         kernel.finish()
         node.market.close()
+        if poller is not None:
+            poller.close()
         if alerts is not None:
             alerts.close()
         if recorder is not None:
@@ -213,8 +235,13 @@ def run(
         if keeper is not None and store is not None:
             keeper.flush()
             store.close()
+        sharing.close()
+        if backups is not None:
+            backups.close()  # a backup due at the stop still runs, after the last flush
     summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.seed, "feed": node.feed_name,
-                               **kernel.summary()}
+                               **kernel.summary(), **sharing.summary()}
+    if poller is not None:
+        summary["altdata"] = dict(poller.stats)
     log.info("node stopped", **{k: v for k, v in summary.items() if k != "instruments"})
     if summary_out is not None:
         summary_out.parent.mkdir(parents=True, exist_ok=True)
@@ -223,6 +250,47 @@ def run(
         console.print("stopped by Ctrl-C")
     if not show:
         typer.echo(json.dumps(summary, sort_keys=True))
+
+
+@app.command()
+def follow(
+    config: Annotated[Path, typer.Option(help="YAML config with a follow: section (leader, public_key, mirror)")],
+    duration: Annotated[float | None, typer.Option(help="market seconds to run; default until Ctrl-C")] = None,
+    speed: Annotated[str, typer.Option(help="market seconds per wall second, or 'max'")] = "1",
+    seed: Annotated[int | None, typer.Option(help="seed of the simulated market")] = None,
+    feed: Annotated[str, typer.Option(help="sim, profitdll, redis or replay, as for run")] = "sim",
+    summary_out: Annotated[Path | None, typer.Option(help="write the run summary as JSON here")] = None,
+    status: Annotated[bool, typer.Option(help="show the live status view")] = True,
+    dashboard: Annotated[bool, typer.Option(help="serve the browser dashboard")] = True,
+    control: Annotated[bool, typer.Option(help="serve the control API")] = True,
+    data_dir: Annotated[Path | None, typer.Option(help="where data and node state live (default: config)")] = None,
+) -> None:
+    """Follower mode: mirror a leader's signed signals with our own sizing, through our own risk engine."""
+    try:
+        has_follow = load_config(config).follow is not None
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    if not has_follow:
+        fail(f"{config}: follow needs a follow: section (leader, public_key, redis, mirror)")
+    run(config=config, duration=duration, speed=speed, seed=seed, session_date=None, summary_out=summary_out,
+        feed=feed, status=status, control=control, dashboard=dashboard, dashboard_host="127.0.0.1",
+        dashboard_port=0, reports_dir=None, data_dir=data_dir)
+
+
+share_app = typer.Typer(help="Signal sharing: keys for signing the signals followers verify.",
+                        no_args_is_help=True, add_completion=False)
+app.add_typer(share_app, name="share")
+
+
+@share_app.command("keygen")
+def share_keygen() -> None:
+    """Print a new Ed25519 key pair: the private key goes in TRADINGSYSTEM_SHARE_KEY on the leader,
+    the public key in follow.public_key on each follower."""
+    from tradingsystem.adapters.sharing import new_keypair
+
+    private, public = new_keypair()
+    typer.echo(json.dumps({"private_key": private, "public_key": public}))
 
 
 def main() -> None:

@@ -31,16 +31,25 @@ from tradingsystem.adapters.storage import (
     Catalog,
     Recorder,
     RecorderStats,
+    Sealer,
     StorageConfig,
     StorageError,
-    backup,
     import_file,
     restore,
     verify_backup,
     verify_catalog,
 )
-from tradingsystem.adapters.storage.backup import closed_files, load_manifest
+from tradingsystem.adapters.storage.backup import closed_files
 from tradingsystem.adapters.storage.replay import ReplayFeed
+from tradingsystem.domain.errors import TradingSystemError
+from tradingsystem.runtime.backup_setup import (
+    PG_NAME,
+    SQLITE_NAME,
+    BackupConfig,
+    remote_for,
+    run_backup,
+    sealer_from_env,
+)
 
 data_app = typer.Typer(help="Market-data catalog: list, query, bars, import, backup, verify, restore.",
                        no_args_is_help=True, add_completion=False)
@@ -192,13 +201,17 @@ def import_(
     strict: Annotated[bool, typer.Option(help="fail on the first malformed line, importing nothing")] = False,
     instrument: Annotated[str | None, typer.Option(help="symbol for mt5 files (default: from the file name)")]
     = None,
+    source_tz: Annotated[str, typer.Option(help="mt5: clock of the bar times: b3 (default), utc or an IANA "
+                                                "zone of the broker's server")] = "b3",
+    timeframe: Annotated[str | None, typer.Option(help="mt5: bar timeframe (default: from the file name "
+                                                       "_M1/_M30/_H1, else the bars' spacing)")] = None,
     data_dir: DataDir = Path("data"),
 ) -> None:
     """Import B3 NEG trade files, B3 order messages, MetaTrader 5 bars or COTAHIST into the catalog."""
     if fmt not in FORMATS:
         _fail(f"unknown --format {fmt!r}; known: {', '.join(FORMATS)}")
     cfg = StorageConfig(data_dir=data_dir)
-    bad = 0
+    bad = conflicts = 0
     with _progress() as prog:
         for f in files:
             task = prog.add_task(f"import {f.name}", total=None)
@@ -208,45 +221,97 @@ def import_(
                 prog.advance(t, n)
 
             with _errors():
-                rep = import_file(cfg, fmt, f, strict=strict, instrument=instrument, progress=advance)
+                rep = import_file(cfg, fmt, f, strict=strict, instrument=instrument, progress=advance,
+                                  source_tz=source_tz, timeframe=timeframe)
             prog.remove_task(task)
             for p in rep.problems:
                 err.print(f"malformed: {p}", highlight=False, markup=False)
+            for p in rep.conflict_details:
+                err.print(f"conflict: {p}", highlight=False, markup=False)
             for n in rep.notes:
                 err.print(f"note: {rep.file}: {n}", highlight=False, markup=False)
             bad += len(rep.problems)
             typer.echo(json.dumps({"file": rep.file, "format": fmt, "rows_read": rep.rows_read,
                                    "rows_written": rep.rows_written, "duplicates": rep.duplicates,
-                                   "partitions": rep.partitions, "malformed": len(rep.problems)}))
+                                   "conflicts": rep.conflicts, "partitions": rep.partitions,
+                                   "malformed": len(rep.problems)}))
+            conflicts += rep.conflicts
     if bad:
-        err.print(f"{bad} malformed line(s) skipped (use --strict to fail instead)")
+        err.print(f"{bad} malformed line(s) rejected (use --strict to fail instead)")
+    if conflicts:
+        err.print(f"{conflicts} row(s) conflict with stored rows of the same key; the stored rows were kept")
+
+
+Target = Annotated[str | None, typer.Option(help="a folder, s3://bucket/prefix or rclone:remote:path "
+                                                 "(default: backup.to of --config)")]
+CfgFile = Annotated[Path | None, typer.Option("--config", help="node config whose backup: section applies")]
+
+
+def _backup_config(config: Path | None, **overrides: Any) -> BackupConfig:
+    from tradingsystem.runtime.config import ConfigError, load_config
+    try:
+        base = load_config(config).backup if config is not None else BackupConfig()
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise
+    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def _remote_and_key(target: str | None, cfg: BackupConfig) -> tuple[Any, Sealer]:
+    dest = target or cfg.to
+    if not dest:
+        _fail("no backup target: pass --to/--from or set backup.to in the config")
+    return remote_for(str(dest), cfg), sealer_from_env(cfg.key_env)
 
 
 @data_app.command("backup")
-def backup_(to: Annotated[Path, typer.Option("--to", help="backup directory")], data_dir: DataDir = Path("data")
+def backup_(to: Target = None, data_dir: DataDir = Path("data"), config: CfgFile = None,
+            state_url: Annotated[str | None, typer.Option(help="state store URL (default: "
+                                                          "sqlite:///DATA_DIR/state.db when it exists)")] = None,
+            state: Annotated[bool, typer.Option(help="include a snapshot of the state database")] = True,
+            endpoint_url: Annotated[str | None, typer.Option(help="S3 endpoint (B2, R2, MinIO)")] = None,
+            keep_daily: Annotated[int | None, typer.Option(min=1, help="snapshots kept, one a day")] = None,
+            keep_monthly: Annotated[int | None, typer.Option(min=0, help="snapshots kept, one a month")] = None,
             ) -> None:
-    """Copy closed files not yet backed up; update the sha256 manifest."""
+    """Send what the backup lacks (by content hash), the state database included; apply retention.
+
+    Encrypted when the variable named by backup.key_env (default TRADINGSYSTEM_BACKUP_KEY) holds a key
+    (`tradingsystem data backup-key` makes one)."""
+    cfg = _backup_config(config, s3_endpoint_url=endpoint_url, keep_daily=keep_daily, keep_monthly=keep_monthly,
+                         state=state)
+    url = state_url or (f"sqlite:///{data_dir / SQLITE_NAME}" if (data_dir / SQLITE_NAME).exists() else None)
     total = sum(p.stat().st_size for p in closed_files(data_dir))
     with _progress() as prog, _errors():
         task = prog.add_task("backup", total=total)
-        rep = backup(data_dir, to, lambda n: prog.advance(task, n))
+        out = run_backup(cfg, data_dir, to, url, progress=lambda n: prog.advance(task, n))
+    rep = out.report
     for p in rep.problems:
         err.print(f"problem: {p}", markup=False)
-    typer.echo(json.dumps({"copied": len(rep.copied), "skipped": rep.skipped, "bytes": rep.bytes_copied,
-                           "problems": len(rep.problems)}))
+    typer.echo(json.dumps({"remote": out.remote, "copied": len(rep.copied), "skipped": rep.skipped,
+                           "bytes": rep.bytes_copied, "problems": len(rep.problems),
+                           "snapshots_pruned": out.pruned.snapshots_removed,
+                           "objects_pruned": out.pruned.objects_removed}))
     if rep.problems:
         raise typer.Exit(1)
 
 
+@data_app.command("backup-key")
+def backup_key() -> None:
+    """Print a new random backup key (base64); keep it safe: without it an encrypted backup is lost."""
+    typer.echo(Sealer.new_key())
+
+
 @data_app.command("verify")
-def verify(backup_dir: Annotated[Path | None, typer.Option("--backup", help="verify this backup instead")] = None,
-           data_dir: DataDir = Path("data")) -> None:
+def verify(backup_target: Annotated[str | None, typer.Option("--backup", help="verify this backup instead "
+                                                             "(folder, s3://… or rclone:…)")] = None,
+           data_dir: DataDir = Path("data"), config: CfgFile = None,
+           endpoint_url: Annotated[str | None, typer.Option(help="S3 endpoint (B2, R2, MinIO)")] = None) -> None:
     """Check files against checksums and manifests; report missing or corrupt ones (exit 1 if any)."""
     with _progress() as prog, _errors():
-        if backup_dir is not None:
-            total = sum(e["size"] for e in load_manifest(backup_dir)["files"].values())
-            task = prog.add_task("verify backup", total=total)
-            rep = verify_backup(backup_dir, lambda n: prog.advance(task, n))
+        if backup_target is not None:
+            remote, sealer = _remote_and_key(backup_target, _backup_config(config, s3_endpoint_url=endpoint_url))
+            task = prog.add_task("verify backup", total=None)
+            rep = verify_backup(remote, sealer, lambda n: prog.advance(task, n))
         else:
             total = sum(p.stat().st_size for p in closed_files(data_dir))
             task = prog.add_task("verify catalog", total=total)
@@ -262,14 +327,19 @@ def verify(backup_dir: Annotated[Path | None, typer.Option("--backup", help="ver
 
 
 @data_app.command("restore")
-def restore_(src: Annotated[Path, typer.Option("--from", help="backup directory")], data_dir: DataDir = Path("data")
-             ) -> None:
-    """Bring the catalog back from a backup's latest snapshot (files checked against the manifest)."""
+def restore_(src: Annotated[str | None, typer.Option("--from", help="the backup (folder, s3://… or rclone:…)")]
+             = None, data_dir: DataDir = Path("data"), config: CfgFile = None,
+             endpoint_url: Annotated[str | None, typer.Option(help="S3 endpoint (B2, R2, MinIO)")] = None) -> None:
+    """Bring the catalog and the state database back from a backup's latest snapshot (all checked)."""
+    remote, sealer = _remote_and_key(src, _backup_config(config, s3_endpoint_url=endpoint_url))
     with _progress() as prog, _errors():
         task = prog.add_task("restore", total=None)
-        rep = restore(src, data_dir, lambda n: prog.advance(task, n))
+        rep = restore(remote, data_dir, sealer, lambda n: prog.advance(task, n))
     for p in rep.problems:
         err.print(f"problem: {p}", markup=False)
+    if PG_NAME in rep.copied:
+        err.print(f"the PostgreSQL state is in {data_dir / PG_NAME}: load it with "
+                  f"pg_restore --clean --dbname URL {data_dir / PG_NAME}", markup=False)
     typer.echo(json.dumps({"restored": len(rep.copied), "skipped": rep.skipped, "problems": len(rep.problems)}))
     if any(p.startswith(("missing", "corrupt")) for p in rep.problems):
         raise typer.Exit(1)
@@ -298,6 +368,10 @@ def capture(
     part_seconds: Annotated[float, typer.Option(help="... or every N wall seconds")] = 300.0,
     progress_lines: Annotated[bool, typer.Option(help="print a JSON line on every flush")] = False,
     data_dir: DataDir = Path("data"),
+    config: Annotated[Path | None, typer.Option(help="YAML config file (its profitdll: section for --feed "
+                                                     "profitdll)")] = None,
+    book: Annotated[str | None, typer.Option(help="profitdll: none, price_depth or offer_book "
+                                                  "(default: profitdll.book_depth/book_source in the config)")] = None,
 ) -> None:
     """Capture-only node: record a feed into the catalog until the duration ends."""
     cfg = StorageConfig(data_dir=data_dir, flush_interval_ms=flush_ms, part_rows=part_rows,
@@ -316,12 +390,14 @@ def capture(
         source_feed = _build_sim(seed, session_date, events_per_second)
         end = source_feed.start_ns + int(duration * 1e9)
     elif feed == "profitdll":
+        from tradingsystem.runtime.config import load_config
         from tradingsystem.runtime.profitdll_setup import build_profitdll
 
         with _errors():
             try:
-                source_feed, _execution = build_profitdll(None)  # type: ignore[assignment]
-            except ValueError as exc:
+                section = load_config(config).profitdll
+                source_feed, _execution = build_profitdll(section, book=book)  # type: ignore[assignment]
+            except (ValueError, TradingSystemError) as exc:  # ConfigError, a DLL without a required export
                 raise StorageError(str(exc)) from exc
         end = time.time_ns() + int(duration * 1e9)
     elif feed == "replay":
@@ -345,7 +421,11 @@ def capture(
         if isinstance(source_feed, SimulatedMarket):
             source_feed.feed.connect(recorder)
         else:
-            source_feed.connect(recorder)
+            with _errors():
+                try:
+                    source_feed.connect(recorder)
+                except TradingSystemError as exc:  # ProfitDLL login or activation refused
+                    raise StorageError(str(exc)) from exc
         if symbols:
             with _errors():
                 try:

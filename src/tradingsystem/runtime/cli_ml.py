@@ -35,12 +35,18 @@ def _fail(message: str) -> None:
 def train_cmd(
     config: Annotated[Path, typer.Option(help="training YAML (see docs/ml.md)")],
     out: Annotated[Path | None, typer.Option(help="also write evaluation.json and report.html here")] = None,
+    allow_suspect: Annotated[bool, typer.Option(help="train even when a leakage check flags a feature")] = False,
 ) -> None:
-    """Walk-forward train and evaluate a model from a config file, then store it in the registry."""
+    """Walk-forward train and evaluate a model from a config file, then store it in the registry.
+
+    Every run checks for leakage (truncation test, single-feature plausibility, shuffled-label control)
+    and fails naming the feature unless --allow-suspect is given."""
     if not config.exists():
         _fail(f"config {config} not found")
     try:
         cfg = TrainConfig.model_validate(yaml.safe_load(config.read_text()))
+        if allow_suspect:
+            cfg = cfg.model_copy(update={"allow_suspect": True})
         card = train_from_config(cfg, config.resolve().parent, out)
     except ValidationError as exc:
         _fail(f"{config}: {exc}")
@@ -48,8 +54,18 @@ def train_cmd(
     except (ValueError, FileNotFoundError, FeatureSetError, LeakageError, RegistryError, yaml.YAMLError) as exc:
         _fail(str(exc))
         return
-    summary = {"model_id": card["model_id"], **card["oos_summary"], "n_folds": len(card["folds"])}
+    summary = {"model_id": card["model_id"], **card["oos_summary"], "n_folds": len(card["folds"]),
+               "suspect_features": card["leakage"]["suspect_features"],
+               "shuffled_label_hit_rate": card["leakage"]["shuffled_label"]["hit_rate"]}
     typer.echo(json.dumps(summary, sort_keys=True))
+    _warn(card["leakage"], card.get("input_rejected", {}))
+
+
+def _warn(leakage: dict[str, object], rejected: dict[str, int]) -> None:
+    if leakage.get("suspect_features"):
+        err.print(f"warning: --allow-suspect: kept suspect features {leakage['suspect_features']}", highlight=False)
+    if rejected:
+        err.print(f"warning: input rows rejected: {rejected}", highlight=False)
 
 
 def evaluate_cmd(
@@ -61,6 +77,8 @@ def evaluate_cmd(
     input_: Annotated[Path | None, typer.Option("--input", help="bar or trade file (default: the training one)")]
     = None,
     data_dir: Annotated[Path | None, typer.Option(help="catalog directory instead of --input")] = None,
+    allow_suspect: Annotated[bool, typer.Option(help="evaluate even when a leakage check flags a feature")]
+    = False,
 ) -> None:
     """Evaluate a stored model on a period: evaluation.json and an HTML report in OUT."""
     try:
@@ -71,7 +89,7 @@ def evaluate_cmd(
     if d1 < d0:
         _fail("--end is before --start")
     try:
-        ev = evaluate_model(registry, model, d0, d1, out, input_, data_dir)
+        ev = evaluate_model(registry, model, d0, d1, out, input_, data_dir, allow_suspect)
     except (ValueError, FileNotFoundError, RegistryError, LeakageError) as exc:
         _fail(str(exc))
         return
@@ -79,6 +97,7 @@ def evaluate_cmd(
             "persistence_hit_rate", "overlaps_training")
     typer.echo(json.dumps({k: ev[k] for k in keys}, sort_keys=True))
     err.print(f"55%: {ev['statement_55']}\n65%: {ev['statement_65']}", highlight=False)
+    _warn(ev["leakage"], ev.get("input_rejected", {}))
 
 
 @ml_app.command("models")

@@ -53,7 +53,7 @@ def gateway(
         today = date.today()
         calendar = calendar_for(today)
         symbols = [b3.resolve_generic(s, today, calendar.is_session, cfg.sim.roll_sessions) for s in cfg.sim.symbols]
-        feed, execution = build_profitdll(None, calendar)
+        feed, execution = build_profitdll(cfg.profitdll, calendar)
         venue: Any = type("Venue", (), {"feed": feed, "execution": execution})
         make = lambda: venue  # noqa: E731
         replay, until, live = False, None, True

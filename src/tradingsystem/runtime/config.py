@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradingsystem.adapters.altdata.config import AltDataConfig
+from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.redisbus.config import RedisConfig
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.engine.guard import BreakerConfig
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.runtime.alerts_setup import AlertsConfig
+from tradingsystem.runtime.backup_setup import BackupConfig
+from tradingsystem.runtime.sharing_setup import FollowConfig, ShareConfig
 from tradingsystem.strategies.ema_cross import EmaCrossConfig
 
 _DEFAULT_FEES = FeeSchedule()
@@ -32,20 +37,29 @@ class ConfigError(ValueError):
 
 
 class FeesConfig(BaseModel):
-    """B3 fees per contract and side (futures) and in bps (stocks), plus brokerage."""
+    """B3 fees: futures from B3's tables (in BRL or USD) at the trader's monthly ADV, stocks in bps, brokerage.
+
+    ``adv`` / ``day_trade_adv``: last month's average daily contracts per root (``{WIN: 40}``; all brokers,
+    same CPF) pick the tier. USD fees (WDO, DOL) convert at the day's PTAX from the alternative-data catalog;
+    ``usd_brl_fallback`` is used when none is loaded.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    futures_day_trade: dict[str, Decimal] = Field(default_factory=lambda: dict(_DEFAULT_FEES.futures_day_trade))
-    futures_swing: dict[str, Decimal] = Field(default_factory=lambda: dict(_DEFAULT_FEES.futures_swing))
+    adv: dict[str, Decimal] = Field(default_factory=dict)
+    day_trade_adv: dict[str, Decimal] = Field(default_factory=dict)
+    usd_brl_fallback: Decimal = Field(_DEFAULT_FEES.usd_brl_fallback, gt=0)
     stock_day_trade_bps: Decimal = _DEFAULT_FEES.stock_day_trade_bps
     stock_swing_bps: Decimal = _DEFAULT_FEES.stock_swing_bps
     brokerage_per_fill: Decimal = Decimal(0)
     brokerage_tax_rate: Decimal = Decimal(0)
 
-    def schedule(self) -> FeeSchedule:
-        return FeeSchedule(dict(self.futures_day_trade), dict(self.futures_swing), self.stock_day_trade_bps,
-                           self.stock_swing_bps, self.brokerage_per_fill, self.brokerage_tax_rate)
+    def schedule(self, ptax: Mapping[date, Decimal] | None = None) -> FeeSchedule:
+        """The schedule; ``ptax`` is USD/BRL per day (BCB series), e.g. from ``altdata.ptax_rates``."""
+        return FeeSchedule(adv=dict(self.adv), day_trade_adv=dict(self.day_trade_adv),
+                           stock_day_trade_bps=self.stock_day_trade_bps, stock_swing_bps=self.stock_swing_bps,
+                           brokerage_per_fill=self.brokerage_per_fill, brokerage_tax_rate=self.brokerage_tax_rate,
+                           usd_brl_fallback=self.usd_brl_fallback, ptax=dict(ptax or {}))
 
 
 class GatewayConfig(BaseModel):
@@ -119,8 +133,19 @@ class AppConfig(BaseModel):
     signals: list[SignalConfig] = Field(default_factory=list)
     strategies: list[EmaCrossConfig] = Field(default_factory=lambda: [EmaCrossConfig()])
     redis: RedisConfig = RedisConfig()
+    profitdll: ProfitDLLConfig = ProfitDLLConfig()  # live B3 through ProfitDLL (docs/profitdll.md)
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    backup: BackupConfig = BackupConfig()
+    share: ShareConfig | None = None
+    follow: FollowConfig | None = None
+    altdata: AltDataConfig = AltDataConfig()
+
+    def fee_schedule(self, data_dir: Path | None = None) -> FeeSchedule:
+        """The fee schedule with the PTAX stored under ``data_dir`` (USD fees; the fallback rate when none)."""
+        from tradingsystem.runtime.altdata import load_ptax
+
+        return self.fees.schedule(load_ptax(data_dir or self.data_dir))
 
 
 def state_url(config: AppConfig, data_dir: Path | None = None) -> str:

@@ -49,7 +49,7 @@ def build_sim_node(config: AppConfig, seed: int | None = None, session_date: dat
     sim_cfg = config.sim.model_copy(update=updates) if updates else config.sim
     calendar = calendar_for(sim_cfg.session_date)
     instruments = default_instruments(sim_cfg, calendar.is_session)
-    fees = config.fees.schedule()
+    fees = config.fee_schedule()
     market = SimulatedMarket(sim_cfg, instruments, calendar, fees)
     kernel = Kernel(dict(market.instruments), SimulatedClock(market.start_ns), config.risk, fees, calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
@@ -93,6 +93,21 @@ def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any
     return strategies
 
 
+def attach_altdata(node: Node, config: AppConfig, data_dir: Path) -> Any:
+    """The alternative-data poller (``altdata.poll``), started on the node's kernel; None when off."""
+    if not config.altdata.poll:
+        return None
+    from tradingsystem.adapters.altdata import AltDataPoller, AltDataSync, AltStore, SourceError
+
+    try:
+        sync = AltDataSync(AltStore(data_dir), config.altdata)
+    except SourceError as exc:
+        raise ValueError(f"altdata: {exc}") from None
+    poller = AltDataPoller(node.kernel, sync, config.altdata).start()
+    node.sinks.append(poller)
+    return poller
+
+
 def _traded(kernel: Kernel, symbol: str, what: str) -> str:
     if symbol not in kernel.instruments:
         raise ValueError(f"{what}: {symbol} is not traded by the market ({', '.join(sorted(kernel.instruments))})")
@@ -107,8 +122,9 @@ class _Session:
         self.feed.close()
 
 
-def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: date | None = None) -> Node:
-    """Live trading through ProfitDLL (settings from config or ``TRADINGSYSTEM_PROFITDLL_*``)."""
+def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: date | None = None,
+                         book: str | None = None) -> Node:
+    """Live trading through ProfitDLL (the ``profitdll:`` section, ``TRADINGSYSTEM_PROFITDLL_*``, ``--book``)."""
     import time
 
     from tradingsystem.runtime.profitdll_setup import build_profitdll
@@ -120,9 +136,9 @@ def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: da
         inst = b3.instrument(b3.resolve_generic(sym, day, calendar.is_session, config.sim.roll_sessions),
                              calendar.is_session)
         instruments[inst.symbol] = inst
-    feed, execution = build_profitdll(None, calendar)
+    feed, execution = build_profitdll(config.profitdll, calendar, book)
     now = time.time_ns()
-    kernel = Kernel(instruments, WallClock(now), config.risk, config.fees.schedule(), calendar.is_session,
+    kernel = Kernel(instruments, WallClock(now), config.risk, config.fee_schedule(), calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     kernel.connect(feed, execution)
@@ -134,7 +150,7 @@ def build_sim_venue(config: AppConfig) -> SimulatedMarket:
     """The simulated market alone (the gateway's venue); deterministic per ``sim.seed``."""
     calendar = calendar_for(config.sim.session_date)
     return SimulatedMarket(config.sim, default_instruments(config.sim, calendar.is_session), calendar,
-                           config.fees.schedule())
+                           config.fee_schedule())
 
 
 def build_redis_node(config: AppConfig, run_id: str | None = None) -> Node:
@@ -152,7 +168,7 @@ def build_redis_node(config: AppConfig, run_id: str | None = None) -> Node:
     instruments = default_instruments(config.sim, calendar.is_session)
     day = b3.next_session(config.sim.session_date, calendar.is_session)
     start = local_ns(day, config.sim.start_time)
-    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fees.schedule(), calendar.is_session,
+    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fee_schedule(), calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     client = redis.Redis.from_url(config.redis.url, socket_timeout=5, socket_connect_timeout=2)
@@ -176,7 +192,7 @@ def build_replay_node(config: AppConfig, data_dir: Path, run_id: str | None = No
     instruments = default_instruments(config.sim, calendar.is_session)
     day = b3.next_session(config.sim.session_date, calendar.is_session)
     start = local_ns(day, config.sim.start_time)
-    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fees.schedule(), calendar.is_session,
+    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fee_schedule(), calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     feed = ReplayFeed(data_dir, start=day)

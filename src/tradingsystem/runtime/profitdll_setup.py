@@ -1,63 +1,84 @@
-"""Composition of the ProfitDLL adapter: settings from a config object or the environment.
+"""Composition of the ProfitDLL adapter: the ``profitdll:`` config section, environment overrides, the CLI's book.
 
-``build_profitdll(settings)`` returns ``(feed, execution)`` sharing one DLL session. Nothing is loaded
-or logged in until ``connect``. Secrets stay ``SecretStr``; error messages name the missing variable,
-never its value.
+``build_profitdll(section, calendar, book)`` returns ``(feed, execution)`` sharing one DLL session. The section
+comes from the YAML config loader (``AppConfig.profitdll``); ``TRADINGSYSTEM_PROFITDLL_<FIELD>`` environment
+variables (pydantic-settings: ``..._DLL_PATH``, ``..._ACTIVATION_KEY``, ``..._PASSWORD``, ``..._BOOK_SOURCE``...)
+override it, and ``book`` (the ``--book`` option) overrides both. Secrets stay ``SecretStr``; an error for a
+missing setting names the key and the variable, never a value.
 """
 
 from __future__ import annotations
 
-import os
+import sys
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
 from tradingsystem.adapters.calendar import BvmfCalendar
 from tradingsystem.adapters.profitdll import ProfitDLLConfig, ProfitDLLExecution, ProfitDLLFeed, open_profitdll
 
-__all__ = ["ENV_PREFIX", "build_profitdll", "profitdll_config"]
+__all__ = ["BOOKS", "ENV_PREFIX", "build_profitdll", "profitdll_config"]
 
 ENV_PREFIX = "TRADINGSYSTEM_PROFITDLL_"
-_ENV_FIELDS = {
-    "PATH": "dll_path", "KEY": "activation_key", "USER": "user", "PASSWORD": "password",
-    "ROUTING_PASSWORD": "routing_password", "MARKET_ONLY": "market_only", "BROKER_ID": "broker_id",
-    "ACCOUNT_ID": "account_id", "BOOK_SOURCE": "book_source",
-}
 _REQUIRED = ("dll_path", "activation_key", "user", "password")
+BOOKS = ("none", "price_depth", "offer_book")  # the CLI's --book
 
 
-def profitdll_config(settings: Any = None, environ: Mapping[str, str] | None = None) -> ProfitDLLConfig:
-    """A ``ProfitDLLConfig`` from ``settings`` (a config, a mapping or an object with attributes),
-    filling what it lacks from ``TRADINGSYSTEM_PROFITDLL_{PATH,KEY,USER,PASSWORD,...}``."""
-    if isinstance(settings, ProfitDLLConfig):
-        return settings
-    values: dict[str, Any] = {}
-    if isinstance(settings, Mapping):
-        values.update({k: v for k, v in settings.items() if v is not None})
-    elif settings is not None:
-        for name in ProfitDLLConfig.model_fields:
-            v = getattr(settings, name, None)
-            if v is not None:
-                values[name] = v
-    env = os.environ if environ is None else environ
-    for suffix, name in _ENV_FIELDS.items():
-        v = env.get(ENV_PREFIX + suffix)
-        if name not in values and v:
-            values[name] = v.strip().lower() in ("1", "true", "yes") if name == "market_only" else v
-    missing = [n for n in _REQUIRED if not values.get(n)]
+class _Settings(BaseSettings, ProfitDLLConfig):
+    """The section with the environment applied on top (the environment wins: secrets live there)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+
+def profitdll_config(section: ProfitDLLConfig | Mapping[str, Any] | None = None, book: str | None = None
+                     ) -> ProfitDLLConfig:
+    """The adapter's config: ``section`` (the YAML's ``profitdll:``), then the environment, then ``book``."""
+    if isinstance(section, ProfitDLLConfig):
+        values = {k: getattr(section, k) for k in section.model_fields_set}
+    else:
+        values = {k: v for k, v in (section or {}).items() if v is not None}
+    try:
+        merged = _Settings(**values)
+        cfg = ProfitDLLConfig(**{k: getattr(merged, k) for k in ProfitDLLConfig.model_fields})
+    except ValidationError as exc:
+        problems = "; ".join(f"profitdll.{'.'.join(str(p) for p in e['loc'])} "
+                             f"({ENV_PREFIX}{str(e['loc'][0]).upper()}): {e['msg']}" for e in exc.errors())
+        raise ValueError(f"invalid ProfitDLL settings: {problems}") from None
+    if book is not None:
+        if book not in BOOKS:
+            raise ValueError(f"--book must be one of {', '.join(BOOKS)}, not {book!r}")
+        cfg = cfg.model_copy(update={"book_depth": book != "none"} | ({"book_source": book} if book != "none" else {}))
+    missing = [n for n in _REQUIRED if not _filled(getattr(cfg, n))]
     if missing:
-        names = ", ".join(ENV_PREFIX + k for k, f in _ENV_FIELDS.items() if f in missing)
-        raise ValueError(f"ProfitDLL settings missing: {', '.join(missing)} (set them in config or {names})")
-    return ProfitDLLConfig(**values)
+        where = ", ".join(f"profitdll.{n} or {ENV_PREFIX}{n.upper()}" for n in missing)
+        raise ValueError(f"ProfitDLL settings missing: {', '.join(missing)} (set {where})")
+    return cfg
+
+
+def _filled(value: Any) -> bool:
+    return bool(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
 
 
 def build_profitdll(
-    settings: Any = None,
+    section: ProfitDLLConfig | Mapping[str, Any] | None = None,
     calendar: Callable[[date], bool] | Any = None,
-    environ: Mapping[str, str] | None = None,
+    book: str | None = None,
 ) -> tuple[ProfitDLLFeed, ProfitDLLExecution]:
-    """(feed, execution) for ``capture --feed profitdll`` and ``run --feed profitdll``."""
-    config = profitdll_config(settings, environ)
+    """(feed, execution) for ``capture --feed profitdll``, ``run --feed profitdll`` and the gateway."""
+    config = profitdll_config(section, book)
+    if config.switch_interval_s is not None:
+        sys.setswitchinterval(config.switch_interval_s)  # callback-to-engine latency (benchmarks/bench_profitdll.py)
     if calendar is None:
         calendar = BvmfCalendar()
     return open_profitdll(config, calendar)

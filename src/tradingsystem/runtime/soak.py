@@ -216,7 +216,7 @@ class _RiskWatch:
 def _node(config: AppConfig, market: SimulatedMarket, feed: _FaultyFeed, venue: _VenueJournal, day: date,
           is_session: Callable[[date], bool], watch: _RiskWatch, store: SqlStateStore,
           run_id: str) -> tuple[Kernel, StateKeeper]:
-    kernel = Kernel(dict(market.instruments), SimulatedClock(market.now), config.risk, config.fees.schedule(),
+    kernel = Kernel(dict(market.instruments), SimulatedClock(market.now), config.risk, config.fee_schedule(),
                     is_session, breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id
     kernel.connect(feed, venue)
@@ -231,7 +231,7 @@ def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report
              ) -> None:
     calendar = calendar_for(day)
     sim = config.sim.model_copy(update={"seed": seed + i, "session_date": day, "record_trades": False})
-    market = SimulatedMarket(sim, default_instruments(sim, calendar.is_session), calendar, config.fees.schedule())
+    market = SimulatedMarket(sim, default_instruments(sim, calendar.is_session), calendar, config.fee_schedule())
     start, end = market.start_ns, local_ns(market.start_day, time(18, 40))
     span = end - start
     feed = _FaultyFeed(market, start + span // 3, start + span // 3 + int(opts["disconnect_s"] * NS))

@@ -3,7 +3,7 @@
 Pure rules (no configuration or environment reading); the CLI in ``runtime.cli_tax`` passes paths.
 """
 
-from tradingsystem.tax.calendar import bank_holidays, darf_due_date, is_bank_day, last_bank_day
+from tradingsystem.tax.calendar import bank_holidays, darf_due_date, darf_due_note, is_bank_day, last_bank_day
 from tradingsystem.tax.importer import FILL_COLUMNS, FillImportError, read_fills, read_settlements
 from tradingsystem.tax.ledger import Ledger, PositionLine, SwingSale, daily_ajustes
 from tradingsystem.tax.model import (
@@ -25,6 +25,6 @@ __all__ = [
     "DARF_CODE", "DEFAULT_CLASSES", "FILL_COLUMNS", "AnnualSummary", "Bucket", "ClassificationError",
     "FillImportError", "Ledger", "MarketClass", "MonthResult", "Opening", "PositionLine", "Realisation", "Side",
     "SwingSale", "TaxFill", "TaxReport", "asset_key", "bank_holidays", "build_report", "classify",
-    "compute_months", "daily_ajustes", "darf_due_date", "is_bank_day", "last_bank_day", "read_fills",
+    "compute_months", "daily_ajustes", "darf_due_date", "darf_due_note", "is_bank_day", "last_bank_day", "read_fills",
     "read_settlements", "report_json", "write_report",
 ]

@@ -29,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 
 from tradingsystem.domain.instruments import cents
-from tradingsystem.tax.calendar import darf_due_date
+from tradingsystem.tax.calendar import darf_due_date, darf_due_note
 from tradingsystem.tax.ledger import SwingSale
 from tradingsystem.tax.model import MONEY, Bucket, MarketClass, Realisation
 
@@ -100,6 +100,11 @@ class MonthResult:
     def darf_due(self) -> date | None:
         return darf_due_date(self.year, self.month) if self.tax_due > 0 else None
 
+    @property
+    def darf_due_note(self) -> str | None:
+        """Set when the DARF form prints a later date than the last day banks take it (31 December)."""
+        return darf_due_note(self.year, self.month) if self.tax_due > 0 else None
+
     def as_json(self) -> dict[str, str | None]:
         due = self.darf_due
         return {
@@ -114,6 +119,7 @@ class MonthResult:
             "tax_due_brl": str(self.tax_due),
             "darf_code": DARF_CODE if due else None,
             "darf_due_date": due.isoformat() if due else None,
+            "darf_due_note": self.darf_due_note,
             "carried_under_minimum_brl": str(self.carried_under_minimum),
         }
 

@@ -112,6 +112,7 @@ def _month_html(m: MonthResult, report: TaxReport) -> str:
         ["Under-R$10 amount brought in", str(m.under_minimum_in)],
         [f"DARF {DARF_CODE} to pay", str(m.tax_due)],
         ["DARF due date", m.darf_due.isoformat() if m.darf_due else "-"],
+        *([["DARF due date note", escape(m.darf_due_note)]] if m.darf_due_note else []),
         ["Carried (under R$ 10)", str(m.carried_under_minimum)],
     ]
     parts.append(_table(["step", "R$"], calc))

@@ -17,10 +17,11 @@
 enum { CB_NONE, CB_TRADE, CB_HIST, CB_ORDER, CB_DEPTH, CB_OTHER, CB_OFFER };
 enum {
     C_INIT, C_STREAM, C_PACED, C_ADVANCE, C_DISCONNECT, C_RECONNECT, C_HISTORY, C_STATE, C_HEALTH,
-    C_ORDER_NEW, C_FILL, C_CANCEL, C_CHANGE, C_CANCEL_ALL, C_DEPTH, C_OFFER, C_OFFER_FULL, C_EDIT
+    C_ORDER_NEW, C_FILL, C_CANCEL, C_CHANGE, C_CANCEL_ALL, C_DEPTH, C_OFFER, C_OFFER_FULL, C_EDIT,
+    C_OFFER_STREAM
 };
 
-typedef struct { int type; int t; int64_t a, b, c, e, f; double d; int64_t g, h; } cmd_t;
+typedef struct { int type; int t; int64_t a, b, c, e, f; double d; int64_t g, h; double d2; } cmd_t;
 
 /* one resting order of the double's offer book (DLL list order: position p is index n - p - 1) */
 typedef struct { double price; int64_t qty; int32_t agent; int64_t id; } offer_t;
@@ -37,7 +38,7 @@ typedef struct {
 
 typedef struct {
     int64_t id; wchar_t cl[24]; int t; uint8_t side, type, status; double price, stop, avg;
-    int64_t qty, traded, msg_id; wchar_t text[128]; int64_t last_ms;
+    int64_t qty, traded, msg_id; wchar_t text[128]; int64_t last_ms; int triggered; /* stop-limit */
 } order_t;
 
 typedef struct { uint32_t magic; int t; int64_t n; } trade_rec_t;
@@ -69,8 +70,11 @@ int account_ok(const TConnectorAccountIdentifier *a);
 void emit_msg(order_t *o, uint8_t code, const wchar_t *text);
 void emit_order(order_t *o);
 void exec_order(cmd_t *c); /* routing commands, run on the callback thread */
+void trigger_stops(int t, double px); /* stop-limit orders of ticker t that a trade at px triggers */
+extern int n_stops; /* stop-limit orders waiting for their trigger */
 void exec_offer(cmd_t *c); /* offer-book commands, run on the callback thread (profitdll_offer.c) */
 int md_is_connected(void);
+void deliver_one(int t); /* the next trade of ticker t (callback thread) */
 void offer_release_stale(void); /* at finalize: free the poisoned arrays of the last full book */
 
 #endif

@@ -47,6 +47,9 @@ int n_orders;
 int64_t next_local = 1000, next_msg = 1;
 static int md_connected, health_status;
 static int login_type = 0, login_code = 0, login_hang = 0;
+static int activation_invalid;
+#define MAX_SEQ 32
+static int seq_n, seq_type[MAX_SEQ], seq_result[MAX_SEQ]; /* a scripted login state sequence (any order) */
 wchar_t reject_next[128];
 int reject_pending;
 static int64_t backlog_threshold = 20000;
@@ -58,6 +61,18 @@ static trade_rec_t cur_trade;
 static int64_t cur_order = -1;
 static int cur_depth_t = -1;
 static wchar_t tmp_ticker[32], tmp_exch[4], tmp_text[128], tmp_cl[24];
+
+/* The DLL's file version, as a Windows version resource carries it (VS_FIXEDFILEINFO): the binding reads
+ * it from the file to name the version in its errors. Build with -DDLL_VERSION_LS=... to pose as another. */
+#ifndef DLL_VERSION_MS
+#define DLL_VERSION_MS ((4u << 16) | 0u)
+#endif
+#ifndef DLL_VERSION_LS
+#define DLL_VERSION_LS ((0u << 16) | 42u)
+#endif
+__attribute__((used)) const uint32_t vs_fixed_file_info[13] = {
+    0xFEEF04BDu, 0x00010000u, DLL_VERSION_MS, DLL_VERSION_LS, DLL_VERSION_MS, DLL_VERSION_LS, 0x3Fu, 0u,
+    0x40004u, 2u, 0u, 0u, 0u};
 
 /* statistics */
 int64_t st_delivered, st_max_backlog, st_md6, st_violations, st_history, st_callbacks, st_accessor_err;
@@ -160,6 +175,7 @@ void push(cmd_t c) {
 int req_guard(void) {
     if (on_worker()) { __sync_fetch_and_add(&st_violations, 1); return NL_INTERNAL_ERROR; }
     if (!initialized || finalized) return NL_NOT_INITIALIZED;
+    if (activation_invalid) return NL_NO_LICENSE;
     return NL_OK;
 }
 
@@ -182,6 +198,8 @@ static void poison(void) {
 
 static void emit_state(int type, int result) {
     st_callbacks++;
+    if (type == 3) activation_invalid = result != 0; /* an invalid key: requests fail with NL_NO_LICENSE */
+    if (type == 2) { pthread_mutex_lock(&mu); md_connected = result == 4 || result == 5 || result == 6; pthread_mutex_unlock(&mu); }
     if (cb_state) { in_cb = CB_OTHER; cb_state(type, result); in_cb = CB_NONE; }
 }
 
@@ -227,7 +245,7 @@ void emit_order(order_t *o) {
     poison();
 }
 
-static void deliver_one(int t) {
+void deliver_one(int t) {
     ticker_t *tk = &tickers[t];
     int64_t n;
     int deliver;
@@ -237,6 +255,7 @@ static void deliver_one(int t) {
     deliver = md_connected && tk->subscribed;
     pthread_mutex_unlock(&mu);
     if (deliver) { emit_trade(cb_trade, CB_TRADE, t, n, 0); st_delivered++; }
+    if (n_stops) trigger_stops(t, tk->last);
 }
 
 static double now_s(void) {
@@ -318,6 +337,13 @@ static void exec_cmd(cmd_t *c) {
     switch (c->type) {
     case C_INIT:
         if (login_hang) return;
+        if (seq_n) { /* the states exactly as scripted, in that order */
+            for (int i = 0; i < seq_n; i++) emit_state(seq_type[i], seq_result[i]);
+            if (cb_account) {
+                in_cb = CB_OTHER; cb_account(308, L"Double Corretora", L"12345", L"TESTER"); in_cb = CB_NONE;
+            }
+            break;
+        }
         emit_state(0, login_type == 0 ? login_code : 0);
         if (login_type == 0 && login_code != 0) return;
         emit_state(3, login_type == 3 ? login_code : 0);
@@ -361,7 +387,7 @@ static void exec_cmd(cmd_t *c) {
     case C_ORDER_NEW: case C_FILL: case C_CANCEL: case C_CHANGE: case C_CANCEL_ALL:
         exec_order(c);
         break;
-    case C_OFFER: case C_OFFER_FULL:
+    case C_OFFER: case C_OFFER_FULL: case C_OFFER_STREAM:
         exec_offer(c);
         break;
     case C_DEPTH: {
@@ -464,7 +490,7 @@ SETTER(SetStateCallback, cb_state, TStateCallback)
 SETTER(SetHealthCallback, cb_health, THealthCallback)
 SETTER(SetTradeCallbackV2, cb_trade, TConnectorTradeCallback)
 SETTER(SetHistoryTradeCallbackV2, cb_hist, TConnectorTradeCallback)
-SETTER(SetProgressCallback, cb_progress, TProgressCallback)
+SETTER(SetSerieProgressCallback, cb_progress, TProgressCallback)
 SETTER(SetPriceDepthCallback, cb_depth, TConnectorPriceDepthCallback)
 SETTER(SetOrderCallback, cb_order, TConnectorOrderCallback)
 SETTER(SetTradingMessageResultCallback, cb_msg, TTradingMessageResultCallback)
@@ -611,6 +637,11 @@ EXPORT int GetHistoryTrades(const wchar_t *ticker, const wchar_t *exch, const wc
 
 EXPORT void TestSetLoginResult(int32_t type, int32_t code) { login_type = type; login_code = code; }
 EXPORT void TestSetLoginHang(int32_t hang) { login_hang = hang; }
+/* Replace the login state sequence with n (type, result) pairs, played in this order. */
+EXPORT void TestSetLoginSequence(int32_t n, const int32_t *types, const int32_t *results) {
+    seq_n = n < 0 ? 0 : n > MAX_SEQ ? MAX_SEQ : n;
+    for (int i = 0; i < seq_n; i++) { seq_type[i] = types[i]; seq_result[i] = results[i]; }
+}
 EXPORT void TestSetBacklogThreshold(int64_t n) { backlog_threshold = n; }
 EXPORT void TestSetNanEvery(int64_t k) { nan_every = k; }
 

@@ -18,6 +18,9 @@
 int64_t st_offer_arrays, st_offer_frees, st_offer_bad_frees, st_offer_leaks, st_offer_events;
 
 static TOfferBookCallbackV2 cb_offer;
+/* How an edit (atEdit) is sent: 0 the quantity as a delta to add to the stored one (the vendor's example,
+ * the default), 1 the new quantity (absolute), 2 as a delete followed by an add at the same position. */
+static int edit_mode;
 static wchar_t otmp_ticker[32], otmp_exch[4], otmp_date[32];
 
 typedef struct { unsigned char *p; int32_t size; int freed; } arr_t;
@@ -45,18 +48,19 @@ static int offer_sub_set(const wchar_t *ticker, const wchar_t *exch, int on) {
 EXPORT int SubscribeOfferBook(const wchar_t *ticker, const wchar_t *exch) { return offer_sub_set(ticker, exch, 1); }
 EXPORT int UnsubscribeOfferBook(const wchar_t *ticker, const wchar_t *exch) { return offer_sub_set(ticker, exch, 0); }
 
-EXPORT void FreePointer(void *p, int32_t size) {
-    if (!p) return;
+EXPORT int FreePointer(void *p, int32_t size) {
+    if (!p) return NL_INVALID_ARGS;
     if (on_worker() && in_cb == CB_OFFER) {
         for (int i = 0; i < n_live; i++) {
             if (live[i].p != p) continue;
             if (live[i].freed || size != live[i].size) st_offer_bad_frees++;
             else st_offer_frees++;
             live[i].freed++;
-            return; /* released (poisoned, then freed) by the double after the callback */
+            return NL_OK; /* released (poisoned, then freed) by the double after the callback */
         }
     }
     st_offer_bad_frees++; /* unknown pointer, stale array, or outside the offer-book callback: never free() it */
+    return NL_INVALID_ARGS;
 }
 
 void offer_release_stale(void) {
@@ -170,27 +174,80 @@ static void full_book(int t, int packets, int corrupt) {
     }
 }
 
-void exec_offer(cmd_t *c) {
-    int t = c->t;
+/* One event: applied to the double's book, then (if `send` and subscribed) sent in the current edit form.
+ * For an edit, `qty` is the new quantity (> 0) or 0 to keep it; the form decides what goes out. */
+static void offer_event(int t, int action, int pos, int side, int64_t qty, int32_t agent, int64_t id, double px,
+                        int send) {
     pthread_mutex_lock(&mu);
     int sub = tickers[t].offer_sub && md_is_connected() && cb_offer;
+    int n = side >= 0 && side <= 1 ? tickers[t].noff[side] : 0;
+    offer_t before = {0};
+    if (action == 1 && side >= 0 && side <= 1 && pos >= 0 && pos < n) before = tickers[t].off[side][n - pos - 1];
+    int ok = apply(&tickers[t], action, pos, side, qty, agent, id, px); /* invalid events change nothing here */
+    offer_t after = before;
+    if (ok && action == 1) after = tickers[t].off[side][n - pos - 1];
     pthread_mutex_unlock(&mu);
+    if (!sub || !send) return;
+    if (action != 1 || !ok) {
+        emit(t, action, pos, side, qty, agent, id, px, 1, 1, 1, 1, NULL, NULL);
+    } else if (edit_mode == 2) {
+        emit(t, 2, pos, side, 0, 0, 0, 0.0, 1, 1, 1, 1, NULL, NULL);
+        emit(t, 0, pos, side, after.qty, after.agent, after.id, after.price, 1, 1, 1, 1, NULL, NULL);
+    } else { /* only the fields given (price > 0, qty > 0, agent >= 0, id > 0) */
+        int64_t q = edit_mode == 0 ? after.qty - before.qty : after.qty;
+        int has_q = qty > 0 && (edit_mode != 0 || q != 0);
+        emit(t, 1, pos, side, has_q ? q : 0, agent, id, px, px > 0, has_q, id > 0, agent >= 0, NULL, NULL);
+    }
+}
+
+/* a small deterministic generator (LCG) for the scripted random stream */
+static uint64_t rnd_state;
+static uint32_t rnd(void) { rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL; return (uint32_t)(rnd_state >> 33); }
+
+/* n rounds on ticker t: one trade, then one valid random offer event (add, edit, delete, now and then a
+ * delete-from), all on the callback thread in order. Prices stay on the ticker's grid. */
+static void offer_stream(int t, int64_t rounds, uint64_t seed) {
+    rnd_state = seed;
+    static int64_t next_id = 1000000;
+    for (int64_t r = 0; r < rounds; r++) {
+        deliver_one(t);
+        int side = (int)(rnd() % 2);
+        pthread_mutex_lock(&mu);
+        int n = tickers[t].noff[side];
+        double base = tickers[t].base, tick = tickers[t].tick;
+        pthread_mutex_unlock(&mu);
+        uint32_t k = rnd() % 100;
+        double px = base + tick * (double)(side == 0 ? -(int)(rnd() % 10) - 1 : (int)(rnd() % 10) + 1);
+        if (n < 4 || (k < 40 && n < MAX_OFFERS - 1)) {
+            offer_event(t, 0, (int)(rnd() % (uint32_t)(n + 1)), side, 1 + rnd() % 50, (int32_t)(rnd() % 90), next_id++,
+                        px, 1);
+        } else if (k < 80) {
+            uint32_t f = rnd() % 4; /* quantity only, price only, both, quantity and agent */
+            int64_t q = f == 1 ? 0 : 1 + rnd() % 60;
+            offer_event(t, 1, (int)(rnd() % (uint32_t)n), side, q, f == 3 ? (int32_t)(rnd() % 90) : -1, 0,
+                        f == 1 || f == 2 ? px : 0.0, 1);
+        } else if (k < 98) {
+            offer_event(t, 2, (int)(rnd() % (uint32_t)n), side, 0, 0, 0, 0.0, 1);
+        } else {
+            offer_event(t, 3, (int)(rnd() % 3), side, 0, 0, 0, 0.0, 1);
+        }
+    }
+}
+
+void exec_offer(cmd_t *c) {
+    int t = c->t;
     if (c->type == C_OFFER_FULL) {
+        pthread_mutex_lock(&mu);
+        int sub = tickers[t].offer_sub && md_is_connected() && cb_offer;
+        pthread_mutex_unlock(&mu);
         if (sub) full_book(t, (int)c->a, (int)c->b);
         return;
     }
-    int action = (int)c->a, pos = (int)c->b, side = (int)c->c;
-    int64_t qty = c->e, id = c->g;
-    int32_t agent = (int32_t)c->f;
-    double px = c->d;
-    pthread_mutex_lock(&mu);
-    apply(&tickers[t], action, pos, side, qty, agent, id, px); /* invalid events change nothing here */
-    pthread_mutex_unlock(&mu);
-    if (!sub || !c->h) return;
-    if (action == 1) /* edit: only the fields given (price > 0, qty > 0, agent >= 0, id > 0) */
-        emit(t, action, pos, side, qty, agent, id, px, px > 0, qty > 0, id > 0, agent >= 0, NULL, NULL);
-    else
-        emit(t, action, pos, side, qty, agent, id, px, 1, 1, 1, 1, NULL, NULL);
+    if (c->type == C_OFFER_STREAM) {
+        offer_stream(t, c->a, (uint64_t)c->g);
+        return;
+    }
+    offer_event(t, (int)c->a, (int)c->b, (int)c->c, c->e, (int32_t)c->f, c->g, c->d, (int)c->h);
 }
 
 /* --- test-only controls ----------------------------------------------------------------------- */
@@ -203,6 +260,19 @@ EXPORT int TestOffer(const wchar_t *ticker, int32_t action, int32_t pos, int32_t
     pthread_mutex_unlock(&mu);
     if (t < 0) return NL_NOT_FOUND;
     cmd_t c = {C_OFFER, t, action, pos, side, qty, agent, price, offer_id, emit_it};
+    push(c);
+    return NL_OK;
+}
+
+EXPORT void TestSetOfferEditMode(int32_t mode) { edit_mode = mode; }
+
+/* `rounds` rounds of one trade and one random offer event on `ticker` (seeded, deterministic). */
+EXPORT int TestOfferStream(const wchar_t *ticker, int64_t rounds, int64_t seed) {
+    pthread_mutex_lock(&mu);
+    int t = find_ticker(ticker);
+    pthread_mutex_unlock(&mu);
+    if (t < 0) return NL_NOT_FOUND;
+    cmd_t c = {C_OFFER_STREAM, t, rounds, 0, 0, 0, 0, 0.0, seed, 0};
     push(c);
     return NL_OK;
 }

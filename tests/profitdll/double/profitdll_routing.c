@@ -61,7 +61,8 @@ void exec_order(cmd_t *c) {
         if (!o) break;
         if (!is_open(o)) { emit_msg(o, 7, L"order is not open"); break; }
         if (c->b < o->traded + 1) { emit_msg(o, 7, L"quantity below traded"); break; }
-        o->price = c->d; o->qty = c->b; o->last_ms = clock_ms();
+        /* the replace keeps the status: a partially filled order stays partially filled (1) */
+        o->price = c->d; o->stop = c->d2; o->qty = c->b; o->last_ms = clock_ms();
         emit_msg(o, 10, L"change accepted");
         emit_order(o);
         break;
@@ -72,6 +73,21 @@ void exec_order(cmd_t *c) {
             if (is_open(o) && (c->t < 0 || o->t == c->t)) { o->status = 4; o->last_ms = clock_ms(); emit_order(o); }
         }
         break;
+    }
+}
+
+int n_stops;
+
+/* A stop-limit order triggers when a trade reaches its stop (buy: at or above, sell: at or below); it then
+ * fills in full at the trade price if that is within its limit, else it rests at the limit. */
+void trigger_stops(int t, double px) {
+    for (int i = 0; i < n_orders && n_stops > 0; i++) {
+        order_t *o = &orders[i];
+        if (o->t != t || o->type != 4 || o->triggered || !is_open(o)) continue;
+        int buy = o->side == 1;
+        if (buy ? px < o->stop : px > o->stop) continue;
+        o->triggered = 1; n_stops--;
+        if (buy ? px <= o->price : px >= o->price) { apply_fill(o, o->qty - o->traded, px, clock_ms()); emit_order(o); }
     }
 }
 
@@ -96,6 +112,8 @@ EXPORT int64_t SendOrder(const TConnectorSendOrder *o) {
     }
     if ((type != 1 && type != 2 && type != 4) || (side != 1 && side != 2) || o->Quantity <= 0) return NL_INVALID_ARGS;
     if ((type == 2 || type == 4) && !(o->Price > 0)) return NL_INVALID_ARGS;
+    if (type == 4 && !(o->StopPrice > 0)) return NL_INVALID_ARGS; /* stop-limit: a stop price and a limit */
+    if (type != 4 && o->StopPrice > 0) return NL_INVALID_ARGS;   /* no stop-market: the DLL refuses it */
     pthread_mutex_lock(&mu);
     if (n_orders >= MAX_ORDERS) { pthread_mutex_unlock(&mu); return NL_OUT_OF_RANGE; }
     int t = ensure_ticker(o->AssetID.Ticker, o->AssetID.Exchange);
@@ -107,6 +125,7 @@ EXPORT int64_t SendOrder(const TConnectorSendOrder *o) {
     x->t = t; x->side = (uint8_t)side; x->type = (uint8_t)type; x->price = o->Price; x->stop = o->StopPrice;
     x->qty = o->Quantity; x->status = 10; x->last_ms = clock_ms();
     if (reject_pending) { x->status = 8; wcsncpy(x->text, reject_next, 127); reject_pending = 0; }
+    if (type == 4 && x->status != 8) n_stops++;
     int64_t id = x->id;
     if (o->Version >= 2) ((TConnectorSendOrder *)o)->MessageID = x->msg_id;
     pthread_mutex_unlock(&mu);
@@ -132,7 +151,7 @@ EXPORT int SendChangeOrderV2(const TConnectorChangeOrder *o) {
     if (x && o->Version >= 1) ((TConnectorChangeOrder *)o)->MessageID = x->msg_id;
     pthread_mutex_unlock(&mu);
     if (!x) return NL_NOT_FOUND;
-    cmd_t c = {C_CHANGE, 0, id, o->Quantity, 0, 0, 0, o->Price};
+    cmd_t c = {C_CHANGE, 0, id, o->Quantity, 0, 0, 0, o->Price, 0, 0, o->StopPrice};
     push(c);
     return NL_OK;
 }
@@ -183,6 +202,7 @@ EXPORT int64_t SendZeroPositionV2(const TConnectorZeroPosition *o) {
     if (!o) return NL_INVALID_ARGS;
     if (o->Version > 2) return NL_VERSION_NOT_SUPPORTED;
     if (!account_ok(&o->AccountID) || !o->AssetID.Ticker || !o->Password) return NL_INVALID_ARGS;
+    if (o->Version >= 1 && o->PositionType != 1 && o->PositionType != 2) return NL_INVALID_ARGS;
     pthread_mutex_lock(&mu);
     int t = find_ticker(o->AssetID.Ticker);
     if (t < 0 || tickers[t].pos == 0 || n_orders >= MAX_ORDERS) { pthread_mutex_unlock(&mu); return NL_NO_POSITION; }
@@ -291,6 +311,8 @@ EXPORT int GetPositionV2(TConnectorTradingAccountPosition *p) {
     if (r) return r;
     if (!p || !account_ok(&p->AccountID) || !p->AssetID.Ticker) return NL_INVALID_ARGS;
     if (p->Version > 2) return NL_VERSION_NOT_SUPPORTED;
+    /* V1+: PositionType is an input, 1 day trade or 2 consolidated; anything else is refused */
+    if (p->Version >= 1 && p->PositionType != 1 && p->PositionType != 2) return NL_INVALID_ARGS;
     int t = find_ticker(p->AssetID.Ticker);
     if (t < 0) return NL_NO_POSITION;
     int64_t q = tickers[t].pos;

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -101,6 +102,12 @@ class VoiceConfig(BaseModel):
     command: list[str] = Field(default_factory=lambda: ["espeak-ng", "-v", "en"], min_length=1)
     min_severity: SeverityLevel = Severity.CRITICAL
     timeout_seconds: float = Field(default=30, gt=0)
+    amplitude: dict[str, int] = Field(default_factory=lambda: {"CRITICAL": 200, "WARNING": 120, "INFO": 80})
+    """espeak-ng ``-a`` (0-200) by severity name: a critical alert is spoken louder."""
+    words_per_minute: dict[str, int] = Field(default_factory=lambda: {"CRITICAL": 190, "WARNING": 170,
+                                                                      "INFO": 160})
+    repeat: dict[str, int] = Field(default_factory=lambda: {"CRITICAL": 2})
+    """How many times the message is said, by severity name (default once)."""
 
 
 class VoiceChannel:
@@ -115,11 +122,22 @@ class VoiceChannel:
     def available(config: VoiceConfig | None = None) -> bool:
         return shutil.which((config or VoiceConfig()).command[0]) is not None
 
-    def send(self, notification: Notification) -> None:
+    def argv(self, notification: Notification) -> list[str]:
+        """The command for one alert: espeak-ng gets loudness and pace by severity."""
+        cfg, sev = self.config, notification.severity_name.upper()
         message = notification.body.split("\n", 1)[0]
-        text = f"{notification.severity_name.lower()} alert. {message}"
+        text = " ".join([f"{sev.lower()} alert. {message}."] * max(1, cfg.repeat.get(sev, 1)))
+        extra: list[str] = []
+        if Path(cfg.command[0]).name.startswith("espeak"):
+            if sev in cfg.amplitude:
+                extra += ["-a", str(cfg.amplitude[sev])]
+            if sev in cfg.words_per_minute:
+                extra += ["-s", str(cfg.words_per_minute[sev])]
+        return [*cfg.command, *extra, text]
+
+    def send(self, notification: Notification) -> None:
         try:
-            subprocess.run([*self.config.command, text], check=True, capture_output=True,
+            subprocess.run(self.argv(notification), check=True, capture_output=True,
                            timeout=self.config.timeout_seconds)
         except (OSError, subprocess.SubprocessError) as exc:
             raise ChannelError(f"{self.name}: {type(exc).__name__}: {exc}") from None

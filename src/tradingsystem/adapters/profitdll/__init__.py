@@ -12,6 +12,7 @@ from tradingsystem.adapters.profitdll.errors import (
     LoginError,
     LoginServerError,
     LoginTimeout,
+    MissingExport,
     ProfitDLLError,
     ProfitDLLHalt,
     ProfitDLLInvalid,
@@ -29,7 +30,7 @@ from tradingsystem.adapters.profitdll.session import ProfitSession
 
 __all__ = [
     "AccountBlocked", "ActivationInvalid", "BadPassword", "DLLFinalized", "InvalidLogin", "LicenseExpired",
-    "LoginError", "LoginServerError", "LoginTimeout", "ProfitDLL", "ProfitDLLConfig", "ProfitDLLError",
+    "LoginError", "LoginServerError", "LoginTimeout", "MissingExport", "ProfitDLL", "ProfitDLLConfig", "ProfitDLLError",
     "ProfitDLLExecution", "ProfitDLLFeed", "ProfitDLLHalt", "ProfitDLLInvalid", "ProfitDLLRetry",
     "ProfitSession", "Reconciliation", "RequestFromCallback", "VenueOrder", "VenuePosition", "open_profitdll",
 ]

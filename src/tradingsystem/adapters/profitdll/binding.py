@@ -10,37 +10,46 @@ call them synchronously inside their callback.
 from __future__ import annotations
 
 import ctypes
+import logging
+import struct
 import sys
 import threading
 from ctypes import POINTER, byref, c_double, c_int32, c_int64, c_ubyte, c_void_p, c_wchar_p
+from pathlib import Path
 from typing import Any
 
 from tradingsystem.adapters.profitdll import structs as s
-from tradingsystem.adapters.profitdll.errors import DLLFinalized, RequestFromCallback, check
+from tradingsystem.adapters.profitdll.errors import (
+    DLLFinalized,
+    MissingExport,
+    ProfitDLLHalt,
+    RequestFromCallback,
+    check,
+)
 
-__all__ = ["ProfitDLL"]
+__all__ = ["FEATURES", "ProfitDLL", "dll_version"]
 
 _FINALIZED: set[str] = set()  # DLL paths finalized in this process: the DLL has one lifecycle per process.
 
-_CALLBACK_SETTERS = {
-    "state": ("SetStateCallback", s.STATE_CALLBACK),
-    "health": ("SetHealthCallback", s.HEALTH_CALLBACK),
-    "trade": ("SetTradeCallbackV2", s.TRADE_CALLBACK),
-    "history_trade": ("SetHistoryTradeCallbackV2", s.TRADE_CALLBACK),
-    "progress": ("SetProgressCallback", s.PROGRESS_CALLBACK),
-    "price_depth": ("SetPriceDepthCallback", s.PRICE_DEPTH_CALLBACK),
-    "offer_book": ("SetOfferBookCallbackV2", s.OFFER_BOOK_CALLBACK),
-    "order": ("SetOrderCallback", s.ORDER_CALLBACK),
-    "trading_message": ("SetTradingMessageResultCallback", s.MESSAGE_CALLBACK),
-}
+log = logging.getLogger(__name__)
 
 _I32, _I64, _P, _W = c_int32, c_int64, c_void_p, c_wchar_p
+# Every export this binding uses, with its signature; names as in the vendor's manual (4.0.0.42) and
+# Delphi units (ProfitFunctionsU.pas, LegacyProfitFunctionsU.pas).
 _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "DLLInitializeLogin": (_I32, [_W, _W, _W, s.STATE_CALLBACK, _P, _P, s.ACCOUNT_CALLBACK, _P, _P, _P, _P, _P,
                                   s.PROGRESS_CALLBACK, _P]),
     "DLLInitializeMarketLogin": (_I32, [_W, _W, _W, s.STATE_CALLBACK, _P, _P, _P, _P, _P,
                                         s.PROGRESS_CALLBACK, _P]),
     "DLLFinalize": (_I32, []),
+    "SetStateCallback": (_I32, [s.STATE_CALLBACK]),
+    "SetTradeCallbackV2": (_I32, [s.TRADE_CALLBACK]),
+    "SetHistoryTradeCallbackV2": (_I32, [s.TRADE_CALLBACK]),
+    "SetHealthCallback": (_I32, [s.HEALTH_CALLBACK]),
+    "SetPriceDepthCallback": (_I32, [s.PRICE_DEPTH_CALLBACK]),
+    "SetOfferBookCallbackV2": (_I32, [s.OFFER_BOOK_CALLBACK]),
+    "SetOrderCallback": (_I32, [s.ORDER_CALLBACK]),
+    "SetTradingMessageResultCallback": (_I32, [s.MESSAGE_CALLBACK]),
     "GetServerClock": (_I32, [POINTER(c_double)] + [POINTER(c_int32)] * 7),
     "GetHealthStatus": (_I32, [POINTER(c_int32)]),
     "SubscribeTicker": (_I32, [_W, _W]),
@@ -68,8 +77,45 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "EnumerateAllPositionAssets": (_I32, [POINTER(s.TConnectorAccountIdentifier), c_ubyte, s.LPARAM,
                                           s.ENUM_ASSETS_PROC]),
     "GetPositionV2": (_I32, [POINTER(s.TConnectorTradingAccountPosition)]),
-    "FreePointer": (None, [_P, c_int32]),
+    "FreePointer": (_I32, [_P, c_int32]),
 }
+
+# Optional features and the exports each needs: a DLL without one of them loads, logs what is missing
+# and runs without the feature. Every other export in ``_SIGNATURES`` is required.
+FEATURES: dict[str, tuple[str, ...]] = {
+    "health": ("SetHealthCallback", "GetHealthStatus"),  # 4.0.0.41
+    "history": ("GetHistoryTrades", "SetHistoryTradeCallbackV2", "GetServerClock"),  # backfill after a gap
+    "price_depth": ("SubscribePriceDepth", "UnsubscribePriceDepth", "GetPriceDepthSideCount", "GetPriceGroup",
+                    "SetPriceDepthCallback"),
+    "offer_book": ("SubscribeOfferBook", "UnsubscribeOfferBook", "SetOfferBookCallbackV2", "FreePointer"),
+    "trading_message": ("SetTradingMessageResultCallback",),  # reasons of refusals before the broker
+}
+_OPTIONAL = {name for names in FEATURES.values() for name in names}
+
+_CALLBACK_SETTERS = {  # callback name -> (setter export, type, feature or "" when required)
+    "state": ("SetStateCallback", s.STATE_CALLBACK, ""),
+    "trade": ("SetTradeCallbackV2", s.TRADE_CALLBACK, ""),
+    "order": ("SetOrderCallback", s.ORDER_CALLBACK, ""),
+    "health": ("SetHealthCallback", s.HEALTH_CALLBACK, "health"),
+    "history_trade": ("SetHistoryTradeCallbackV2", s.TRADE_CALLBACK, "history"),
+    "price_depth": ("SetPriceDepthCallback", s.PRICE_DEPTH_CALLBACK, "price_depth"),
+    "offer_book": ("SetOfferBookCallbackV2", s.OFFER_BOOK_CALLBACK, "offer_book"),
+    "trading_message": ("SetTradingMessageResultCallback", s.MESSAGE_CALLBACK, "trading_message"),
+}
+_VS_FIXED = b"\xbd\x04\xef\xfe"  # VS_FIXEDFILEINFO signature (0xFEEF04BD, little-endian)
+
+
+def dll_version(path: str) -> str:
+    """The file version of the DLL (``VS_FIXEDFILEINFO`` in its version resource), or "unknown"."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return "unknown"
+    at = data.find(_VS_FIXED)
+    if at < 0 or at + 16 > len(data):
+        return "unknown"
+    _sig, _struc, ms, ls = struct.unpack_from("<4I", data, at)
+    return f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
 
 
 def _pin_thread_state() -> None:
@@ -84,23 +130,38 @@ class ProfitDLL:
     def __init__(self, path: str) -> None:
         loader = ctypes.WinDLL if sys.platform == "win32" else ctypes.CDLL  # type: ignore[attr-defined]
         self.path = path
-        self.lib = loader(path)
+        try:
+            self.lib = loader(path)
+        except OSError as exc:
+            raise ProfitDLLHalt(f"cannot load ProfitDLL from {path}: {exc}") from None
+        missing = [name for name in _SIGNATURES if not hasattr(self.lib, name)]
+        required = [name for name in missing if name not in _OPTIONAL]
+        if required:
+            raise MissingExport(
+                f"ProfitDLL {dll_version(path)} ({path}) does not export {', '.join(required)}: "
+                "this adapter needs ProfitDLL 4.0.0.28 or later", required)
+        self.missing = frozenset(missing)
+        self.disabled = frozenset(f for f, names in FEATURES.items() if any(n in self.missing for n in names))
+        for feature in sorted(self.disabled):
+            absent = [n for n in FEATURES[feature] if n in self.missing]
+            log.warning("ProfitDLL %s does not export %s: %s disabled", dll_version(path), ", ".join(absent), feature)
         for name, (restype, argtypes) in _SIGNATURES.items():
-            fn = getattr(self.lib, name)
-            fn.restype = restype
-            fn.argtypes = argtypes
-        for setter, ftype in _CALLBACK_SETTERS.values():
-            fn = getattr(self.lib, setter)
-            fn.restype = c_int32
-            fn.argtypes = [ftype]
+            if name not in self.missing:
+                fn = getattr(self.lib, name)
+                fn.restype = restype
+                fn.argtypes = argtypes
         # accessors, called raw from inside callbacks
         self.translate_trade = self.lib.TranslateTrade
         self.get_order_details = self.lib.GetOrderDetails
-        self.get_price_group = self.lib.GetPriceGroup
-        self.get_price_depth_side_count = self.lib.GetPriceDepthSideCount
-        self.free_pointer = self.lib.FreePointer  # frees the offer book's full-book arrays, inside the callback
+        self.get_price_group: Any = getattr(self.lib, "GetPriceGroup", None)
+        self.get_price_depth_side_count: Any = getattr(self.lib, "GetPriceDepthSideCount", None)
+        self.free_pointer: Any = getattr(self.lib, "FreePointer", None)  # frees the offer-book arrays in the callback
         self.callback_thread: int | None = None
         self._keep: list[Any] = []  # callback objects must outlive the DLL's use of them
+
+    def has(self, feature: str) -> bool:
+        """Whether the DLL exports everything ``feature`` (a key of ``FEATURES``) needs."""
+        return feature not in self.disabled
 
     # --- the threading rule -------------------------------------------------------------------
     def note_callback_thread(self) -> None:
@@ -126,6 +187,8 @@ class ProfitDLL:
 
     def _call(self, what: str, *args: Any, legacy: bool = True) -> int:
         self._guard(what)
+        if what in self.missing:
+            raise ProfitDLLHalt(f"{what} is not exported by ProfitDLL {dll_version(self.path)}")
         return check(int(getattr(self.lib, what)(*args)), what, legacy)
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -143,11 +206,13 @@ class ProfitDLL:
             self._call("DLLInitializeLogin", key, user, password, state, None, None, account, None, None,
                        None, None, None, progress, None)
         for name, fn in callbacks.items():
-            if name in _CALLBACK_SETTERS and name not in ("state", "progress"):
-                self.set_callback(name, fn)
+            if name in _CALLBACK_SETTERS and name != "state":
+                feature = _CALLBACK_SETTERS[name][2]
+                if not feature or self.has(feature):
+                    self.set_callback(name, fn)
 
     def set_callback(self, name: str, fn: Any) -> None:
-        setter, ftype = _CALLBACK_SETTERS[name]
+        setter, ftype, _feature = _CALLBACK_SETTERS[name]
         cb = ftype(fn)
         self._keep.append(cb)
         self._call(setter, cb)

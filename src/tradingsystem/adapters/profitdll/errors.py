@@ -6,7 +6,7 @@ from tradingsystem.domain.errors import HaltRequired, InvalidRequest, RetryLater
 
 __all__ = [
     "NL", "AccountBlocked", "ActivationInvalid", "BadPassword", "DLLFinalized", "InvalidLogin",
-    "LicenseExpired", "LoginError", "LoginServerError", "LoginTimeout", "ProfitDLLError",
+    "LicenseExpired", "LoginError", "LoginServerError", "LoginTimeout", "MissingExport", "ProfitDLLError",
     "ProfitDLLHalt", "ProfitDLLInvalid", "ProfitDLLRetry", "RequestFromCallback", "check", "error_for",
     "login_error", "nl_name",
 ]
@@ -57,6 +57,14 @@ class RequestFromCallback(ProfitDLLInvalid):
 
 class DLLFinalized(ProfitDLLHalt):
     """DLLFinalize was called: the DLL supports one lifecycle per process; restart the process."""
+
+
+class MissingExport(ProfitDLLHalt):
+    """The DLL lacks an export the adapter cannot run without; ``exports`` names them."""
+
+    def __init__(self, message: str, exports: list[str]) -> None:
+        super().__init__(message)
+        self.exports = tuple(exports)
 
 
 class LoginError(ProfitDLLHalt):

@@ -73,7 +73,7 @@ class Reconciliation:
 
 class _Order:
     __slots__ = ("accepted", "avg", "closed", "inst", "local_id", "order_id", "pending", "price", "qty",
-                 "side", "stop", "symbol", "traded", "venue_id")
+                 "side", "stop", "symbol", "traded", "venue_id", "want")
 
     def __init__(self, order_id: str, local_id: int, inst: Instrument, side: int, qty: int, price: float,
                  stop: float) -> None:
@@ -83,6 +83,7 @@ class _Order:
         self.accepted = self.closed = False
         self.pending = ""
         self.venue_id = ""
+        self.want: tuple[float, float, int] | None = None  # (price, stop, qty) of a modify not yet confirmed
 
 
 class ProfitDLLExecution:
@@ -108,18 +109,21 @@ class ProfitDLLExecution:
             raise ProfitDLLHalt("routing needs DLLInitializeLogin: market_only is set in the config")
         self._sink = sink
         self.session.start()
+        self.session.raise_failure()
         self._account = self._pick_account()
         self.reconciliation = self.reconcile()
         self.session.order_pump = self.drain_events  # the feed's loop delivers order events too
 
     def submit(self, command: SubmitOrder) -> None:
+        self.session.raise_failure()
         if command.order_id in self._by_id:
             raise InvalidRequest(f"order id {command.order_id!r} was already submitted")
         inst = self._instrument(command.symbol)
         inst.check_quantity(command.quantity)
         otype = OrderType(command.order_type)
         if otype not in _DLL_TYPE:
-            raise InvalidRequest("ProfitDLL SendOrder has market, limit and stop-limit orders only")
+            raise InvalidRequest("ProfitDLL SendOrder has market, limit and stop-limit orders only; stop-market is "
+                                 "emulated by the engine (a stop leg of engine/emulator.py, sent as a market order)")
         price = stop = -1.0
         if otype in (OrderType.LIMIT, OrderType.STOP_LIMIT):
             price = self._price(inst, command.price)
@@ -134,6 +138,9 @@ class ProfitDLLExecution:
         self._track(_Order(command.order_id, local, inst, int(side), command.quantity, price, stop))
 
     def modify(self, command: ModifyOrder) -> None:
+        """SendChangeOrderV2; confirmed (UPDATED with the new quantity and prices) when an order callback shows
+        them, whatever its status (a partially filled order stays partially filled after the replace)."""
+        self.session.raise_failure()
         o = self._known(command.order_id)
         if o.closed:
             raise InvalidRequest(f"order {o.order_id} is closed and cannot be modified")
@@ -146,10 +153,11 @@ class ProfitDLLExecution:
             Price=price, StopPrice=stop, Quantity=qty,
         )
         self.session.dll.change_order(rec)
-        o.pending, o.price, o.stop, o.qty = "modify", price, stop, qty
+        o.pending, o.want = "modify", (price, stop, qty)
 
     def cancel(self, command: CancelOrder) -> None:
         """Idempotent: cancelling a closed order, or one already being cancelled, does nothing."""
+        self.session.raise_failure()
         o = self._known(command.order_id)
         if o.closed or o.pending == "cancel":
             self.counters["duplicate_cancels"] += 1
@@ -161,6 +169,7 @@ class ProfitDLLExecution:
 
     def cancel_all(self, command: CancelAllOrders | None = None) -> None:
         """Cancel every open order of the account, or of one symbol."""
+        self.session.raise_failure()
         symbol = command.symbol if command else ""
         dll = self.session.dll
         if symbol:
@@ -176,6 +185,7 @@ class ProfitDLLExecution:
 
     def zero_position(self, symbol: str, price: int | None = None, order_id: str | None = None) -> str:
         """Flatten ``symbol`` (market, or limit at ``price``); return the order id of the closing order."""
+        self.session.raise_failure()
         inst = self._instrument(symbol)
         px = self._price(inst, price) if price else -1.0
         rec = s.TConnectorZeroPosition(
@@ -250,7 +260,8 @@ class ProfitDLLExecution:
         positions = []
         for ticker, exch in assets:
             pos = s.TConnectorTradingAccountPosition(Version=2, AccountID=acct,
-                                                     AssetID=s.TConnectorAssetIdentifier(0, ticker, exch, 0))
+                                                     AssetID=s.TConnectorAssetIdentifier(0, ticker, exch, 0),
+                                                     PositionType=self.session.config.position_type)
             dll.get_position(pos)
             sign = 1 if pos.OpenSide == 1 else -1 if pos.OpenSide == 2 else 0
             positions.append(VenuePosition(ticker, sign * pos.OpenQuantity, Decimal(repr(pos.OpenAveragePrice))))
@@ -270,12 +281,12 @@ class ProfitDLLExecution:
         self._ready.append(OrderEvent(o.order_id, int(kind), ts, o.symbol, venue_order_id=o.venue_id, **kw))
 
     def _on_order(self, item: tuple[Any, ...]) -> None:
-        (_k, local, cl, ticker, _ex, qty, traded, _leaves, _price, _stop, avg, side, _type, status, text, last,
+        (_k, local, cl, ticker, _ex, qty, traded, _leaves, price, stop, avg, side, _type, status, text, last,
          ts_init) = item
         o = self._by_local.get(local)
         if o is None:  # an order placed elsewhere (Profit's screen): adopt it
             self.counters["unknown_orders"] += 1
-            o = _Order(f"profit-{local}", local, self._instrument(ticker), side, qty, _price, _stop)
+            o = _Order(f"profit-{local}", local, self._instrument(ticker), side, qty, price, stop)
             self._track(o)
         if o.closed:
             return
@@ -293,16 +304,18 @@ class ProfitDLLExecution:
             px = price_to_raw(o.inst, px_f) or 0
             o.traded, o.avg = traded, avg
             self._emit(o, K.FILLED, ts, fill_qty=delta, fill_price=px, liquidity=0)
-            if traded >= o.qty:
-                o.closed = True
+        if o.pending == "modify" and status in OPEN_STATUSES and self._confirms(o, price, stop, qty):
+            o.pending, o.want = "", None
+            o.price, o.stop, o.qty = price, stop, qty
+            self._emit(o, K.UPDATED, ts, quantity=qty, price=price_to_raw(o.inst, price) or 0,
+                       trigger_price=price_to_raw(o.inst, stop) or 0)
+        if status == ST_FILLED or (0 < qty <= traded and status not in OPEN_STATUSES):  # the report's quantity
+            o.closed = True
             return
         if status == ST_NEW:
             if not o.accepted:
                 o.accepted = True
                 self._emit(o, K.ACCEPTED, ts)
-            elif o.pending == "modify":
-                o.pending = ""
-                self._emit(o, K.UPDATED, ts)
         elif status == ST_CANCELED:
             o.closed = True
             self._emit(o, K.CANCELLED, ts)
@@ -312,8 +325,17 @@ class ProfitDLLExecution:
         elif status == ST_EXPIRED:
             o.closed = True
             self._emit(o, K.EXPIRED, ts)
-        elif status not in (ST_PARTIAL, ST_FILLED, ST_PENDING_NEW):
+        elif status not in (ST_PARTIAL, ST_PENDING_NEW):
             self.counters["ignored_statuses"] += 1
+
+    @staticmethod
+    def _confirms(o: _Order, price: float, stop: float, qty: int) -> bool:
+        """Whether an order report shows the modify ``o`` waits for (prices compared on the tick grid)."""
+        assert o.want is not None
+        w_price, w_stop, w_qty = o.want
+        inst = o.inst
+        return qty == w_qty and price_to_raw(inst, price) == price_to_raw(inst, w_price) and \
+            price_to_raw(inst, stop) == price_to_raw(inst, w_stop)
 
     def _on_message(self, item: tuple[Any, ...]) -> None:
         _k, local, _msg_id, code, text, ts = item
@@ -322,7 +344,7 @@ class ProfitDLLExecution:
             return
         reason = f"{text} (TradingMessageResult {code})" if text else f"TradingMessageResult {code}"
         if o.pending == "modify":
-            o.pending = ""
+            o.pending, o.want = "", None
             self._emit(o, K.MODIFY_REJECTED, ts, reason=reason)
         elif o.pending == "cancel":
             o.pending = ""

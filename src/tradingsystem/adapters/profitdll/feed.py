@@ -26,6 +26,8 @@ from tradingsystem.adapters.profitdll.session import (
     K_PROGRESS,
     K_STATE,
     K_TRADE,
+    STATE_ACTIVATION,
+    STATE_LOGIN,
     STATE_MARKET,
     ProfitSession,
 )
@@ -115,7 +117,11 @@ class ProfitDLLFeed:
             book = session.config.book_source
         if book not in (None, "price_depth", "offer_book"):
             raise ValueError(f"book must be 'price_depth', 'offer_book' or None, not {book!r}")
+        if book is not None and not session.dll.has(book):
+            log.warning("ProfitDLL book %s disabled: the DLL lacks its exports (trades only)", book)
+            book = None
         self.book_source = book
+        self._edit_delta = session.config.offer_edit == "delta"
         self.offer_errors: deque[tuple[str, str]] = deque(maxlen=256)  # (symbol, why) of malformed offer events
         self.session = session
         self._is_session = session_predicate(calendar)
@@ -126,6 +132,7 @@ class ProfitDLLFeed:
         self._time = LocalTime()
         self._md_state = -1
         self._lost = False
+        self._failed = False  # a login or activation failure arrived: raised by next_ts once what came before is out
         self.counters = {
             "trades": 0, "book_deltas": 0, "duplicates": 0, "edits": 0, "bad_prices": 0, "unknown_symbol": 0,
             "backfills": 0, "backfill_failures": 0, "backfilled": 0, "disconnects": 0, "reconnects": 0,
@@ -154,6 +161,8 @@ class ProfitDLLFeed:
             session.order_pump()  # order events first: they reach the order manager on this thread
         ready = self._ready
         if not ready:
+            if self._failed:
+                session.raise_failure()
             self._pump()
             if not ready:
                 return None
@@ -305,6 +314,8 @@ class ProfitDLLFeed:
                         self._finish_backfill(sym)
             elif kind == K_STATE:
                 self._on_state(item[1], item[2])
+                if self._failed:
+                    break
             elif kind == K_DEPTH:
                 self._on_depth(item)
             elif kind == K_OFFER:
@@ -347,6 +358,8 @@ class ProfitDLLFeed:
 
     # --- reconnection and backfill ------------------------------------------------------------
     def _on_state(self, state_type: int, result: int) -> None:
+        if state_type in (STATE_LOGIN, STATE_ACTIVATION) and result != 0:
+            self._failed = True  # e.g. ActivationInvalid after market data was connected: raised once drained
         if state_type != STATE_MARKET:
             return
         previous, self._md_state = self._md_state, result
@@ -497,15 +510,18 @@ class ProfitDLLFeed:
             new = Offer(offer_id, px, qty, agent)
             offers.insert(n - pos, new)
             added.append(new)
-        elif action == 1:  # edit: only the fields the has-flags name
+        elif action == 1:  # edit: only the fields the has-flags name; quantity a delta (default) or absolute
             has_price, has_qty, has_id, has_agent = has
             px = price_to_raw(sym.inst, price) if has_price else 0
-            if not 0 <= pos < n or px is None or (has_qty and qty <= 0):
+            old = offers[n - pos - 1] if 0 <= pos < n else None
+            new_qty = 0
+            if old is not None:
+                new_qty = old.qty if not has_qty else old.qty + qty if self._edit_delta else qty
+            if old is None or px is None or new_qty <= 0:
                 self._offer_bad(sym, f"edit: pos {pos} of {n}, price {price!r}, qty {qty}")
                 return
             i = n - pos - 1
-            old = offers[i]
-            new = Offer(offer_id if has_id else old.offer_id, px or old.price, qty if has_qty else old.qty,
+            new = Offer(offer_id if has_id else old.offer_id, px or old.price, new_qty,
                         agent if has_agent else old.agent)
             offers[i] = new
             touched.append(old)

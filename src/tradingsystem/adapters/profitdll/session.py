@@ -26,7 +26,7 @@ from tradingsystem.adapters.profitdll.errors import LoginError, LoginTimeout, lo
 
 __all__ = [
     "K_DEPTH", "K_HEALTH", "K_HIST", "K_OFFER", "K_PROGRESS", "K_STATE", "K_TRADE", "O_MESSAGE", "O_ORDER",
-    "ProfitSession",
+    "STATE_ACTIVATION", "STATE_LOGIN", "STATE_MARKET", "STATE_ROUTING", "ProfitSession",
 ]
 
 log = logging.getLogger(__name__)
@@ -118,14 +118,22 @@ class ProfitSession:
         return None
 
     def _ready(self) -> bool:
+        """LOGIN 0, activation 0 and market data 4 (plus routing 2 or 5), whatever order they came in."""
         st = self.states
-        if st.get(STATE_LOGIN) != 0 or st.get(STATE_MARKET) != MARKET_CONNECTED:
+        if st.get(STATE_LOGIN) != 0 or st.get(STATE_ACTIVATION) != 0 or st.get(STATE_MARKET) != MARKET_CONNECTED:
             return False
         return self.config.market_only or st.get(STATE_ROUTING) in ROUTING_READY
 
     def describe_states(self) -> str:
         names = {0: "login", 1: "routing", 2: "market", 3: "activation"}
         return ", ".join(f"{names.get(k, k)}={v}" for k, v in sorted(self.states.items())) or "none"
+
+    def raise_failure(self) -> None:
+        """Raise the login or activation failure the DLL reported, even one that came after the session was
+        ready (the DLL then answers every request with NL_NO_LICENSE); engine thread only."""
+        failure = self._login_failure()
+        if failure is not None:
+            raise failure
 
     def routing_ready(self) -> bool:
         return self.states.get(STATE_ROUTING) in ROUTING_READY

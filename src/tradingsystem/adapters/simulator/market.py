@@ -24,6 +24,7 @@ from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
 from tradingsystem.domain.orders import OrderEventKind
 from tradingsystem.domain.sessions import B3_TZ, Phase, hours_for, local_ns
+from tradingsystem.engine.session_gate import day_of
 from tradingsystem.ports.protocols import DataSink, ExecutionSink
 
 from .config import SimMarketConfig
@@ -244,7 +245,7 @@ class SimulatedMarket:
         oid = str(order.ref)
         fee = Decimal(0)
         if kind == _FILLED:
-            fee = self.fees.fee(inst, qty, price, self.config.fees_day_trade)
+            fee = self.fees.fee(inst, qty, price, self.config.fees_day_trade, day_of(ts))
             if order.qty == 0:
                 self._orders.pop(oid, None)
         elif kind in _CLOSING:

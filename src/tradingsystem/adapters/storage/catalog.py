@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tradingsystem.adapters.storage.bars import Timeframe, bars_from_trades, resample_bars
 from tradingsystem.adapters.storage.parts import (
     has_corrections,
     latest_trades,
@@ -30,6 +29,10 @@ from tradingsystem.adapters.storage.parts import (
     write_table_atomic,
 )
 from tradingsystem.adapters.storage.schema import DAY_NS, SCHEMAS, StorageError, check_symbol, kind_glob
+from tradingsystem.domain.b3 import asset_class_of
+from tradingsystem.features.bars import BAR_COLUMNS, Timeframe, bars_from_trades
+from tradingsystem.features.guards import trade_order
+from tradingsystem.features.mtf import resample_bars
 
 _PRICE = "CAST(CAST({c} AS DECIMAL(18,0)) * CAST(pow(10, -scale) AS DECIMAL(18,6)) AS DECIMAL(18,6))"
 _TS = "make_timestamp({c} // 1000)"
@@ -158,7 +161,8 @@ class Catalog:
 
     def read_trades(self, symbol: str, start: date | None = None, end: date | None = None,
                     columns: list[str] | None = None) -> pa.Table:
-        """Trades of one instrument over [start, end] (B3 dates), replays and corrections resolved."""
+        """Trades of one instrument over [start, end] (B3 dates), replays and corrections resolved, in
+        (exchange time, trade number) order: B3 does not keep trade-number order inside a millisecond."""
         cols = columns or list(SCHEMAS["trades"].names)
         tables = []
         for d in self._day_dirs("trades", symbol, start, end):
@@ -166,34 +170,35 @@ class Catalog:
             if not files:
                 continue
             fix = any(_may_have_corrections(p) for p in files)
-            need = list(dict.fromkeys([*cols, "ts_event", "seq", "trade_id", "flags"])) if fix else \
-                list(dict.fromkeys([*cols, "ts_event"]))
+            need = list(dict.fromkeys([*cols, "ts_event", "trade_id", *(["seq", "flags"] if fix else [])]))
             parts = [read_part(p, need) for p in files]
             t = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
             if fix and has_corrections(t):
                 t = latest_trades(t)
-            else:
-                ts = t.column("ts_event").to_numpy()
-                if len(ts) > 1 and not bool(np.all(ts[1:] >= ts[:-1])):
-                    t = t.take(np.argsort(ts, kind="stable"))
+            order = trade_order(t.column("ts_event").to_numpy(), t.column("trade_id").to_numpy())
+            if len(order) > 1 and not bool(np.all(order[1:] > order[:-1])):
+                t = t.take(order)
             tables.append(t.select(cols))
         if not tables:
             return pa.schema([SCHEMAS["trades"].field(c) for c in cols]).empty_table()
         return pa.concat_tables(tables)
 
-    def bars(self, symbol: str, timeframe: str, start: date | None = None, end: date | None = None
-             ) -> pa.Table:
-        """Bars with raw integer prices and the instrument's ``scale``: from trades when there are any,
-        otherwise resampled from the finest stored time bars that divide the timeframe."""
+    def bars(self, symbol: str, timeframe: str, start: date | None = None, end: date | None = None,
+             rejected: dict[str, int] | None = None) -> pa.Table:
+        """Bars with raw integer prices, the instrument's ``scale`` and the aggressor split: built from
+        trades when there are any, otherwise resampled from the finest stored time bars that divide the
+        timeframe. ``rejected`` receives the trades the guard dropped, by reason."""
         tf = Timeframe.parse(timeframe)
-        trades = self.read_trades(symbol, start, end, ["ts_event", "price", "scale", "size"])
+        trades = self.read_trades(symbol, start, end, ["ts_event", "trade_id", "price", "scale", "size",
+                                                       "aggressor"])
         if trades.num_rows:
             scales = trades.column("scale").to_numpy()
             scale = int(scales[0])
             if not bool(np.all(scales == scale)):
                 raise StorageError(f"{symbol}: stored trades mix price scales; cannot build bars")
-            arrays = bars_from_trades(tf, trades.column("ts_event").to_numpy(), trades.column("price").to_numpy(),
-                                      trades.column("size").to_numpy(), scale)
+            c = {k: trades.column(k).to_numpy() for k in ("ts_event", "price", "size", "aggressor", "trade_id")}
+            arrays = bars_from_trades(c["ts_event"], c["price"], c["size"], c["aggressor"], c["trade_id"], tf.kind,
+                                      tf.n, asset_class_of(symbol), scale, rejected)
             return _bars_table(symbol, tf.text, scale, arrays)
         return self._bars_from_bars(symbol, tf, start, end)
 
@@ -201,8 +206,11 @@ class Catalog:
         first = date(start.year, 1, 1) if start else None
         tables = [read_part(p) for d in self._day_dirs("bars", symbol, first, end)
                   for p in sorted(d.glob("*.parquet"))]
+        empty = {c: np.zeros(0, np.int64) for c in BAR_COLUMNS}
         if not tables:
-            return _bars_table(symbol, tf.text, 0, resample_bars(tf, *[np.zeros(0, np.int64)] * 7))
+            return _bars_table(symbol, tf.text, 0, empty)
+        if tf.kind != "time":
+            raise StorageError(f"{symbol}: {tf.text} bars need trades; the catalog holds only bars")
         t = pa.concat_tables(tables)
         best: tuple[int, str] | None = None
         for text in set(t.column("timeframe").to_pylist()):
@@ -210,7 +218,7 @@ class Catalog:
                 src = Timeframe.parse(text)
             except ValueError:
                 continue
-            if src.kind == "time" and tf.kind == "time" and tf.n % src.n == 0 and (best is None or src.n < best[0]):
+            if src.kind == "time" and (tf.n % src.n == 0 or tf.n >= DAY_NS) and (best is None or src.n < best[0]):
                 best = (src.n, text)
         if best is None:
             raise StorageError(f"{symbol}: no trades and no stored bars that {tf.text} bars can be built from")
@@ -220,12 +228,15 @@ class Catalog:
             lo = (start.toordinal() - 719163) if start else -(10**9)
             hi = (end.toordinal() - 719163) if end else 10**9
             t = t.filter(pc.and_(pc.greater_equal(session, lo), pc.less_equal(session, hi)))
+        if t.num_rows == 0:
+            return _bars_table(symbol, tf.text, 0, empty)
         t = t.take(np.argsort(t.column("ts_open").to_numpy(), kind="stable"))
         scale = int(t.column("scale")[0].as_py())
-        c = {k: t.column(k).to_numpy() for k in ("ts_open", "open", "high", "low", "close", "volume", "trades")}
-        arrays = resample_bars(tf, c["ts_open"], c["open"], c["high"], c["low"], c["close"], c["volume"],
-                               c["trades"])
-        return _bars_table(symbol, tf.text, scale, arrays)
+        c = {k: t.column(k).to_numpy() for k in ("ts_open", "ts_event", "open", "high", "low", "close", "volume",
+                                                 "trades")}
+        if best[0] == tf.n:
+            return _bars_table(symbol, tf.text, scale, c)
+        return _bars_table(symbol, tf.text, scale, resample_bars(c, tf.n, asset_class_of(symbol)))
 
     # ---- compaction ----
     def compact(self, before: date, kinds: tuple[str, ...] = ("trades", "book", "bars", "gaps", "orders")
@@ -282,9 +293,11 @@ def compact_partition(data_dir: Path, kind: str, day_dir: Path) -> bool:
 
 def _bars_table(symbol: str, timeframe: str, scale: int, a: dict[str, np.ndarray]) -> pa.Table:
     n = len(a["ts_open"])
+    zero = np.zeros(n, dtype=np.int64)
     return pa.table({
         "instrument": pa.array([symbol] * n, pa.string()), "timeframe": pa.array([timeframe] * n, pa.string()),
-        "ts_open": a["ts_open"].astype(np.int64), "ts_event": a["ts_event"].astype(np.int64),
-        "open": a["open"], "high": a["high"], "low": a["low"], "close": a["close"],
-        "scale": pa.array(np.full(n, scale, dtype=np.int8)), "volume": a["volume"], "trades": a["trades"],
+        "ts_open": np.asarray(a["ts_open"], np.int64), "ts_event": np.asarray(a["ts_event"], np.int64),
+        **{k: np.asarray(a[k], np.int64) for k in ("open", "high", "low", "close")},
+        "scale": pa.array(np.full(n, scale, dtype=np.int8)),
+        **{k: np.asarray(a.get(k, zero), np.int64) for k in BAR_COLUMNS[6:]},
     })

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from tradingsystem.adapters.storage.config import StorageConfig
 from tradingsystem.adapters.storage.ingest import Ingestor
+from tradingsystem.adapters.storage.mt5 import mt5_timeframe_of, parse_mt5
 from tradingsystem.adapters.storage.parts import part_name, read_partition, write_table_atomic
 from tradingsystem.adapters.storage.schema import (
     FLAG_CANCELLED,
@@ -42,14 +43,21 @@ from tradingsystem.adapters.storage.schema import (
 )
 
 FORMATS = ("neg", "b3-orders", "mt5", "cotahist")
+_MAX_INT = 2**63
 _SP = ZoneInfo("America/Sao_Paulo")
-_MT5_TF = {"M1": "1m", "M5": "5m", "M15": "15m", "M30": "30m", "H1": "1h", "D1": "1d"}
 _KEYS = {
     "trades": ["trade_id"],
     "bars": ["timeframe", "ts_open"],
     "orders": ["ts_event", "side", "order_id", "secondary_id", "exec_type", "price", "quantity", "traded",
                "status", "priority_ts"],
 }
+
+
+_VALUES = {
+    "trades": ["ts_event", "price", "size"],
+    "bars": ["open", "high", "low", "close", "volume"],
+}
+_B3_OFFSET_NS = -3 * 3600 * 1_000_000_000  # session date of an intraday bar: B3 local (UTC-3)
 
 
 class MalformedLine(ValueError):
@@ -63,9 +71,11 @@ class ImportReport:
     rows_read: int = 0
     rows_written: int = 0
     duplicates: int = 0
+    conflicts: int = 0
     partitions: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    conflict_details: list[str] = field(default_factory=list)  # the first 20 conflicts
 
 
 @lru_cache(maxsize=8192)
@@ -86,17 +96,33 @@ def _to_raw(text: str, scale: int) -> int:
         d = Decimal(text.strip())
     except InvalidOperation as exc:
         raise MalformedLine(f"bad price {text.strip()!r}") from exc
+    if not d.is_finite():
+        raise MalformedLine(f"bad price {text.strip()!r}")
     raw = d.scaleb(scale)
-    if not d.is_finite() or raw != raw.to_integral_value():
+    if raw != raw.to_integral_value():
         raise MalformedLine(f"price {text.strip()} has more than {scale} decimals")
+    if abs(raw) >= _MAX_INT:
+        raise MalformedLine(f"price {text.strip()} out of range")
     return int(raw)
 
 
 def _int(text: str, what: str) -> int:
     try:
-        return int(Decimal(text.strip()))
-    except (InvalidOperation, ValueError) as exc:
+        v = int(Decimal(text.strip()))
+    except (InvalidOperation, ValueError, OverflowError) as exc:
         raise MalformedLine(f"bad {what} {text.strip()!r}") from exc
+    if abs(v) >= _MAX_INT:
+        raise MalformedLine(f"{what} {text.strip()} out of range")
+    return v
+
+
+def _check_bar(o: int, h: int, lo: int, c: int, vol: int) -> None:
+    if min(o, h, lo, c) <= 0:
+        raise MalformedLine("prices must be positive")
+    if h < lo or h < max(o, c) or lo > min(o, c):
+        raise MalformedLine("high/low do not bracket open/close")
+    if vol < 0:
+        raise MalformedLine("negative volume")
 
 
 def _time(text: str) -> tuple[int, int, int, int]:
@@ -168,9 +194,12 @@ class NegParser(_Parser):
         aggressor = 1 if f[10].strip() == "1" else 2 if f[14].strip() == "1" else 0
         ts = local_ns(day, hh, mm, ss, ns)
         flags = (FLAG_CANCELLED if f[6].strip() == "2" else 0) | (FLAG_CROSS if f[15].strip() == "1" else 0)
+        price, qty = _to_raw(f[3], sc), _int(f[4], "quantity")
+        if price <= 0 or qty <= 0:
+            raise MalformedLine(f"price {f[3].strip()} and quantity {f[4].strip()} must be positive")
         return {"instrument": sym, "date": day, "ts_event": ts, "ts_init": ts,
-                "trade_id": _int(f[2], "trade number"), "price": _to_raw(f[3], sc), "scale": sc,
-                "size": _int(f[4], "quantity"), "aggressor": aggressor, "buyer": _int(f[16], "buy member"),
+                "trade_id": _int(f[2], "trade number"), "price": price, "scale": sc,
+                "size": qty, "aggressor": aggressor, "buyer": _int(f[16], "buy member"),
                 "seller": _int(f[17], "sell member"), "flags": flags}
 
     def finish(self, count: int) -> None:
@@ -255,36 +284,9 @@ class CotahistTxtParser(_Parser):
             self.report.notes.append(f"trailer declares {declared} records, file holds {count}")
 
 
-class Mt5Parser(_Parser):
-    def __init__(self, report: ImportReport, symbol: str, timeframe: str) -> None:
-        super().__init__(report)
-        self.symbol = check_symbol(symbol)
-        self.timeframe = timeframe
-        self.step = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "1d": 86_400}[timeframe] * 10**9
-
-    def line(self, n: int, text: str) -> dict[str, Any] | None:
-        if n == 1:
-            if "<OPEN>" not in text:
-                raise StorageError("not a MetaTrader 5 export (no <OPEN> header)")
-            return None
-        f = text.rstrip("\r\n").split("\t")
-        if len(f) < 8:
-            raise MalformedLine(f"expected 9 tab-separated fields, got {len(f)}")
-        sc = self.scale(self.symbol)
-        d = _parse_date(f[0])
-        hh, mm, ss, _ = _time(f[1])
-        ts = local_ns(d, hh, mm, ss)
-        o, h, lo, c = (_to_raw(x, sc) for x in f[2:6])
-        if not (lo <= min(o, c) and h >= max(o, c)):
-            raise MalformedLine("high/low do not bracket open/close")
-        return {"instrument": self.symbol, "date": d, "timeframe": self.timeframe, "ts_open": ts,
-                "ts_event": ts + self.step, "ts_init": ts + self.step, "open": o, "high": h, "low": lo,
-                "close": c, "scale": sc, "volume": _int(f[7], "volume"), "trades": _int(f[6], "tick volume"),
-                "turnover_cents": None}
-
-
 def _daily(sym: str, d: date, o: int, h: int, lo: int, c: int, sc: int, vol: int, n: int, cents: int | None
            ) -> dict[str, Any]:
+    _check_bar(o, h, lo, c, vol)
     ts = local_ns(d, 0, 0, 0)
     end = local_ns(d + timedelta(days=1), 0, 0, 0)
     return {"instrument": sym, "date": bar_partition(d, "1d"), "timeframe": "1d", "ts_open": ts, "ts_event": end,
@@ -319,10 +321,6 @@ def _parser(fmt: str, name: str, first: str, report: ImportReport, instrument: s
         return NegParser(report)
     if fmt == "b3-orders":
         return OrdersParser(report)
-    if fmt == "mt5":
-        stem = Path(name.split("!")[-1]).stem
-        sym, _, tf = stem.rpartition("_")
-        return Mt5Parser(report, instrument or (sym if tf in _MT5_TF else stem), _MT5_TF.get(tf, "1m"))
     if first.startswith("00COTAHIST"):
         return CotahistTxtParser(report)
     return CotahistCsvParser(report)
@@ -333,20 +331,31 @@ KIND_OF = {"neg": "trades", "b3-orders": "orders", "mt5": "bars", "cotahist": "b
 
 def import_file(
     config: StorageConfig, fmt: str, path: Path, strict: bool = False, instrument: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, source_tz: str = "b3", timeframe: str | None = None,
 ) -> ImportReport:
-    """Parse one file, then write its new rows into the catalog (nothing is written if parsing fails)."""
+    """Parse one file, then write its new rows into the catalog (nothing is written if parsing fails).
+
+    ``source_tz`` and ``timeframe`` apply to MT5 files (see :mod:`~tradingsystem.adapters.storage.mt5`).
+    An empty file, an empty archive or a file without one data row is an error.
+    """
     if fmt not in FORMATS:
         raise StorageError(f"unknown import format {fmt!r}; known: {', '.join(FORMATS)}")
     path = Path(path)
     if not path.is_file():
         raise StorageError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise StorageError(f"{path}: empty file (0 bytes)")
     report = ImportReport(str(path), fmt)
     rows: list[dict[str, Any]] = []
+    members = 0
     for name, fh in _open_text(path):
+        members += 1
         parser: _Parser | None = None
         n = 0
         try:
+            if fmt == "mt5":
+                rows += _mt5_rows(name, fh.readlines(), report, strict, instrument, source_tz, timeframe)
+                continue
             for n, text in enumerate(fh, 1):
                 if not text.strip():
                     continue
@@ -370,36 +379,86 @@ def import_file(
             raise StorageError(f"{name}:{n + 1}: cannot read file ({exc})") from exc
         if parser is not None:
             parser.finish(n)
+    if members == 0:
+        raise StorageError(f"{path}: the archive holds no files")
     report.rows_read = len(rows)
     if progress:
         progress(len(rows) % 10_000)
-    if rows:
-        write_rows(config, KIND_OF[fmt], rows, report)
+    if not rows:
+        raise StorageError(f"{path}: no data rows to import" + (f" ({len(report.problems)} malformed)"
+                                                                if report.problems else ""))
+    write_rows(config, KIND_OF[fmt], rows, report)
     return report
 
 
+def _mt5_rows(name: str, lines: list[str], report: ImportReport, strict: bool, instrument: str | None,
+              source_tz: str, timeframe: str | None) -> list[dict[str, Any]]:
+    stem = Path(name.split("!")[-1]).stem
+    sym = check_symbol(instrument or (stem.rpartition("_")[0] if mt5_timeframe_of(name) else stem))
+    sc = scale_for(sym)
+    try:
+        bars = parse_mt5(lines, sc, timeframe, source_tz, name)
+    except StorageError as exc:
+        raise StorageError(f"{name}:1: {exc}") from exc
+    for n, why in bars.problems:
+        if strict:
+            raise StorageError(f"{name}:{n}: {why} (--strict: nothing imported)")
+        report.problems.append(f"{name}:{n}: {why}")
+    c = bars.columns
+    # session date: B3 local (UTC-3) for intraday bars, the file's own date for daily ones
+    days = bars.wall_day if bars.timeframe == "1d" else (c["ts_open"] + _B3_OFFSET_NS) // 86_400_000_000_000
+    out = []
+    for i in range(len(c["ts_open"])):
+        d = date.fromordinal(int(days[i]) + 719163)
+        out.append({"instrument": sym, "date": bar_partition(d, bars.timeframe),
+                    "timeframe": bars.timeframe, "ts_open": int(c["ts_open"][i]), "ts_event": int(c["ts_event"][i]),
+                    "ts_init": int(c["ts_event"][i]), **{k: int(c[k][i]) for k in ("open", "high", "low", "close")},
+                    "scale": sc, "volume": int(c["volume"][i]), "trades": int(c["trades"][i]),
+                    "turnover_cents": None})
+    return out
+
+
 def write_rows(config: StorageConfig, kind: str, rows: list[dict[str, Any]], report: ImportReport) -> None:
-    """Write parsed rows by instrument-day, skipping rows already stored (same key)."""
+    """Write parsed rows by instrument-day, skipping rows already stored (same key).
+
+    A row whose key is stored (or repeated in the file) with different values is a conflict: the first
+    one stays, the conflict is counted and the first ones described in ``conflict_details``.
+    """
     schema = pa.schema([("instrument", pa.string()), ("date", pa.date32()),
                         *(f for f in SCHEMAS[kind] if f.name != "seq")])
     table = pa.Table.from_pylist(rows, schema=schema)
     ing = Ingestor(config)
     segment = ing.new_segment_id()
     keys = _KEYS[kind]
+    values = [c for c in _VALUES.get(kind, []) if c not in keys]
     groups = pa.table({"i": table.column("instrument"), "d": table.column("date")}).group_by(["i", "d"]) \
         .aggregate([]).to_pylist()
     for g in sorted(groups, key=lambda x: (x["i"], x["d"])):
         mask = pc.and_(pc.equal(table.column("instrument"), g["i"]), pc.equal(table.column("date"), g["d"]))
         part = table.filter(mask).drop_columns(["instrument", "date"])
-        existing = read_partition(config.data_dir, kind, g["i"], g["d"], keys)
-        seen = set(zip(*(existing.column(k).to_pylist() for k in keys), strict=True)) if existing.num_rows else set()
+        existing = read_partition(config.data_dir, kind, g["i"], g["d"], keys + values)
+        seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        if existing.num_rows:
+            seen = dict(zip(zip(*(existing.column(k).to_pylist() for k in keys), strict=True),
+                            zip(*(existing.column(k).to_pylist() for k in values), strict=True), strict=True)) \
+                if values else dict.fromkeys(zip(*(existing.column(k).to_pylist() for k in keys), strict=True), ())
         keep = np.ones(part.num_rows, dtype=bool)
+        vals = list(zip(*(part.column(k).to_pylist() for k in values), strict=True)) if values else \
+            [()] * part.num_rows
         for i, key in enumerate(zip(*(part.column(k).to_pylist() for k in keys), strict=True)):
             if key in seen:
                 keep[i] = False
+                if seen[key] != vals[i]:
+                    report.conflicts += 1
+                    if report.conflicts <= 20:
+                        report.conflict_details.append(
+                            f"{g['i']} {g['d']}: conflict on {dict(zip(keys, key, strict=True))}: stored "
+                            f"{dict(zip(values, seen[key], strict=True))}, file "
+                            f"{dict(zip(values, vals[i], strict=True))} (stored row kept)")
+                else:
+                    report.duplicates += 1
             else:
-                seen.add(key)
-        report.duplicates += int((~keep).sum())
+                seen[key] = vals[i]
         part = part.filter(pa.array(keep))
         if part.num_rows == 0:
             continue

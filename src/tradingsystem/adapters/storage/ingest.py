@@ -51,10 +51,18 @@ _EPOCH_ORD = date(1970, 1, 1).toordinal()
 QUARANTINE_DIR = "_quarantine"
 
 
+REPLAY_WINDOW = 100_000  # trade numbers: a print this far below the highest one stored is a replay
+
+
+def _recent(ids: set[int], top: int, step: int) -> set[int]:
+    return {i for i in ids if i > top - REPLAY_WINDOW * step}
+
+
 @dataclass
 class _DayState:
     seq: int = 0
     max_trade_id: int = 0
+    recent_ids: set[int] = field(default_factory=set)  # trade numbers near the top, to tell a replay
     last_ts: int = 0
     last_book_seq: int = -1
     max_book_seq: int = -1  # highest feed sequence stored before this run: lower ones are replays
@@ -121,6 +129,8 @@ class Ingestor:
                     st.seq = max(st.seq, int(pc.max(t.column("seq")).as_py()))
                     if k == "trades":
                         st.max_trade_id = int(pc.max(t.column("trade_id")).as_py())
+                        st.recent_ids = _recent(set(t.column("trade_id").to_pylist()), st.max_trade_id,
+                                                self.config.trade_id_step)
                     elif k == "book":
                         st.last_book_seq = st.max_book_seq = int(pc.max(t.column("sequence")).as_py())
             if len(self._days) > 20_000:  # bounded memory: forget instrument-days two days old
@@ -200,13 +210,21 @@ class Ingestor:
                 ids = tid[m]
                 prior = np.maximum.accumulate(np.concatenate(([st.max_trade_id], ids)))[:-1]
                 k = (ids > prior) | (ids == 0)
+                st.recent_ids.update(ids[ids > prior].tolist())
+                # below the running top: B3 does not keep trade-number order inside a millisecond, so a
+                # lower number is new unless already seen (a replay) or far below the top
+                for j in np.flatnonzero(~k):
+                    i_ = int(ids[j])
+                    if i_ not in st.recent_ids and i_ > int(prior[j]) - REPLAY_WINDOW * step:
+                        k[j] = True
+                        st.recent_ids.add(i_)
                 if corrections is not None:
                     k |= corrections[m]
                 keep[m] = k
                 kept = m[k]
                 seq[kept] = st.seq + 1 + np.arange(len(kept))
                 st.seq += len(kept)
-                fresh = k & (ids > prior)
+                fresh = ids > prior
                 new_ids = ids[fresh]
                 if len(new_ids):
                     new_ts = ts[m][fresh]
@@ -219,6 +237,8 @@ class Ingestor:
                         self._gap(s, int(d), "trade_id", t0, int(new_ts[j]), last + step,
                                   int(new_ids[j]) - step, int(jumps[j] // step - 1))
                     st.max_trade_id = int(new_ids[-1])
+                    if len(st.recent_ids) > 2 * REPLAY_WINDOW:
+                        st.recent_ids = _recent(st.recent_ids, st.max_trade_id, step)
                 self._check_silence(s, int(d), st, ts[kept])
         dups = int(n - keep.sum())
         idx = np.nonzero(keep)[0] if dups else None

@@ -132,7 +132,7 @@ def read_partition(data_dir: Path, kind: str, symbol: str, day: date, columns: l
 def latest_trades(table: pa.Table) -> pa.Table:
     """Drop trades superseded by a later row with the same trade number (replays, corrections).
 
-    Rows without a trade number (0) are kept. Output is ordered by (ts_event, seq).
+    Rows without a trade number (0) are kept. Output is ordered by (ts_event, trade_id, seq).
     """
     if table.num_rows == 0:
         return table
@@ -149,7 +149,7 @@ def latest_trades(table: pa.Table) -> pa.Table:
         keep[order[first]] = True
     if not keep.all():
         table = table.filter(pa.array(keep))
-    order = pc.sort_indices(table, [("ts_event", "ascending"), ("seq", "ascending")])
+    order = pc.sort_indices(table, [("ts_event", "ascending"), ("trade_id", "ascending"), ("seq", "ascending")])
     return table.take(order)
 
 

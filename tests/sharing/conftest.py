@@ -1,0 +1,1 @@
+from tests.redisbus.server import redis_server  # noqa: F401
