@@ -138,7 +138,9 @@ class MarketGenerator:
         self._slow = 1.0 / flow.slow_seconds
         self._kick_fast = flow.fast_branching * self._fast
         self._kick_slow = flow.slow_branching * self._slow
-        self._base = config.events_per_second * (1.0 - flow.fast_branching - flow.slow_branching)
+        self._n_fast, self._n_slow = flow.fast_branching, flow.slow_branching
+        self._branching = flow.fast_branching + flow.slow_branching
+        self._base = config.events_per_second * (1.0 - self._branching)
         for s in self.sims.values():
             s.rate = self._base * s.weight / self.total_weight
         self._ga, self._gb = vol.garch_alpha, vol.garch_beta
@@ -206,7 +208,7 @@ class MarketGenerator:
             g = w * self._student(5.0)
             self.factor += g
             for s in self.sims.values():
-                scale = math.sqrt(s.gap_var * self.day_mult)
+                scale = math.sqrt(s.gap_var * self.day_mult * self.factor_path.h)  # calm nights in calm times
                 s.x += scale * (s.b * g + s.c * w * self._student(5.0))
                 s.fs += g
             self._hist_t, self._hist_f = [now // NS], [self.factor]  # lagged instruments see the gap at once
@@ -292,6 +294,8 @@ class MarketGenerator:
                 self.burst_until = 0
             self._n_active += 1
             sim.idio.restart(now)
+            mean = self._intensity(sim, now) / (1.0 - self._branching)  # start the Hawkes process warm
+            sim.ef, sim.es, sim.et = self._n_fast * mean, self._n_slow * mean, now
             sim.day_vol0 = sim.engine.volume
         elif was and not sim.active:
             self._n_active -= 1
