@@ -1,8 +1,8 @@
 """The simulated market's stylised facts against the real B3 bars in ../shared/data (issue 27's bands).
 
 Twelve simulated sessions are captured in-process (PETR4 and VALE3 only, a low event rate; forty
-sparser ones for the day-level facts) and turned into 1-minute bars with the bar builder; the real side is read through ``sim facts``' loader
-from the MetaTrader 5 exports of the same two stocks.
+sparser ones for the day-level facts) and turned into 1-minute bars with the bar builder; the real
+side is read through ``sim facts``' loader from the MetaTrader 5 exports of the same two stocks.
 """
 
 from __future__ import annotations
