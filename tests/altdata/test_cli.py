@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from tests.altdata.server import AltDataServer
+from tradingsystem.domain import b3
 from tradingsystem.runtime.cli import app
+from tradingsystem.runtime.config import load_config
 
 runner = CliRunner()
 
@@ -38,6 +42,11 @@ def test_fetch_ls_show(server: AltDataServer, tmp_path: Path) -> None:
                               "--format", "json"])
     (post,) = map(json.loads, res.stdout.splitlines())
     assert post["instruments"] == "VALE3" and post["score"] < 0
+    # the stored PTAX prices USD fees (issue 26): 10 WDO day trade on 3 Jan 2025 = 10 x 0.2037 x 6.1624
+    fees = load_config(cfg).fee_schedule()
+    wdo = b3.future("WDOH25", lambda d: d.weekday() < 5)
+    assert fees.usd_brl(date(2025, 1, 3)) == Decimal("6.1624")
+    assert fees.fee(wdo, 10, 0, True, date(2025, 1, 3)) == Decimal("12.55")
 
 
 def test_bad_input_is_one_clear_line(server: AltDataServer, tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_ml import register as register_ml
 from tradingsystem.runtime.cli_ops import gateway, soak
 from tradingsystem.runtime.cli_portfolio import portfolio_app
+from tradingsystem.runtime.cli_shadow import nightly_shadow
+from tradingsystem.runtime.cli_shadow import register as register_shadow
 from tradingsystem.runtime.cli_sim import sim_app
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
@@ -57,6 +59,7 @@ app.add_typer(data_app, name="data", help="The market-data catalog: ls, query, b
 app.command("capture")(capture)
 register_ml(app)
 register_backtest(app)
+register_shadow(app)  # issue 19: shadow and calibrate
 app.add_typer(features_app, name="features", help="Indicators and feature sets: list and compute.")
 app.add_typer(portfolio_app, name="portfolio", help="Correlation, optimisation, rebalancing, risk, attribution.")
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
@@ -228,6 +231,11 @@ def run(
         node.market.close()
         if poller is not None:
             poller.close()
+        if cfg.shadow.nightly and node.feed_name != "replay":  # issue 19: shadow the session that ended
+            if recorder is not None:
+                recorder.stop()  # the capture must be in the catalog first
+                recorder = None
+            nightly_shadow(kernel, cfg, store, root, node.session_date)
         if alerts is not None:
             alerts.close()
         if recorder is not None:

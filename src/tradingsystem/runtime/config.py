@@ -112,6 +112,17 @@ class SignalConfig(BaseModel):
     registry: Path = Path("models")
 
 
+class ShadowConfig(BaseModel):
+    """The shadow backtest of live sessions (``tradingsystem shadow``; ``nightly``: after each ``run``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    nightly: bool = False  # shadow the session when ``run`` ends (report + alert)
+    backtest: Path | None = None  # backtest config whose ``venue`` section models the venue (calibrate writes it)
+    alert_gap_brl: Decimal = Field(Decimal(100), ge=0)  # alert when |replay P&L - live P&L| passes this
+    window_ms: float = Field(5000, gt=0)  # live and replayed orders pair within this send-time distance
+
+
 class AppConfig(BaseModel):
     """The whole node: where data lives, the market, risk limits, fees and strategies."""
 
@@ -136,6 +147,7 @@ class AppConfig(BaseModel):
     profitdll: ProfitDLLConfig = ProfitDLLConfig()  # live B3 through ProfitDLL (docs/profitdll.md)
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    shadow: ShadowConfig = ShadowConfig()
     backup: BackupConfig = BackupConfig()
     share: ShareConfig | None = None
     follow: FollowConfig | None = None

@@ -37,6 +37,7 @@ from tradingsystem.ml import (
     train_and_evaluate,
 )
 from tradingsystem.ml.dataset import LeakageError
+from tradingsystem.ml.deep import DeepSignalModel, DeepSpec
 from tradingsystem.ml.labels import instrument_costs
 from tradingsystem.ml.leakage import (
     describe,
@@ -45,6 +46,7 @@ from tradingsystem.ml.leakage import (
     suspect_features,
     truncation_test,
 )
+from tradingsystem.runtime import ml_deep
 from tradingsystem.runtime.altdata import with_altdata
 from tradingsystem.runtime.bar_source import BarLoad, asset_class_for, day_ns
 from tradingsystem.runtime.bar_source import load_bars as _load_bars
@@ -76,7 +78,7 @@ class TrainConfig(BaseModel):
     feature_set: str = "default"  # a YAML file or a bundled set name
     features: tuple[str, ...] | None = None  # a subset of the set's features (default: every usable one)
     label: LabelSpec = LabelSpec()
-    model: ModelSpec = ModelSpec()
+    model: ModelSpec | DeepSpec = ModelSpec()  # kind lstm | transformer | tcn: a sequence model
     walk_forward: WalkForwardSpec = WalkForwardSpec()
     tuning: TuningSpec = TuningSpec()
     registry: str = "models"
@@ -208,9 +210,13 @@ def write_outputs(evaluation: dict[str, Any], out: Path, title: str) -> None:
 
 
 def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
-                      now: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+                      now: datetime | None = None, progress: Any = None) -> dict[str, Any]:  # fmt: skip
     """Walk-forward evaluation with the leakage checks, final fit and registration; returns the stored card."""
     fs0, fs_text = load_feature_set(cfg.feature_set, base)
+    deep = isinstance(cfg.model, DeepSpec)
+    if deep:
+        fs_text = ml_deep.with_returns(fs_text)
+        fs0 = FeatureSet.from_yaml(fs_text)
     try:
         fs = feature_set_at(fs0, cfg.timeframe)
     except FeatureSetError as exc:
@@ -225,17 +231,23 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
     alt_dir = (base / cfg.altdata_dir) if cfg.altdata_dir else ddir
     bars = with_altdata(fs, bars, cfg.instrument, alt_dir)
     label, costs = label_with_costs(cfg.label, cfg.instrument, bars)
-    ds, dropped = make_dataset(fs, bars, label, cfg.features, ac, cfg.min_finite_share)
+    names = ml_deep.with_return_names(cfg.features) if deep else cfg.features
+    ds, dropped = make_dataset(fs, bars, label, names, ac, cfg.min_finite_share)
     leakage = _leakage(fs, bars, ds, ac, cfg.allow_suspect)
-    result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
-    control = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning.model_copy(update={"trials": 0}),
-                                 shuffle_labels=True, fit_final_model=False)
+    if isinstance(cfg.model, DeepSpec):
+        result = ml_deep.train_deep(cfg.model, fs, bars, ds, ac, cfg.walk_forward, progress=progress)
+        control = ml_deep.train_deep(cfg.model, fs, bars, ds, ac, cfg.walk_forward, shuffle_labels=True,
+                                     fit_final_model=False)  # fmt: skip
+    else:
+        result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
+        control = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning.model_copy(update={"trials": 0}),
+                                     shuffle_labels=True, fit_final_model=False)  # fmt: skip
     leakage["shuffled_label"] = shuffled_control_verdict(control.evaluation)
     if not leakage["shuffled_label"]["at_baseline"] and not cfg.allow_suspect:
         raise LeakageError(f"shuffled-label control scored {control.evaluation['hit_rate']:.1%}, above its baseline "
                            f"{leakage['shuffled_label']['baseline_hit_rate']:.1%}: the evaluation leaks; "
                            "pass --allow-suspect to train anyway")  # fmt: skip
-    model: SignalModel = result.model
+    model: SignalModel | DeepSignalModel = result.model
     usable = ds.usable
     majority = int(np.average(ds.y[usable], weights=ds.weight[usable]) >= 0.5)
     card = {
@@ -303,7 +315,8 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
     if len(ds) == 0:
         raise ValueError(f"no rows to evaluate between {start} and {end}")
     leakage = _leakage(fs, bars, ds, ac, allow_suspect)
-    pred = predict_dataset(model, ds)
+    pred = ml_deep.predict_deep(model, fs, bars, ac, ds) if isinstance(model, DeepSignalModel) \
+        else predict_dataset(model, ds)
     t_end = card["windows"]["final_train_end"]
     t_start = card["windows"]["final_train_start"]
     first_s = str(np.datetime64(int(ds.ts[0]), "ns").astype("datetime64[s]")) + "Z"
