@@ -74,6 +74,9 @@ def test_leader_to_follower_over_redis_refuses_forged_unsigned_and_stale(redis_s
     assert track["leader"] == leader_final
     assert track["desired"] == max(-3, min(3, 2 * leader_final))
     assert f["tracking_difference"] == 0 and follow["positions"].get(symbol, 0) == track["desired"]
+    (row,) = f["leaderboard"]  # the leader's strategy as its signals tell it, next to ours
+    assert row["strategy"] == "ema_cross" and row["leader_position"] == leader_final
+    assert row["our_position"] == track["desired"] and row["leader_pnl_brl"] != "0.00"
 
 
 def test_follower_survives_the_stream_server_going_away(redis_server) -> None:
