@@ -26,16 +26,12 @@ from tradingsystem.adapters.simulator import calibrate as calib
 from tradingsystem.adapters.simulator import facts as sf
 from tradingsystem.adapters.storage import Catalog, StorageConfig, StorageError, import_file
 from tradingsystem.domain import b3
+from tradingsystem.runtime.cli_errors import fail
 
 sim_app = typer.Typer(help="The simulated market: calibrate it on real data, compare its stylised facts.",
                       no_args_is_help=True, add_completion=False)
 err = Console(stderr=True)
 out = Console()
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(2)
 
 
 @contextmanager
@@ -138,8 +134,7 @@ def facts_command(
         sim = load_facts(data_dir, wanted)
         real = load_facts(against, None) if against is not None else None
     except (StorageError, OSError, ValueError) as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps({"simulated": sim.values, "real": real.values if real else None}, sort_keys=True))
     else:
@@ -182,8 +177,7 @@ def calibrate_command(
             bars, scales = read_bars(cat, _symbols(cat, wanted))
         section = calib.fit(bars, {s: _lot(s) for s in bars}, scales)
     except (StorageError, OSError, ValueError) as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     if out_path.suffix == ".py":
         text = _python(section, source.as_posix())
     else:
@@ -192,7 +186,7 @@ def calibrate_command(
     try:
         out_path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail(f"{out_path}: {exc}")
+        fail(f"{out_path}: {exc}")
     vols = {s: p["vol_daily"] for s, p in section["instruments"].items()}
     typer.echo(json.dumps({"written": str(out_path), "instruments": len(vols), "vol_daily": vols,
                            "garch_persistence": round(section["vol"]["garch_alpha"] + section["vol"]["garch_beta"], 4)
