@@ -199,7 +199,8 @@ def test_denied_order_shows_its_rule_and_bad_input_reads_plainly(live: LiveNode,
     live.on_engine(lambda: live.kernel.orders.cancel(oid))
 
 
-PAGES = ["/", f"/instrument/{STOCK}", "/performance", "/trades", "/log", "/heatmap", "/health", "/reports", "/altdata", "/leaderboard"]
+PAGES = ["/", f"/instrument/{STOCK}", "/performance", "/trades", "/log", "/heatmap", "/health", "/reports",
+         "/altdata", "/leaderboard"]
 
 
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", {"width": 1400, "height": 1000}),
