@@ -75,6 +75,14 @@ def _errors() -> Iterator[None]:
         _fail(str(exc))
 
 
+def _open(data_dir: Path) -> Catalog:
+    """The catalog, printing a warning for each part it quarantined (failed checksums)."""
+    cat = Catalog(data_dir)
+    for w in cat.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False)
+    return cat
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, Decimal):
         return str(v)
@@ -115,7 +123,7 @@ def _progress() -> Progress:
 def ls(data_dir: DataDir = Path("data"), fmt: Fmt = "table") -> None:
     """Instruments, days, rows and gaps in the catalog."""
     with _errors():
-        rows = Catalog(data_dir).summary()
+        rows = _open(data_dir).summary()
     if not rows and fmt == "table":
         err.print(f"{data_dir}: the catalog is empty")
         return
@@ -127,7 +135,7 @@ def query(sql: Annotated[str, typer.Argument(help="SQL over views trades, book, 
           data_dir: DataDir = Path("data"), fmt: Fmt = "table") -> None:
     """Run SQL over the catalog and print the rows."""
     with _errors():
-        rows = Catalog(data_dir).query(sql).to_pylist()
+        rows = _open(data_dir).query(sql).to_pylist()
     _print_rows(rows, fmt)
 
 
@@ -173,7 +181,7 @@ def bars(
     """Build bars from stored trades (or from finer stored bars) and write them."""
     with _errors():
         try:
-            table = bars_table(Catalog(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"))
+            table = bars_table(_open(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"))
         except ValueError as exc:
             _fail(str(exc))
             return
@@ -351,8 +359,13 @@ def compact(before: Annotated[str | None, typer.Option(help="compact days before
     """Merge each closed instrument-day into one file (replays and corrections resolved)."""
     day = _day(before, "before") or datetime.now(B3).date()
     with _errors():
-        n = Catalog(data_dir).compact(day)
-    typer.echo(json.dumps({"compacted": n}))
+        cat = _open(data_dir)
+        n = cat.compact(day)
+    for p in cat.problems:
+        err.print(f"problem: {p}", highlight=False, markup=False)
+    typer.echo(json.dumps({"compacted": n, "problems": len(cat.problems)}))
+    if cat.problems:
+        raise typer.Exit(1)
 
 
 def capture(
