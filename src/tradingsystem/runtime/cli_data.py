@@ -149,10 +149,22 @@ def _day(text: str | None, what: str) -> date | None:
     return None
 
 
-def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None
-               ) -> pa.Table:
-    """Bars with real (Decimal) prices and B3-local times, ready to print or write."""
-    raw = catalog.bars(instrument, timeframe, start, end)
+def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None,
+               adjust: str = "none", roll_sessions: int = 2, roll_on: str = "expiry") -> pa.Table:
+    """Bars with real (Decimal) prices and B3-local times, ready to print or write. A generic futures code
+    (``WINFUT``) is stitched from its dated contracts (``runtime/continuous.py``)."""
+    extra: dict[str, pa.ChunkedArray] = {}
+    if instrument.endswith("FUT"):
+        from tradingsystem.runtime.backtest_setup import _calendar
+        from tradingsystem.runtime.continuous import continuous_bars
+
+        raw = continuous_bars(catalog, instrument, timeframe, start, end, _calendar("bvmf"), roll_sessions, roll_on,
+                              adjust)
+        extra = {"contract": raw.column("contract"), "adjustment": raw.column("adjustment")}
+    elif adjust != "none":
+        raise ValueError("--adjust applies to generic futures codes such as WINFUT")
+    else:
+        raw = catalog.bars(instrument, timeframe, start, end)
     scale = int(raw.column("scale")[0].as_py()) if raw.num_rows else 2
     dec = pa.decimal128(18, scale)
 
@@ -165,7 +177,7 @@ def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | 
         "time_open": raw.column("ts_open").cast(pa.timestamp("ns", tz)),
         "time_close": raw.column("ts_event").cast(pa.timestamp("ns", tz)),
         "open": prices("open"), "high": prices("high"), "low": prices("low"), "close": prices("close"),
-        "volume": raw.column("volume"), "trades": raw.column("trades"),
+        "volume": raw.column("volume"), "trades": raw.column("trades"), **extra,
     })
 
 
@@ -176,12 +188,20 @@ def bars(
     start: Annotated[str | None, typer.Option(help="first B3 session date, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option(help="last B3 session date, YYYY-MM-DD")] = None,
     out: Annotated[Path | None, typer.Option(help="write .parquet or .csv (default: CSV to stdout)")] = None,
+    adjust: Annotated[str, typer.Option(help="generic futures (WINFUT): none, difference or ratio back-adjustment")]
+    = "none",
+    roll_sessions: Annotated[int, typer.Option(help="generic futures: roll this many sessions before expiry")] = 2,
+    roll_on: Annotated[str, typer.Option(help="generic futures: expiry or volume")] = "expiry",
     data_dir: DataDir = Path("data"),
 ) -> None:
-    """Build bars from stored trades (or from finer stored bars) and write them."""
+    """Build bars from stored trades (or from finer stored bars) and write them; WINFUT/WDOFUT are stitched
+    from the stored dated contracts."""
+    if roll_on not in ("expiry", "volume"):
+        _fail("--roll-on takes expiry or volume")
     with _errors():
         try:
-            table = bars_table(_open(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"))
+            table = bars_table(_open(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"),
+                               adjust, roll_sessions, roll_on)
         except ValueError as exc:
             _fail(str(exc))
             return
