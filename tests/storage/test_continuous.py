@@ -118,3 +118,21 @@ def test_data_bars_stitches_winfut_and_back_adjusts_by_the_roll_gap(catalog, tmp
     assert jumps.max() < GAP / 2
     res = runner.invoke(data_app, ["bars", "--instrument", "PETR4", "--adjust", "ratio", "--data-dir", str(catalog)])
     assert res.exit_code == 2 and "generic futures" in res.output
+
+
+def test_a_stitched_continuous_file_rolls_at_the_b3_roll_days(catalog, tmp_path):
+    """The unadjusted WINFUT series as a file (like an MT5 WIN$N export): rolls on B3's roll days."""
+    out = tmp_path / "winfut.parquet"
+    res = CliRunner().invoke(data_app, ["bars", "--instrument", "WINFUT", "--timeframe", "1h", "--out", str(out),
+                                        "--data-dir", str(catalog)])
+    assert res.exit_code == 0, res.output
+    cfg = BacktestConfig.model_validate({
+        "data": {"source": "mt5_csv", "path": str(out), "symbols": ["WINFUT"], "timeframe": "1h",
+                 "calendar": "weekdays", "roll_sessions": 2},
+        "strategy": {"name": "ema_cross", "params": {"fast": 2, "slow": 5, "quantity": 1}},
+        "risk": {"check_session": False}, "report": {"deterministic": True}})  # fmt: skip
+    res_bt = run_backtest(cfg)
+    closing = [f for f in res_bt.fills if f.strategy_id == "risk"]
+    opening = [f for f in res_bt.fills if f.strategy_id == "roll"]
+    assert [_band(f.price) for f in closing] == ["WINM24", "WINQ24"]
+    assert [_band(f.price) for f in opening] == ["WINQ24", "WINV24"]

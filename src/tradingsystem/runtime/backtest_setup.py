@@ -254,7 +254,8 @@ def load_dataset(cfg: BacktestConfig, window: tuple[date, date] | None = None) -
         inst = _instrument(symbol, is_session, _days(sub["ts_open"])[0])
         src = session_filter(bar_events(symbol, d.timeframe, sub, close_as_trade=True), is_session)
         candles = {symbol: _candles(sub["ts_open"], sub["open"], sub["high"], sub["low"], sub["close"], n_candles)}
-        return Dataset({symbol: inst}, [src], [x for x in _days(sub["ts_open"]) if is_session(x)], candles)
+        rolls = _file_rolls(symbol, sub["ts_event"], is_session, d.roll_sessions) if symbol.endswith("FUT") else []
+        return Dataset({symbol: inst}, [src], [x for x in _days(sub["ts_open"]) if is_session(x)], candles, rolls)
     if d.source == "synthetic":
         symbol = d.symbols[0]
         inst = b3.instrument(symbol, is_session)
@@ -394,6 +395,21 @@ def build_kernel(cfg: BacktestConfig, data: Dataset, params: dict[str, Any] | No
     for ts, symbol, reopen_at in data.rolls:
         k.clock.schedule(ts, functools.partial(_roll, k, symbol, reopen_at))
     return k
+
+
+def _file_rolls(symbol: str, ts_event: np.ndarray, is_session: Callable[[date], bool], roll_sessions: int
+                ) -> list[tuple[int, str, int]]:
+    """Rolls of a stitched continuous file (an MT5 ``WIN$N`` export as ``WINFUT``): where B3's rule moves
+    the front contract between two sessions of the file, roll after the last bar of the earlier one."""
+    days = _day_of(ts_event)
+    change = np.flatnonzero(np.diff(days) != 0)
+    out = []
+    for i in change:
+        a, b = (date.fromordinal(int(days[j]) + _EPOCH) for j in (i, i + 1))
+        if b3.resolve_generic(symbol, a, is_session, roll_sessions) != b3.resolve_generic(symbol, b, is_session,
+                                                                                           roll_sessions):
+            out.append(_roll_times(int(ts_event[i]), int(ts_event[i + 1]), symbol))
+    return out
 
 
 def _roll_times(last_old: int, first_new: int, symbol: str) -> tuple[int, str, int]:
