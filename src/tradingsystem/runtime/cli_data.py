@@ -164,7 +164,11 @@ def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | 
     elif adjust != "none":
         raise ValueError("--adjust applies to generic futures codes such as WINFUT")
     else:
-        raw = catalog.bars(instrument, timeframe, start, end)
+        rejected: dict[str, int] = {}
+        raw = catalog.bars(instrument, timeframe, start, end, rejected)
+        if sum(rejected.values()):
+            why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rejected.items() if v)
+            err.print(f"warning: {sum(rejected.values())} stored trades rejected ({why})", highlight=False)
     scale = int(raw.column("scale")[0].as_py()) if raw.num_rows else 2
     dec = pa.decimal128(18, scale)
 
