@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from tradingsystem.tax import ClassificationError, MarketClass, asset_key, classify, darf_due_date, is_bank_day
-from tradingsystem.tax.calendar import bank_holidays, darf_due_note, darf_form_date, easter
+from tradingsystem.tax.calendar import bank_holidays, darf_due_note, darf_form_date
 
 
-def test_easter() -> None:
-    assert [easter(y) for y in (2024, 2025, 2026, 2027)] == [
-        date(2024, 3, 31), date(2025, 4, 20), date(2026, 4, 5), date(2027, 3, 28)]
+def _easter(year: int) -> date:
+    """Easter Sunday by the anonymous Gregorian algorithm: an independent check of the library."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    g = (b - (b + 8) // 25 + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+@pytest.mark.parametrize("year", range(2005, 2036))
+def test_bank_holidays_from_the_library_match_the_rules(year: int) -> None:
+    e = _easter(year)
+    expected = {date(year, 1, 1), date(year, 4, 21), date(year, 5, 1), date(year, 9, 7), date(year, 10, 12),
+                date(year, 11, 2), date(year, 11, 15), date(year, 12, 25), e - timedelta(days=48),
+                e - timedelta(days=47), e - timedelta(days=2), e + timedelta(days=60)}
+    if year >= 2024:
+        expected.add(date(year, 11, 20))
+    assert bank_holidays(year) == expected
 
 
 def test_bank_holidays_2026() -> None:

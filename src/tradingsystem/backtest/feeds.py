@@ -32,6 +32,7 @@ Event = TradeTick | BookDelta | Bar
 _OFFSET_NS = 3 * 3600 * 10**9
 _DAY_NS = 86_400 * 10**9
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_SNAPSHOT = 2  # the catalog's action of a stored snapshot row
 
 
 def _col(cols: dict[str, Any], name: str, n: int, default: int = 0) -> list[int]:
@@ -54,13 +55,38 @@ def trade_events(symbol: str, cols: dict[str, Any]) -> Iterator[TradeTick]:
 
 
 def book_events(symbol: str, cols: dict[str, Any]) -> Iterator[BookDelta]:
-    """BookDeltas from columns ``ts_event, side, price, size, action`` (+ optional ``sequence, orders``)."""
+    """BookDeltas from columns ``ts_event, side, price, size, action`` (+ optional ``sequence, orders``).
+
+    Rows with action 2 (a stored snapshot, one row per level) replace the book: levels the snapshot
+    does not list are deleted first, so the replayed book equals the recorded one.
+    """
     ts = _col(cols, "ts_event", 0)
     n = len(ts)
     side, price, size, action = (_col(cols, c, n) for c in ("side", "price", "size", "action"))
     seq, orders = _col(cols, "sequence", n), _col(cols, "orders", n)
-    for i in range(n):
-        yield BookDelta(symbol, side[i], price[i], size[i], action[i], seq[i] or i + 1, ts[i], ts[i], orders[i])
+    live: tuple[set[int], set[int]] = (set(), set())
+    i = 0
+    while i < n:
+        if action[i] != _SNAPSHOT:
+            levels = live[side[i] - 1]
+            if size[i] > 0 and action[i] != 1:
+                levels.add(price[i])
+            else:
+                levels.discard(price[i])
+            yield BookDelta(symbol, side[i], price[i], size[i], action[i], seq[i] or i + 1, ts[i], ts[i], orders[i])
+            i += 1
+            continue
+        j = i
+        while j < n and action[j] == _SNAPSHOT and seq[j] == seq[i] and ts[j] == ts[i]:
+            j += 1
+        listed = ({price[k] for k in range(i, j) if side[k] == 1}, {price[k] for k in range(i, j) if side[k] == 2})
+        for s in (1, 2):
+            for p in sorted(live[s - 1] - listed[s - 1]):
+                yield BookDelta(symbol, s, p, 0, 1, seq[i] or i + 1, ts[i], ts[i], 0)
+        for k in range(i, j):
+            yield BookDelta(symbol, side[k], price[k], size[k], 0, seq[k] or k + 1, ts[k], ts[k], orders[k])
+        live = (set(listed[0]), set(listed[1]))
+        i = j
 
 
 def bar_events(symbol: str, timeframe: str, cols: dict[str, Any], close_as_trade: bool = True) -> Iterator[Event]:
@@ -163,8 +189,7 @@ class MergedFeed(TickReplayFeed):
                 on_bar(event)
             else:
                 on_delta(event)
-            if due is None:
-                due = next_timer()
+            due = next_timer()  # handlers may have scheduled an earlier timer (an order's arrival)
             event = self._next
         self.delivered += n
         return n

@@ -9,6 +9,9 @@ Rules (see ``docs/backtesting.md``):
   capped by the traded volume. A shrinking book level shrinks the queue ahead (cancels assumed ahead).
 * Market orders (and the marketable part of limits) walk the recorded opposite book level by level
   when it has data, else fill at the last trade plus ``slippage_ticks`` against the order.
+* With an order-level stream (``L3Delta`` from B3 order messages) the queue ahead is exact: the
+  orders at the level with an earlier priority time than the order's arrival; cancels behind it
+  do not move it.
 * Latency: ``latency_ns`` from send to venue, ``ack_latency_ns`` from venue back to the engine.
 * Fees: B3 exchange fees and brokerage from a ``FeeSchedule``; ``fee_mode`` picks day-trade rates,
   swing rates, or ``auto`` (the part of a fill that closes a position opened the same session pays the
@@ -17,20 +20,22 @@ Rules (see ``docs/backtesting.md``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from tradingsystem.backtest.costs import FeeMode, FeeModel
+from tradingsystem.backtest.l3book import L3Book, L3Delta
 from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
 from tradingsystem.domain.orders import OrderEventKind, OrderType, TimeInForce
+from tradingsystem.domain.sessions import phase_at
 from tradingsystem.ports.protocols import Clock, ExecutionSink
 
-__all__ = ["BookSource", "QueueVenue", "QueueVenueConfig"]
+__all__ = ["BookSource", "QueueVenue", "QueueVenueConfig", "VenueParams"]
 
 K = OrderEventKind
 _OFFSET_NS = 3 * 3600 * 10**9  # B3 local time is UTC-3
@@ -57,7 +62,7 @@ class Tape(Protocol):
     def unwatch(self, symbol: str, handler: Callable[[TradeTick], None]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QueueVenueConfig:
     latency_ns: int = 0
     ack_latency_ns: int = 0
@@ -68,15 +73,31 @@ class QueueVenueConfig:
     """Trades without an aggressor flag at the order's price consume its queue."""
     fee_mode: FeeMode = "day_trade"
     """How fees are charged when the venue is given a ``FeeSchedule`` (see ``backtest.costs``)."""
+    queue_factor: float = 1.0
+    """Share of the recorded level assumed ahead of a new resting order (1: the back of the queue)."""
+    calibrated: Mapping[tuple[str, int], VenueParams] = field(default_factory=dict)
+    """Per (symbol, session phase) parameters from ``tradingsystem calibrate``; the fields above elsewhere."""
+
+    def params(self, symbol: str, phase: int) -> VenueParams:
+        got = self.calibrated.get((symbol, phase)) if self.calibrated else None
+        return got or VenueParams(self.latency_ns, self.ack_latency_ns, self.slippage_ticks, self.queue_factor)
+
+
+class VenueParams(NamedTuple):
+    latency_ns: int
+    ack_latency_ns: int
+    slippage_ticks: int
+    queue_factor: float
 
 
 class _Rest:
-    __slots__ = ("ahead", "cmd", "day", "leaves", "triggered")
+    __slots__ = ("ahead", "cmd", "day", "joined", "leaves", "triggered")
 
     def __init__(self, cmd: SubmitOrder, day: int) -> None:
         self.cmd = cmd
         self.leaves = cmd.quantity
         self.ahead = 0
+        self.joined = 0  # when it joined its queue (the priority time it holds)
         self.triggered = cmd.order_type not in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
         self.day = day
 
@@ -93,8 +114,10 @@ class QueueVenue:
         self._books = books
         self._cfg = config or QueueVenueConfig()
         self._fee_model = FeeModel(fees, self._cfg.fee_mode) if fees is not None else None
+        self._base = self._cfg.params("", 0)
         self._sink: ExecutionSink | None = None
         self._resting: dict[str, dict[str, _Rest]] = {}
+        self._l3: dict[str, L3Book] = {}
         self._fill_id = 0
         self.fills = 0
 
@@ -102,10 +125,17 @@ class QueueVenue:
         self._sink = sink
 
     # --- plumbing ------------------------------------------------------------------------------
+    def _params(self, symbol: str, ts: int) -> VenueParams:
+        cfg = self._cfg
+        if not cfg.calibrated:
+            return self._base
+        inst = self._instruments.get(symbol)
+        return cfg.params(symbol, int(phase_at(inst.asset_class, ts))) if inst is not None else self._base
+
     def _emit(self, event: OrderEvent) -> None:
         if self._sink is None:
             return
-        lat = self._cfg.ack_latency_ns
+        lat = self._params(event.symbol, event.ts_event).ack_latency_ns
         if lat > 0:
             sink = self._sink
             self._clock.schedule(event.ts_event + lat, lambda ts: sink.on_order_event(event))
@@ -113,7 +143,11 @@ class QueueVenue:
             self._sink.on_order_event(event)
 
     def _later(self, fn: Callable[[int, object], None], arg: object) -> None:
-        lat = self._cfg.latency_ns
+        symbol = getattr(arg, "symbol", None)
+        if symbol is None and self._cfg.calibrated:  # cancel/modify: the symbol of the working order
+            found = self._find(arg.order_id)  # type: ignore[attr-defined]
+            symbol = found[1].cmd.symbol if found else ""
+        lat = self._params(symbol or "", self._clock.now()).latency_ns
         if lat <= 0:
             fn(self._clock.now(), arg)
         else:
@@ -185,6 +219,17 @@ class QueueVenue:
             self._emit(OrderEvent(cmd.order_id, K.CANCELLED, ts, cmd.symbol, reason="IOC rest cancelled"))
             return
         rest.ahead = self._queue_at(cmd.symbol, cmd.side, cmd.price)
+        rest.joined = ts
+        self._park(cmd.symbol, rest)
+
+    def restore(self, cmd: SubmitOrder, leaves: int) -> None:
+        """Put back an order that was working before a restart (a journal's state): ``leaves`` left,
+        at the back of its queue now."""
+        rest = _Rest(cmd, (self._clock.now() - _OFFSET_NS) // _DAY_NS)
+        rest.leaves = leaves
+        rest.triggered = True
+        rest.ahead = self._queue_at(cmd.symbol, cmd.side, cmd.price)
+        rest.joined = self._clock.now()
         self._park(cmd.symbol, rest)
 
     def _park(self, symbol: str, rest: _Rest) -> None:
@@ -199,7 +244,9 @@ class QueueVenue:
         if self._books is not None:
             book = self._books.book(symbol)
             if book.bids or book.asks:
-                return (book.bids if side == 1 else book.asks).get(price, 0)
+                level = (book.bids if side == 1 else book.asks).get(price, 0)
+                factor = self._params(symbol, self._clock.now()).queue_factor
+                return level if factor >= 1 else int(level * factor)
         return self._cfg.queue_ahead_default
 
     def _available(self, cmd: SubmitOrder) -> int:
@@ -221,7 +268,7 @@ class QueueVenue:
             if last is None:
                 return qty
             if limit is None:
-                slip = self._cfg.slippage_ticks * inst.tick
+                slip = self._params(cmd.symbol, ts).slippage_ticks * inst.tick
                 self._fill(ts, cmd, qty, last + slip if buy else max(inst.tick, last - slip), 2)
                 return 0
             if (last <= limit) if buy else (last >= limit):
@@ -240,7 +287,7 @@ class QueueVenue:
             if not qty:
                 return 0
         if limit is None and qty and worst:
-            slip = self._cfg.slippage_ticks * inst.tick
+            slip = self._params(cmd.symbol, ts).slippage_ticks * inst.tick
             self._fill(ts, cmd, qty, worst + slip if buy else max(inst.tick, worst - slip), 2)
             return 0
         return qty
@@ -284,6 +331,7 @@ class QueueVenue:
         rest.leaves = qty - filled
         if price != c.price or qty > c.quantity:  # B3: a price change or a larger quantity loses priority
             rest.ahead = self._queue_at(c.symbol, c.side, price)
+            rest.joined = ts
         self._emit(OrderEvent(cmd.order_id, K.UPDATED, ts, c.symbol, quantity=qty, price=cmd.price,
                               trigger_price=cmd.trigger_price))
 
@@ -337,15 +385,33 @@ class QueueVenue:
             self._fill(ts, cmd, qty, limit, 1)
 
     def on_book_delta(self, delta: BookDelta) -> None:
-        """Subscribe for symbols with book data: a shrinking level shrinks the queue ahead."""
+        """Subscribe for symbols with book data: a shrinking level shrinks the queue ahead.
+
+        With an order-level stream (``L3Delta``) the venue keeps the L3 book and the queue ahead of a
+        resting order is exact: the orders at its level with an earlier priority time than its arrival.
+        """
+        l3 = None
+        if type(delta) is L3Delta:
+            l3 = self._l3.get(delta.symbol)
+            if l3 is None:
+                l3 = self._l3[delta.symbol] = L3Book()
+            if delta.order_qty > 0:
+                l3.put(delta.order_id, delta.side, delta.price, delta.order_qty, delta.priority)
+            else:
+                o = l3.orders.get(delta.order_id)
+                if o is not None and o.side == delta.side and o.price == delta.price:
+                    l3.remove(delta.order_id)
         book = self._resting.get(delta.symbol)
         if not book:
             return
         size = 0 if delta.action == 1 else delta.size
         for rest in book.values():
             c = rest.cmd
-            if c.price == delta.price and c.side == delta.side and rest.ahead > size:
-                rest.ahead = size
+            if c.price == delta.price and c.side == delta.side:
+                if l3 is not None:
+                    rest.ahead = min(rest.ahead, l3.ahead(c.side, c.price, rest.joined))
+                elif rest.ahead > size:
+                    rest.ahead = size
 
     def on_book_snapshot(self, snapshot: BookSnapshot) -> None:
         pass

@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["deflated_sharpe", "pbo", "period_sharpe"]
+__all__ = ["deflated_sharpe", "dsr", "expected_max_sharpe", "pbo", "period_sharpe"]
 
 _EULER = 0.5772156649015329
 _N = NormalDist()
@@ -24,6 +24,22 @@ def period_sharpe(returns: np.ndarray) -> float:
         return 0.0
     sd = float(r.std(ddof=1))
     return 0.0 if sd <= 0 else float(r.mean()) / sd
+
+
+def expected_max_sharpe(trial_variance: float, trials: int) -> float:
+    """SR0: the expected maximum of ``trials`` Sharpe ratios with that variance when none has skill."""
+    if trials <= 1 or trial_variance <= 0:
+        return 0.0
+    return math.sqrt(trial_variance) * ((1 - _EULER) * _N.inv_cdf(1 - 1 / trials)
+                                        + _EULER * _N.inv_cdf(1 - 1 / (trials * math.e)))
+
+
+def dsr(sharpe: float, sr0: float, observations: int, skew: float, kurtosis: float) -> float:
+    """The deflated Sharpe ratio from per-period statistics (kurtosis not in excess); 0 when undefined."""
+    denom = 1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe * sharpe
+    if observations < 3 or denom <= 0:
+        return 0.0
+    return _N.cdf((sharpe - sr0) * math.sqrt(observations - 1) / math.sqrt(denom))
 
 
 def deflated_sharpe(returns: np.ndarray, trial_sharpes: list[float]) -> dict[str, float]:
@@ -38,20 +54,16 @@ def deflated_sharpe(returns: np.ndarray, trial_sharpes: list[float]) -> dict[str
     sr = period_sharpe(r)
     n = max(1, len(trial_sharpes))
     var = float(np.var(trial_sharpes, ddof=1)) if len(trial_sharpes) > 1 else 0.0
-    if n > 1 and var > 0:
-        sr0 = math.sqrt(var) * ((1 - _EULER) * _N.inv_cdf(1 - 1 / n) + _EULER * _N.inv_cdf(1 - 1 / (n * math.e)))
-    else:
-        sr0 = 0.0
+    sr0 = expected_max_sharpe(var, n)
     if t < 3 or r.std() == 0:
         return {"sharpe": sr, "sr0": sr0, "dsr": 0.0, "trials": n, "observations": t}
     z = (r - r.mean()) / r.std()
     skew = float(np.mean(z**3))
     kurt = float(np.mean(z**4))
-    denom = 1 - skew * sr + (kurt - 1) / 4 * sr * sr
-    if denom <= 0:
+    if 1 - skew * sr + (kurt - 1) / 4 * sr * sr <= 0:
         return {"sharpe": sr, "sr0": sr0, "dsr": 0.0, "trials": n, "observations": t}
-    dsr = _N.cdf((sr - sr0) * math.sqrt(t - 1) / math.sqrt(denom))
-    return {"sharpe": sr, "sr0": sr0, "dsr": dsr, "trials": n, "observations": t, "skew": skew, "kurtosis": kurt}
+    return {"sharpe": sr, "sr0": sr0, "dsr": dsr(sr, sr0, t, skew, kurt), "trials": n, "observations": t,
+            "skew": skew, "kurtosis": kurt}
 
 
 def pbo(matrix: np.ndarray, splits: int = 8) -> dict[str, float]:

@@ -28,7 +28,14 @@ from tradingsystem.engine.session_gate import day_of
 from tradingsystem.ports.notify import Notification
 
 __all__ = [
-    "DEFAULT_RULES", "AlertRules", "AlertRulesConfig", "DayStats", "QuietHours", "RuleConfig", "SeverityLevel",
+    "DEFAULT_RULES",
+    "AlertRules",
+    "AlertRulesConfig",
+    "AltDataAlerts",
+    "DayStats",
+    "QuietHours",
+    "RuleConfig",
+    "SeverityLevel",
     "parse_severity",
 ]
 
@@ -102,6 +109,9 @@ DEFAULT_RULES: dict[str, RuleConfig] = {
     "data_gap": RuleConfig(severity=Severity.WARNING),
     "disk_low": RuleConfig(severity=Severity.WARNING),
     "model_drift": RuleConfig(severity=Severity.WARNING),
+    "indicator_release": RuleConfig(severity=Severity.INFO, dedup_seconds=0, max_per_window=20),
+    "sentiment_spike": RuleConfig(severity=Severity.WARNING),
+    "altdata_unreachable": RuleConfig(severity=Severity.WARNING),
     # Every state change already comes with the alert that caused it (kill switch, breach, breaker).
     "trading_state": RuleConfig(enabled=False),
 }
@@ -319,3 +329,42 @@ class AlertRules:
         body = [message, f"kind: {kind}" + (" (digest)" if digest else ""), f"time: {local} BRT"]
         body += [f"{k}: {v}" for k, v in sorted(data.items())]
         return Notification(kind, severity, title, "\n".join(body), ts, data)
+
+
+class AltDataAlerts:
+    """Alternative-data events into alerts: each indicator release, and sentiment spikes per instrument.
+
+    A spike: the mean score of an instrument's last ``recent`` items is at least ``z`` standard deviations
+    from the mean of the ``history`` items before them (once ``min_history`` are known).
+    """
+
+    def __init__(self, recent: int = 3, history: int = 50, min_history: int = 10, z: float = 2.5) -> None:
+        self.recent, self.history, self.min_history, self.z = recent, history, min_history, z
+        self._scores: dict[str, deque[float]] = {}
+
+    def on_release(self, series: str, ref: str, value: str, previous: str, revised: bool, ts: int) -> Alert:
+        what = "revised" if revised else "released"
+        was = f" (was {previous})" if previous else ""
+        return Alert("indicator_release", Severity.INFO, f"{series} {ref} {what}: {value}{was}", ts,
+                     {"series": series, "ref": ref, "value": value, "previous": previous})
+
+    def on_item(self, instruments: tuple[str, ...], score: float, ts: int) -> list[Alert]:
+        out = []
+        for inst in instruments:
+            scores = self._scores.setdefault(inst, deque(maxlen=self.history + self.recent))
+            scores.append(score)
+            past = list(scores)[:-self.recent]
+            if len(past) < self.min_history:
+                continue
+            mean = sum(past) / len(past)
+            std = (sum((x - mean) ** 2 for x in past) / len(past)) ** 0.5
+            now = list(scores)[-self.recent:]
+            level = sum(now) / len(now)
+            if std > 0 and abs(level - mean) / std >= self.z:
+                side = "negative" if level < mean else "positive"
+                out.append(Alert("sentiment_spike", Severity.WARNING,
+                                 f"{inst}: {side} sentiment spike, mean {level:+.2f} of the last {len(now)} items "
+                                 f"vs {mean:+.2f} ± {std:.2f}", ts,
+                                 {"instrument": inst, "mean": f"{level:.4f}", "history_mean": f"{mean:.4f}"}))
+                scores.clear()  # one alert per spike; the history starts again
+        return out

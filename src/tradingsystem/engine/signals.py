@@ -3,7 +3,8 @@
 A :class:`SignalPublisher` subscribes to one instrument's bars, feeds each bar to a feature stream (the
 online form of the feature set the model was trained on), and once every input the model needs is
 finite, scores the row and publishes a :class:`SignalEvent` on ``topic``. Rows with a NaN input (warm-up)
-publish nothing. The model scores a single row with the same arithmetic as a batch, so a replay gives
+publish nothing, nor do rows a sequence model answers with None (its window is still
+filling). The model scores a single row with the same arithmetic as a batch, so a replay gives
 exactly the offline predictions.
 """
 
@@ -46,7 +47,7 @@ class SignalModelLike(Protocol):
     @property
     def names(self) -> tuple[str, ...]: ...
 
-    def predict_one(self, x: np.ndarray) -> tuple[int, float, float]: ...
+    def predict_one(self, x: np.ndarray) -> tuple[int, float, float] | None: ...
 
 
 class FeatureSource(Protocol):
@@ -107,6 +108,9 @@ class SignalPublisher:
             if v is None or not isfinite(v):
                 return None
             x[i] = v
-        direction, prob, conf = self.model.predict_one(x)
+        out = self.model.predict_one(x)
+        if out is None:  # a sequence model still filling its window
+            return None
+        direction, prob, conf = out
         ts_init = self.clock() if self.clock is not None else ts_event
         return SignalEvent(self.symbol, direction, prob, conf, self.model_id, ts_event, ts_init)

@@ -14,6 +14,9 @@ sell_volume buy_trades sell_trades``; derived: ``delta`` (buy - sell volume), ``
 from the first row), ``session`` (B3 local day). A feature may use features defined above it on the same
 timeframe. In both forms a bar is dropped (one row fewer) when its ``ts_event`` is not later than the
 previous accepted bar's (duplicate, out of order) or when a price or the volume is not finite.
+
+Alternative data (``features.altdata.ALT_COLUMNS``: ``ipca_surprise``, ``sent_mean``, ...) may be named
+too; the set's ``alt_inputs`` lists those it uses, which the caller joins to the bars (``train`` does).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import yaml
 
 from tradingsystem.domain.events import Bar
 from tradingsystem.domain.instruments import AssetClass
+from tradingsystem.features.altdata import alt_columns_used
 from tradingsystem.features.bars import FlowBar, local_day, parse_timeframe, session_ids
 from tradingsystem.features.expr_compile import Plan, StreamProgram
 from tradingsystem.features.expr_parse import ExprError
@@ -53,7 +57,7 @@ class FeatureDef:
     timeframe: str | None = None
 
 
-def _derived(cols: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _derived(cols: Mapping[str, Any], alt: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     n = len(cols["close"])
     out = {c: np.asarray(cols[c], dtype=np.float64) for c in ("open", "high", "low", "close", "volume")}
     for c in ("trades", "buy_volume", "sell_volume", "buy_trades", "sell_trades"):
@@ -64,6 +68,8 @@ def _derived(cols: Mapping[str, Any]) -> dict[str, np.ndarray]:
     out["delta"] = delta.astype(np.float64)
     out["cvd"] = np.cumsum(delta).astype(np.float64)
     out["session"] = session_ids(cols["ts_open"])
+    for c in alt:
+        out[c] = np.asarray(cols[c], dtype=np.float64) if c in cols else np.full(n, np.nan)
     return out
 
 
@@ -76,6 +82,7 @@ class FeatureSet:
         self.description = description
         self.features = features
         self.base_ns = parse_timeframe(timeframe)
+        self.alt_inputs = alt_columns_used(f.expr for f in features)
         groups: dict[str | None, dict[str, str]] = {}
         for f in features:
             tf = None if f.timeframe in (None, timeframe) else f.timeframe
@@ -87,7 +94,7 @@ class FeatureSet:
         self.plans: dict[str | None, Plan] = {}
         for tf, exprs in groups.items():
             try:
-                self.plans[tf] = Plan(exprs, INPUT_COLUMNS)
+                self.plans[tf] = Plan(exprs, INPUT_COLUMNS + self.alt_inputs)
             except ExprError as exc:
                 bad = next((n for n, e in exprs.items() if e == exc.text), exc.text)
                 raise FeatureSetError(f"feature {bad!r}: {exc}") from exc
@@ -145,10 +152,10 @@ class FeatureSet:
         results: dict[str, np.ndarray] = {}
         for tf, plan in self.plans.items():
             if tf is None:
-                results.update(plan.batch(_derived(cols)))
+                results.update(plan.batch(_derived(cols, self.alt_inputs)))
                 continue
             htf = resample_bars(cols, parse_timeframe(tf), asset_class)
-            vals = plan.batch(_derived(htf))
+            vals = plan.batch(_derived(htf, self.alt_inputs))
             idx = align_index(out["ts_event"], htf["ts_event"])
             ok = idx >= 0
             for name, v in vals.items():
@@ -175,7 +182,7 @@ class _Level:
         self.cvd = 0
         self.values: list[float] = [float("nan")] * len(self.names)
 
-    def feed(self, x: FlowBar | Bar) -> None:
+    def feed(self, x: FlowBar | Bar, alt: tuple[float, ...] = ()) -> None:
         if isinstance(x, FlowBar):
             b, bv, sv, bt, st = x.bar, x.buy_volume, x.sell_volume, x.buy_trades, x.sell_trades
         else:
@@ -183,7 +190,7 @@ class _Level:
         self.cvd += bv - sv
         row = (float(b.open), float(b.high), float(b.low), float(b.close), float(b.volume), float(b.trades),
                float(bv), float(sv), float(bt), float(st), float(bv - sv), float(self.cvd),
-               float(local_day(b.ts_open)))  # fmt: skip
+               float(local_day(b.ts_open)), *alt)  # fmt: skip
         self.values = self.prog.update(row)
 
 
@@ -206,19 +213,22 @@ class FeatureStream:
         self._order = [(li, k) for name in fs.names for li, lv in enumerate(self.levels)
                        for k, n in enumerate(lv.names) if n == name]  # fmt: skip
 
-    def update(self, x: FlowBar | Bar) -> dict[str, float] | None:
-        """Feed one base bar; returns ``{feature: value}`` (NaN = not ready), or None if the bar was dropped."""
+    def update(self, x: FlowBar | Bar, alt: Mapping[str, float] | None = None) -> dict[str, float] | None:
+        """Feed one base bar; returns ``{feature: value}`` (NaN = not ready), or None if the bar was dropped.
+
+        ``alt``: the bar's alternative-data values (``alt_inputs``; missing ones are NaN)."""
         b = x.bar if isinstance(x, FlowBar) else x
         if not isfinite(b.open + b.high + b.low + b.close + b.volume):
             self.guard.rejected += 1
             return None
         if not self.guard.accept(b.ts_event):
             return None
+        extra = tuple((alt or {}).get(c, float("nan")) for c in self.fs.alt_inputs) if self.fs.alt_inputs else ()
         for lv in self.levels:
             if lv.resampler is None:
-                lv.feed(x)
+                lv.feed(x, extra)
             else:
                 for hb in lv.resampler.update(x):
-                    lv.feed(hb)
+                    lv.feed(hb, extra)
         lv_ = self.levels
         return {n: lv_[li].values[k] for n, (li, k) in zip(self.fs.names, self._order, strict=True)}

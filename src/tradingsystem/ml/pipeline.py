@@ -19,7 +19,7 @@ from tradingsystem.ml.splits import PurgedWalkForward
 from tradingsystem.ml.tuning import TuningSpec
 from tradingsystem.ml.walkforward import WalkForwardResult, fit_final, walk_forward
 
-__all__ = ["TrainResult", "WalkForwardSpec", "predict_dataset", "train_and_evaluate"]
+__all__ = ["TrainResult", "WalkForwardSpec", "predict_dataset", "summarise", "train_and_evaluate"]
 
 
 class WalkForwardSpec(BaseModel):
@@ -58,13 +58,18 @@ def train_and_evaluate(ds: Dataset, model: ModelSpec, wf: WalkForwardSpec, tunin
                        shuffle_labels: bool = False, fit_final_model: bool = True) -> TrainResult:  # fmt: skip
     """Walk-forward out-of-sample evaluation of ``model`` on ``ds``, then the final fit on all rows."""
     res: WalkForwardResult = walk_forward(ds, model, wf.splitter(ds.spec), tuning, shuffle_labels)
-    test = ds.take(res.index)
-    ev = evaluate(test, res.direction, res.probability, res.confidence, res.train_majority,
-                  {"evaluation": "walk-forward out of sample", "model_kind": model.kind,
-                   "n_folds": len(res.folds), "folds": res.folds,
-                   "period_start": _iso(int(test.ts[0])), "period_end": _iso(int(test.ts[-1]))})  # fmt: skip
     final = fit_final(ds, model.model_copy(update={"params": res.last_params or model.params}), None) \
         if fit_final_model else None
+    return summarise(ds, res, model.kind, final)
+
+
+def summarise(ds: Dataset, res: WalkForwardResult, kind: str, final: Any) -> TrainResult:
+    """The out-of-sample evaluation and data windows of a walk-forward result, with the final model."""
+    test = ds.take(res.index)
+    ev = evaluate(test, res.direction, res.probability, res.confidence, res.train_majority,
+                  {"evaluation": "walk-forward out of sample", "model_kind": kind,
+                   "n_folds": len(res.folds), "folds": res.folds,
+                   "period_start": _iso(int(test.ts[0])), "period_end": _iso(int(test.ts[-1]))})  # fmt: skip
     windows = {"data_start": _iso(int(ds.ts[0])), "data_end": _iso(int(ds.ts_end[-1])),
                "final_train_start": _iso(int(ds.ts[0])), "final_train_end": _iso(int(ds.ts_end.max())),
                "folds": [{k: f[k] for k in ("fold", "train_start", "train_end", "test_start", "test_end")}

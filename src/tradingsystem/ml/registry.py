@@ -17,12 +17,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tradingsystem.ml.deep.model import DeepSignalModel
 from tradingsystem.ml.models import SignalModel
 
 __all__ = ["ModelRegistry", "RegistryError", "library_versions", "parse_ref"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "optuna", "pydantic", "ta-lib", "tradingsystem")
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "optuna", "pydantic", "ta-lib", "torch", "onnxruntime",
+             "tradingsystem")
 
 
 class RegistryError(LookupError):
@@ -65,7 +67,7 @@ class ModelRegistry:
     def names(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
 
-    def save(self, name: str, model: SignalModel, card: dict[str, Any]) -> dict[str, Any]:
+    def save(self, name: str, model: SignalModel | DeepSignalModel, card: dict[str, Any]) -> dict[str, Any]:
         """Store ``model`` as the next version of ``name``; returns the card written (with ``version``)."""
         parse_ref(name)
         version = (self.versions(name) or [0])[-1] + 1
@@ -92,7 +94,7 @@ class ModelRegistry:
         card: dict[str, Any] = json.loads((self.path(ref) / "card.json").read_text())
         return card
 
-    def load(self, ref: str) -> tuple[SignalModel, dict[str, Any]]:
+    def load(self, ref: str) -> tuple[SignalModel | DeepSignalModel, dict[str, Any]]:
         """The model and its card; raises :class:`RegistryError` if the file does not match its hash."""
         d = self.path(ref)
         card = self.card(ref)
@@ -100,6 +102,6 @@ class ModelRegistry:
         if hashlib.sha256(blob).hexdigest() != card.get("model_sha256"):
             raise RegistryError(f"{d / 'model.pkl'} does not match the SHA-256 in its card")
         model = pickle.loads(blob)
-        if not isinstance(model, SignalModel):
-            raise RegistryError(f"{d / 'model.pkl'} does not hold a SignalModel")
+        if not isinstance(model, SignalModel | DeepSignalModel):
+            raise RegistryError(f"{d / 'model.pkl'} does not hold a SignalModel or DeepSignalModel")
         return model, card

@@ -14,11 +14,11 @@ import numpy as np
 
 from tradingsystem.ml.dataset import Dataset
 from tradingsystem.ml.metrics import hit_rate, log_loss_brier
-from tradingsystem.ml.models import ModelSpec, SignalModel, _select, fit_model
+from tradingsystem.ml.models import ModelSpec, Prediction, SignalModel, _select, fit_model
 from tradingsystem.ml.splits import PurgedWalkForward
 from tradingsystem.ml.tuning import TuningSpec, tune_member
 
-__all__ = ["WalkForwardResult", "fit_final", "tuned_spec", "walk_forward"]
+__all__ = ["WalkForwardResult", "collect", "fit_final", "fold_record", "tuned_spec", "walk_forward"]
 
 
 @dataclass
@@ -73,17 +73,30 @@ def walk_forward(ds: Dataset, spec: ModelSpec, splitter: PurgedWalkForward, tuni
         pred = model.predict(ds.X[test])
         majority = int(np.average(y_train, weights=sub.weight) >= 0.5)
         parts.append((test, k, pred, np.full(len(test), majority)))
-        u = ds.y[test] >= 0
-        yt = ds.y[test][u]
-        ll, brier = log_loss_brier(yt, pred.probability[u])
-        folds.append({
-            "fold": k, "n_train": len(train), "n_test": int(u.sum()), "n_test_rows": len(test),
-            "train_start": _iso(int(ds.ts[train[0]])), "train_end": _iso(int(ds.ts_end[train].max())),
-            "test_start": _iso(int(ds.ts[test[0]])), "test_end": _iso(int(ds.ts[test[-1]])),
-            "hit_rate": hit_rate(pred.direction[u], yt), "baseline_hit_rate": float(np.mean(yt == majority)),
-            "log_loss": ll, "brier": brier, "params": fold_spec.params, "tuning_val_log_loss": losses,
-        })  # fmt: skip
+        folds.append(fold_record(ds, k, train, test, pred, majority,
+                                 {"params": fold_spec.params, "tuning_val_log_loss": losses}))  # fmt: skip
         last = dict(fold_spec.params)
+    return collect(parts, folds, last)
+
+
+def fold_record(ds: Dataset, k: int, train: np.ndarray, test: np.ndarray, pred: Prediction, majority: int,
+                extra: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """One fold's windows and out-of-sample scores (the ``folds`` entries of a result)."""
+    u = ds.y[test] >= 0
+    yt = ds.y[test][u]
+    ll, brier = log_loss_brier(yt, pred.probability[u])
+    return {
+        "fold": k, "n_train": len(train), "n_test": int(u.sum()), "n_test_rows": len(test),
+        "train_start": _iso(int(ds.ts[train[0]])), "train_end": _iso(int(ds.ts_end[train].max())),
+        "test_start": _iso(int(ds.ts[test[0]])), "test_end": _iso(int(ds.ts[test[-1]])),
+        "hit_rate": hit_rate(pred.direction[u], yt), "baseline_hit_rate": float(np.mean(yt == majority)),
+        "log_loss": ll, "brier": brier, **extra,
+    }  # fmt: skip
+
+
+def collect(parts: list[tuple[np.ndarray, int, Any, np.ndarray]], folds: list[dict[str, Any]],
+            last: dict[str, dict[str, Any]]) -> WalkForwardResult:  # fmt: skip
+    """Join per-fold ``(test rows, fold, prediction, train majority)`` parts into one result."""
     idx = np.concatenate([p[0] for p in parts])
     return WalkForwardResult(
         index=idx, fold=np.concatenate([np.full(len(p[0]), p[1]) for p in parts]),

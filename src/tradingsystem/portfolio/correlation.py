@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
+from sklearn.covariance import LedoitWolf
 
 __all__ = [
     "Clustering",
@@ -26,17 +27,8 @@ def ledoit_wolf(returns: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, float]:
 
     Returns (covariance, shrinkage intensity in [0, 1]).
     """
-    x = np.asarray(returns, dtype=float)
-    t, n = x.shape
-    x = x - x.mean(axis=0)
-    s = x.T @ x / t
-    mu = np.trace(s) / n
-    target = mu * np.eye(n)
-    d2 = float(np.sum((s - target) ** 2))
-    b2 = float(sum(np.sum((np.outer(row, row) - s) ** 2) for row in x) / t**2)
-    b2 = min(b2, d2)
-    shrink = b2 / d2 if d2 > 0 else 1.0
-    return shrink * target + (1 - shrink) * s, shrink
+    lw = LedoitWolf().fit(np.asarray(returns, dtype=float))
+    return lw.covariance_, float(lw.shrinkage_)
 
 
 def cov_to_corr(cov: np.ndarray) -> np.ndarray:

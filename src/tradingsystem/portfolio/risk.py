@@ -31,13 +31,17 @@ __all__ = [
 
 
 def var_historical(r: np.ndarray | pd.Series, level: float = 0.99) -> float:
-    return float(-np.quantile(np.asarray(r, dtype=float), 1 - level))
+    """Historical VaR as a positive loss (skfolio's empirical quantile, no interpolation)."""
+    import skfolio.measures as skm  # the portfolio extra; imported when used
+
+    return float(skm.value_at_risk(np.asarray(r, dtype=float), beta=level))
 
 
 def cvar_historical(r: np.ndarray | pd.Series, level: float = 0.99) -> float:
-    x = np.asarray(r, dtype=float)
-    cut = np.quantile(x, 1 - level)
-    return float(-x[x <= cut].mean())
+    """Historical CVaR (expected shortfall) as a positive loss (skfolio)."""
+    import skfolio.measures as skm
+
+    return float(skm.cvar(np.asarray(r, dtype=float), beta=level))
 
 
 def var_parametric(r: np.ndarray | pd.Series, level: float = 0.99) -> float:

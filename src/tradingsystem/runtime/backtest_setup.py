@@ -18,17 +18,19 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tradingsystem.backtest.feeds import Event, MergedFeed, bar_events, book_events, session_filter, trade_events
-from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig
+from tradingsystem.backtest.feeds import Event, MergedFeed, bar_events, session_filter, trade_events
+from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig, VenueParams
 from tradingsystem.backtest.results import BacktestResult, daily_pnl, metrics, run_kernel
 from tradingsystem.domain import b3
 from tradingsystem.domain.instruments import Instrument
 from tradingsystem.domain.orders import OrderType, Side
+from tradingsystem.domain.sessions import Phase
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.engine.strategy import Strategy
+from tradingsystem.runtime.altdata import load_ptax
 from tradingsystem.runtime.config import ConfigError, FeesConfig
 from tradingsystem.runtime.continuous import roll_plan
 from tradingsystem.strategies import (
@@ -87,14 +89,40 @@ class DataConfig(_Frozen):
     seed: int = 42
 
 
-class VenueSettings(_Frozen):
+class VenueParamsSettings(_Frozen):
+    """Venue parameters of one instrument and session phase (written by ``tradingsystem calibrate``)."""
+
     latency_ms: float = Field(default=0, ge=0)
     ack_latency_ms: float = Field(default=0, ge=0)
     slippage_ticks: int = Field(default=0, ge=0)
+    queue_factor: float = Field(default=1.0, ge=0, le=1)
+
+
+class VenueSettings(VenueParamsSettings):
     queue_ahead_default: int = Field(default=0, ge=0)
     count_unknown_aggressor: bool = True
     fee_mode: Literal["day_trade", "swing", "auto"] = "auto"
     """auto: day-trade fees for a position opened and closed in one session, swing fees otherwise."""
+    calibrated: dict[str, dict[str, VenueParamsSettings]] = Field(default_factory=dict)
+    """symbol -> session phase (``continuous``, ``opening_call``...) -> parameters; the rest use the above."""
+
+    def venue_config(self) -> QueueVenueConfig:
+        over = {(sym, int(Phase[phase.upper()])): VenueParams(int(p.latency_ms * 1e6), int(p.ack_latency_ms * 1e6),
+                                                            p.slippage_ticks, p.queue_factor)
+                for sym, phases in self.calibrated.items() for phase, p in phases.items()}
+        return QueueVenueConfig(int(self.latency_ms * 1e6), int(self.ack_latency_ms * 1e6), self.slippage_ticks,
+                                self.queue_ahead_default, self.count_unknown_aggressor, self.fee_mode,
+                                self.queue_factor, over)
+
+    @field_validator("calibrated")
+    @classmethod
+    def _phases(cls, v: dict[str, dict[str, VenueParamsSettings]]) -> dict[str, dict[str, VenueParamsSettings]]:
+        for phases in v.values():
+            for phase in phases:
+                if phase.upper() not in Phase.__members__:
+                    raise ValueError(f"unknown session phase {phase!r}; known: "
+                                     f"{', '.join(p.lower() for p in Phase.__members__)}")
+        return v
 
 
 class StrategySettings(_Frozen):
@@ -271,6 +299,7 @@ def load_dataset(cfg: BacktestConfig, window: tuple[date, date] | None = None) -
 def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
                      is_session: Callable[[date], bool]) -> Dataset:
     from tradingsystem.adapters.storage.catalog import Catalog
+    from tradingsystem.adapters.storage.replay import day_sources
 
     d = cfg.data
     if d.data_dir is None:
@@ -289,11 +318,6 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
             raise ConfigError(f"catalog {d.data_dir}: no dated {symbol[:-3]} contracts stored for {symbol}")
         first_day = plan[0][1] if generic else start
         instruments[symbol] = _instrument(plan[0][0] if generic else symbol, is_session, first_day, symbol)
-        if "book" in d.kinds:
-            for contract, lo, hi in plan:
-                t = _read_book(cat, contract, lo, hi)
-                if t is not None:
-                    sources.append(book_events(symbol, t))
         if "trades" in d.kinds:
             pieces = []
             for contract, lo, hi in plan:
@@ -311,6 +335,9 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
                 days.update(_days(cols["ts_event"]))
                 p = cols["price"]
                 candles[symbol] = _candles(cols["ts_event"], p, p, p, p, cfg.report.candles)
+        if "book" in d.kinds:  # after the trades: on equal times trades come first (issue 19)
+            for contract, lo, hi in plan:
+                sources += day_sources(cat, contract, lo, hi, symbol, trades=False)
         if "bars" in d.kinds:
             last_ts = 0
             for contract, lo, hi in plan:
@@ -330,26 +357,6 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
         raise ConfigError(f"catalog {d.data_dir}: no {'/'.join(d.kinds)} for {', '.join(d.symbols)} in the period")
     sources = [session_filter(s, is_session) for s in sources]
     return Dataset(instruments, sources, sorted(x for x in days if is_session(x)), candles, rolls)
-
-
-def _read_book(cat: Any, contract: str, lo: date | None, hi: date | None) -> dict[str, np.ndarray] | None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    base = Path(cat.data_dir) / "book" / f"instrument={contract}"
-    files = sorted(base.glob("date=*/*.parquet")) if base.is_dir() else []
-    tables = []
-    for f in files:
-        day = date.fromisoformat(f.parent.name.split("=", 1)[1])
-        if (lo is None or day >= lo) and (hi is None or day <= hi):
-            tables.append(pq.read_table(f, columns=["ts_event", "sequence", "side", "price", "size", "action",
-                                                    "orders"]))
-    if not tables:
-        return None
-    t = pa.concat_tables(tables)
-    ts = t.column("ts_event").to_numpy()
-    order = np.argsort(ts, kind="stable")
-    return {c: t.column(c).to_numpy()[order] for c in t.column_names}
 
 
 def _instrument(contract: str, is_session: Callable[[date], bool], day: date | None, symbol: str | None = None
@@ -379,14 +386,10 @@ def build_strategy(cfg: BacktestConfig, params: dict[str, Any] | None = None) ->
 
 
 def build_kernel(cfg: BacktestConfig, data: Dataset, params: dict[str, Any] | None = None) -> Kernel:
-    fees = cfg.fees.schedule()
+    fees = cfg.fees.schedule(load_ptax(cfg.data.data_dir) if cfg.data.data_dir else None)  # PTAX for USD fees
     is_session = _calendar(cfg.data.calendar)
     k = Kernel(data.instruments, risk=cfg.risk, fees=fees, is_session=is_session)
-    v = cfg.venue
-    venue = QueueVenue(data.instruments, k.clock, k.data,
-                       QueueVenueConfig(int(v.latency_ms * 1e6), int(v.ack_latency_ms * 1e6), v.slippage_ticks,
-                                        v.queue_ahead_default, v.count_unknown_aggressor, v.fee_mode),
-                       books=k.cache, fees=fees)
+    venue = QueueVenue(data.instruments, k.clock, k.data, cfg.venue.venue_config(), books=k.cache, fees=fees)
     k.connect(MergedFeed(data.sources), venue)
     if "book" in cfg.data.kinds:
         for symbol in data.instruments:

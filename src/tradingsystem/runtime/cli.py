@@ -25,6 +25,7 @@ from tradingsystem.engine.state import StateKeeper
 from tradingsystem.interfaces.status import render
 from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.backup_setup import BackupSchedule
+from tradingsystem.runtime.cli_altdata import altdata_app
 from tradingsystem.runtime.cli_backtest import register as register_backtest
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
@@ -32,11 +33,19 @@ from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_ml import register as register_ml
 from tradingsystem.runtime.cli_ops import gateway, soak
 from tradingsystem.runtime.cli_portfolio import portfolio_app
+from tradingsystem.runtime.cli_shadow import nightly_shadow
+from tradingsystem.runtime.cli_shadow import register as register_shadow
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
 from tradingsystem.runtime.logs import configure_logging, get_logger
-from tradingsystem.runtime.node import build_profitdll_node, build_redis_node, build_replay_node, build_sim_node
+from tradingsystem.runtime.node import (
+    attach_altdata,
+    build_profitdll_node,
+    build_redis_node,
+    build_replay_node,
+    build_sim_node,
+)
 from tradingsystem.runtime.sharing_setup import attach_sharing
 
 app = typer.Typer(help="Automated trading on B3: capture, research, backtest and trade on one engine.",
@@ -49,11 +58,13 @@ app.add_typer(data_app, name="data", help="The market-data catalog: ls, query, b
 app.command("capture")(capture)
 register_ml(app)
 register_backtest(app)
+register_shadow(app)  # issue 19: shadow and calibrate
 app.add_typer(features_app, name="features", help="Indicators and feature sets: list and compute.")
 app.add_typer(portfolio_app, name="portfolio", help="Correlation, optimisation, rebalancing, risk, attribution.")
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 app.command("gateway")(gateway)  # issue 11: split deployment
 app.command("soak")(soak)  # issue 11: soak and fault test
+app.add_typer(altdata_app, name="altdata", help="Economic series, news and sentiment, point in time.")
 
 
 def _speed(value: str) -> float | None:
@@ -155,6 +166,7 @@ def run(
     alerts = attach_alerts(kernel, cfg.alerts) if cfg.alerts.enabled else None
     try:
         sharing = attach_sharing(kernel, cfg.share, cfg.follow)  # issue 23: leader and/or follower
+        poller = attach_altdata(node, cfg, root)  # issue 21: SGS and feeds on the bus (altdata.poll)
     except ValueError as exc:
         fail(str(exc))
         return
@@ -215,6 +227,13 @@ def run(
             (root / "node.json").unlink(missing_ok=True)
         kernel.finish()
         node.market.close()
+        if poller is not None:
+            poller.close()
+        if cfg.shadow.nightly and node.feed_name != "replay":  # issue 19: shadow the session that ended
+            if recorder is not None:
+                recorder.stop()  # the capture must be in the catalog first
+                recorder = None
+            nightly_shadow(kernel, cfg, store, root, node.session_date)
         if alerts is not None:
             alerts.close()
         if recorder is not None:
@@ -227,6 +246,8 @@ def run(
             backups.close()  # a backup due at the stop still runs, after the last flush
     summary: dict[str, Any] = {"session_date": node.session_date.isoformat(), "seed": node.seed, "feed": node.feed_name,
                                **kernel.summary(), **sharing.summary()}
+    if poller is not None:
+        summary["altdata"] = dict(poller.stats)
     log.info("node stopped", **{k: v for k, v in summary.items() if k != "instruments"})
     if summary_out is not None:
         summary_out.parent.mkdir(parents=True, exist_ok=True)

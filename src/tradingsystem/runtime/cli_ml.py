@@ -1,4 +1,5 @@
-"""``tradingsystem train`` / ``tradingsystem evaluate`` (and the same under ``tradingsystem ml``).
+"""``tradingsystem train`` / ``tradingsystem evaluate`` (and the same under ``tradingsystem ml``), and
+``tradingsystem ml compare`` (``cli_compare``).
 
 Mount with ``register(app)`` (adds top-level ``train`` and ``evaluate`` plus the ``ml`` group), or
 ``app.add_typer(ml_app, name="ml")`` for the group only.
@@ -19,7 +20,9 @@ from rich.markup import escape
 
 from tradingsystem.features import FeatureSetError
 from tradingsystem.ml import LeakageError, ModelRegistry, RegistryError
+from tradingsystem.runtime.cli_compare import compare_cmd
 from tradingsystem.runtime.ml import TrainConfig, evaluate_model, train_from_config
+from tradingsystem.runtime.ml_deep import model_override, progress_bar
 
 __all__ = ["evaluate_cmd", "ml_app", "register", "train_cmd"]
 
@@ -35,6 +38,9 @@ def _fail(message: str) -> None:
 def train_cmd(
     config: Annotated[Path, typer.Option(help="training YAML (see docs/ml.md)")],
     out: Annotated[Path | None, typer.Option(help="also write evaluation.json and report.html here")] = None,
+    model: Annotated[str | None, typer.Option(help="override the config's model kind: lstm, transformer, tcn, "
+                                                   "logistic, lightgbm, ...")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (sequence models)")] = None,
     allow_suspect: Annotated[bool, typer.Option(help="train even when a leakage check flags a feature")] = False,
 ) -> None:
     """Walk-forward train and evaluate a model from a config file, then store it in the registry.
@@ -47,7 +53,9 @@ def train_cmd(
         cfg = TrainConfig.model_validate(yaml.safe_load(config.read_text()))
         if allow_suspect:
             cfg = cfg.model_copy(update={"allow_suspect": True})
-        card = train_from_config(cfg, config.resolve().parent, out)
+        cfg = cfg.model_copy(update={"model": model_override(cfg.model, model, device)})
+        with progress_bar(err) as progress:
+            card = train_from_config(cfg, config.resolve().parent, out, progress=progress)
     except ValidationError as exc:
         _fail(f"{config}: {exc}")
         return
@@ -115,6 +123,7 @@ def models_cmd(registry: Annotated[Path, typer.Option(help="model registry direc
 
 ml_app.command("train")(train_cmd)
 ml_app.command("evaluate")(evaluate_cmd)
+ml_app.command("compare")(compare_cmd)
 
 
 def register(app: typer.Typer) -> None:

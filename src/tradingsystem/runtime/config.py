@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradingsystem.adapters.altdata.config import AltDataConfig
 from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.redisbus.config import RedisConfig
 from tradingsystem.adapters.simulator import SimMarketConfig
@@ -111,6 +112,17 @@ class SignalConfig(BaseModel):
     registry: Path = Path("models")
 
 
+class ShadowConfig(BaseModel):
+    """The shadow backtest of live sessions (``tradingsystem shadow``; ``nightly``: after each ``run``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    nightly: bool = False  # shadow the session when ``run`` ends (report + alert)
+    backtest: Path | None = None  # backtest config whose ``venue`` section models the venue (calibrate writes it)
+    alert_gap_brl: Decimal = Field(Decimal(100), ge=0)  # alert when |replay P&L - live P&L| passes this
+    window_ms: float = Field(5000, gt=0)  # live and replayed orders pair within this send-time distance
+
+
 class AppConfig(BaseModel):
     """The whole node: where data lives, the market, risk limits, fees and strategies."""
 
@@ -135,13 +147,17 @@ class AppConfig(BaseModel):
     profitdll: ProfitDLLConfig = ProfitDLLConfig()  # live B3 through ProfitDLL (docs/profitdll.md)
     gateway: GatewayConfig = GatewayConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    shadow: ShadowConfig = ShadowConfig()
     backup: BackupConfig = BackupConfig()
     share: ShareConfig | None = None
     follow: FollowConfig | None = None
+    altdata: AltDataConfig = AltDataConfig()
 
     def fee_schedule(self, data_dir: Path | None = None) -> FeeSchedule:
-        """The fee schedule (USD fees at the fallback rate until PTAX is loaded)."""
-        return self.fees.schedule()
+        """The fee schedule with the PTAX stored under ``data_dir`` (USD fees; the fallback rate when none)."""
+        from tradingsystem.runtime.altdata import load_ptax
+
+        return self.fees.schedule(load_ptax(data_dir or self.data_dir))
 
 
 def state_url(config: AppConfig, data_dir: Path | None = None) -> str:

@@ -37,6 +37,7 @@ from tradingsystem.ml import (
     train_and_evaluate,
 )
 from tradingsystem.ml.dataset import LeakageError
+from tradingsystem.ml.deep import DeepSignalModel, DeepSpec
 from tradingsystem.ml.labels import instrument_costs
 from tradingsystem.ml.leakage import (
     describe,
@@ -45,6 +46,8 @@ from tradingsystem.ml.leakage import (
     suspect_features,
     truncation_test,
 )
+from tradingsystem.runtime import ml_deep
+from tradingsystem.runtime.altdata import with_altdata
 from tradingsystem.runtime.bar_source import BarLoad, asset_class_for, day_ns
 from tradingsystem.runtime.bar_source import load_bars as _load_bars
 
@@ -68,13 +71,14 @@ class TrainConfig(BaseModel):
     instrument: str
     input: str | None = None  # bar or trade file: Parquet, CSV or MetaTrader 5 export
     data_dir: str | None = None  # capture catalog
+    altdata_dir: str | None = None  # where `altdata fetch` stored series and posts (default: data_dir)
     asset_class: str = "auto"
     start: date
     end: date
     feature_set: str = "default"  # a YAML file or a bundled set name
     features: tuple[str, ...] | None = None  # a subset of the set's features (default: every usable one)
     label: LabelSpec = LabelSpec()
-    model: ModelSpec = ModelSpec()
+    model: ModelSpec | DeepSpec = ModelSpec()  # kind lstm | transformer | tcn: a sequence model
     walk_forward: WalkForwardSpec = WalkForwardSpec()
     tuning: TuningSpec = TuningSpec()
     registry: str = "models"
@@ -206,9 +210,13 @@ def write_outputs(evaluation: dict[str, Any], out: Path, title: str) -> None:
 
 
 def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
-                      now: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+                      now: datetime | None = None, progress: Any = None) -> dict[str, Any]:  # fmt: skip
     """Walk-forward evaluation with the leakage checks, final fit and registration; returns the stored card."""
     fs0, fs_text = load_feature_set(cfg.feature_set, base)
+    deep = isinstance(cfg.model, DeepSpec)
+    if deep:
+        fs_text = ml_deep.with_returns(fs_text)
+        fs0 = FeatureSet.from_yaml(fs_text)
     try:
         fs = feature_set_at(fs0, cfg.timeframe)
     except FeatureSetError as exc:
@@ -220,18 +228,26 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
     bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.timeframe, ac, inp, ddir, cfg.source_tz, load)
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
+    alt_dir = (base / cfg.altdata_dir) if cfg.altdata_dir else ddir
+    bars = with_altdata(fs, bars, cfg.instrument, alt_dir)
     label, costs = label_with_costs(cfg.label, cfg.instrument, bars)
-    ds, dropped = make_dataset(fs, bars, label, cfg.features, ac, cfg.min_finite_share)
+    names = ml_deep.with_return_names(cfg.features) if deep else cfg.features
+    ds, dropped = make_dataset(fs, bars, label, names, ac, cfg.min_finite_share)
     leakage = _leakage(fs, bars, ds, ac, cfg.allow_suspect)
-    result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
-    control = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning.model_copy(update={"trials": 0}),
-                                 shuffle_labels=True, fit_final_model=False)
+    if isinstance(cfg.model, DeepSpec):
+        result = ml_deep.train_deep(cfg.model, fs, bars, ds, ac, cfg.walk_forward, progress=progress)
+        control = ml_deep.train_deep(cfg.model, fs, bars, ds, ac, cfg.walk_forward, shuffle_labels=True,
+                                     fit_final_model=False)  # fmt: skip
+    else:
+        result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
+        control = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning.model_copy(update={"trials": 0}),
+                                     shuffle_labels=True, fit_final_model=False)  # fmt: skip
     leakage["shuffled_label"] = shuffled_control_verdict(control.evaluation)
     if not leakage["shuffled_label"]["at_baseline"] and not cfg.allow_suspect:
         raise LeakageError(f"shuffled-label control scored {control.evaluation['hit_rate']:.1%}, above its baseline "
                            f"{leakage['shuffled_label']['baseline_hit_rate']:.1%}: the evaluation leaks; "
                            "pass --allow-suspect to train anyway")  # fmt: skip
-    model: SignalModel = result.model
+    model: SignalModel | DeepSignalModel = result.model
     usable = ds.usable
     majority = int(np.average(ds.y[usable], weights=ds.weight[usable]) >= 0.5)
     card = {
@@ -291,13 +307,16 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
                      ac, input_, data_dir, card.get("source_tz", "b3"), load)
     first = int(np.searchsorted(np.asarray(bars["ts_open"], dtype=np.int64), _day_ns(start)))
     bars = {k: np.asarray(v)[max(first - warm, 0):] for k, v in bars.items()}
+    alt = card["config"].get("altdata_dir") if isinstance(card.get("config"), dict) else None
+    bars = with_altdata(fs, bars, card["instrument"], Path(alt) if alt else data_dir)
     label = LabelSpec(**card["label"])
     ds, _ = make_dataset(fs, bars, label, tuple(card["features"]), ac)
     ds = ds.between(_day_ns(start), _day_ns(end + timedelta(days=1)))
     if len(ds) == 0:
         raise ValueError(f"no rows to evaluate between {start} and {end}")
     leakage = _leakage(fs, bars, ds, ac, allow_suspect)
-    pred = predict_dataset(model, ds)
+    pred = ml_deep.predict_deep(model, fs, bars, ac, ds) if isinstance(model, DeepSignalModel) \
+        else predict_dataset(model, ds)
     t_end = card["windows"]["final_train_end"]
     t_start = card["windows"]["final_train_start"]
     first_s = str(np.datetime64(int(ds.ts[0]), "ns").astype("datetime64[s]")) + "Z"

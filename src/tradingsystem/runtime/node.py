@@ -93,6 +93,21 @@ def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any
     return strategies
 
 
+def attach_altdata(node: Node, config: AppConfig, data_dir: Path) -> Any:
+    """The alternative-data poller (``altdata.poll``), started on the node's kernel; None when off."""
+    if not config.altdata.poll:
+        return None
+    from tradingsystem.adapters.altdata import AltDataPoller, AltDataSync, AltStore, SourceError
+
+    try:
+        sync = AltDataSync(AltStore(data_dir), config.altdata)
+    except SourceError as exc:
+        raise ValueError(f"altdata: {exc}") from None
+    poller = AltDataPoller(node.kernel, sync, config.altdata).start()
+    node.sinks.append(poller)
+    return poller
+
+
 def _traded(kernel: Kernel, symbol: str, what: str) -> str:
     if symbol not in kernel.instruments:
         raise ValueError(f"{what}: {symbol} is not traded by the market ({', '.join(sorted(kernel.instruments))})")
@@ -166,28 +181,39 @@ def build_redis_node(config: AppConfig, run_id: str | None = None) -> Node:
 
 
 def build_replay_node(config: AppConfig, data_dir: Path, run_id: str | None = None) -> Node:
-    """Paper trading on the catalog: recorded trades from ``sim.session_date`` on, orders to the journalled
-    paper venue (``{data_dir}/paper/journal.jsonl``). Nothing reaches a broker."""
-    from tradingsystem.adapters.paper import PaperVenue
+    """Paper trading on the catalog: recorded trades and book rows from ``sim.session_date`` on, orders to the
+    journalled queue-aware paper venue (``{data_dir}/paper/journal.jsonl``). Nothing reaches a broker."""
+    from tradingsystem.adapters.paper import QueuePaperVenue
     from tradingsystem.adapters.storage.replay import ReplayFeed
-    from tradingsystem.backtest.tick_venue import TickVenueConfig
     from tradingsystem.domain.sessions import local_ns
 
     calendar = calendar_for(config.sim.session_date)
     instruments = default_instruments(config.sim, calendar.is_session)
     day = b3.next_session(config.sim.session_date, calendar.is_session)
     start = local_ns(day, config.sim.start_time)
-    kernel = Kernel(instruments, SimulatedClock(start), config.risk, config.fee_schedule(), calendar.is_session,
+    fees = config.fee_schedule()
+    kernel = Kernel(instruments, SimulatedClock(start), config.risk, fees, calendar.is_session,
                     breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
     feed = ReplayFeed(data_dir, start=day)
-    venue = PaperVenue(dict(instruments), kernel.clock, data_dir / "paper" / "journal.jsonl",
-                       TickVenueConfig(latency_ns=config.sim.latency_in_ns, cap_by_trade_size=True), tape=kernel.data)
+    venue = QueuePaperVenue(dict(instruments), kernel.clock, data_dir / "paper" / "journal.jsonl", kernel.data,
+                            replay_venue_config(config), books=kernel.cache, fees=fees)
     kernel.connect(feed, venue)
+    for symbol in instruments:
+        kernel.data.subscribe_book(symbol, venue.on_book_delta)
     strategies = add_strategies(kernel, config, day, calendar.is_session)
     node = Node(kernel, _Closer(feed, venue), strategies, start, day, None, "replay")
     node.sinks.append(venue)
     return node
+
+
+def replay_venue_config(config: AppConfig) -> Any:
+    """The queue-aware venue of a replay of the simulated market: its latencies, its fee table."""
+    from tradingsystem.backtest.queue_venue import QueueVenueConfig
+
+    sim = config.sim
+    return QueueVenueConfig(latency_ns=sim.latency_in_ns, ack_latency_ns=sim.latency_out_ns,
+                            fee_mode="day_trade" if sim.fees_day_trade else "swing")
 
 
 class _Closer:

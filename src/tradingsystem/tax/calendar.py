@@ -1,11 +1,9 @@
 """Bank business days and the DARF due date.
 
 The DARF is due on the last *bank* business day of the month after the gains (b3.md section 3).
-exchange-calendars has no ANBIMA (bank) calendar, so the national bank holidays are implemented here:
-
-- fixed: Jan 1, Apr 21 (Tiradentes), May 1, Sep 7, Oct 12, Nov 2, Nov 15, Dec 25, and Nov 20
-  (Consciência Negra, national since 2024, Lei 14.759/2023);
-- movable, from Easter: Carnival Monday and Tuesday, Good Friday, Corpus Christi.
+exchange-calendars has no ANBIMA (bank) calendar; the national bank holidays come from the ``holidays``
+package: its public holidays for Brazil (Jan 1, Good Friday, Apr 21, May 1, Sep 7, Oct 12, Nov 2, Nov 15,
+Nov 20 since 2024 under Lei 14.759/2023, Dec 25) plus Carnival Monday and Tuesday and Corpus Christi.
 
 Banks do not open to the public on Dec 31 (PGFN and Febraban notices), so it is not a day to pay on: a
 November DARF is due on the last bank day before it, even where the form (Sicalc) prints 31/12
@@ -16,39 +14,23 @@ both. Municipal and state holidays are not counted.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 
-__all__ = ["bank_holidays", "darf_due_date", "darf_due_note", "darf_form_date", "easter", "is_bank_day",
-           "last_bank_day"]
+import holidays
 
-
-def easter(year: int) -> date:
-    """Easter Sunday (Gregorian, anonymous algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
+__all__ = ["bank_holidays", "darf_due_date", "darf_due_note", "darf_form_date", "is_bank_day", "last_bank_day"]
 
 
+_BANK_OPTIONAL = frozenset({"Carnival", "Corpus Christi"})  # optional points on which banks close
+
+
+@cache
 def bank_holidays(year: int) -> frozenset[date]:
-    """National bank holidays of a year."""
-    e = easter(year)
-    days = {
-        date(year, 1, 1), date(year, 4, 21), date(year, 5, 1), date(year, 9, 7), date(year, 10, 12),
-        date(year, 11, 2), date(year, 11, 15), date(year, 12, 25),
-        e - timedelta(days=48), e - timedelta(days=47),  # Carnival Monday and Tuesday
-        e - timedelta(days=2),  # Good Friday
-        e + timedelta(days=60),  # Corpus Christi
-    }
-    if year >= 2024:
-        days.add(date(year, 11, 20))
-    return frozenset(days)
+    """National bank holidays of a year: the ``holidays`` package's public holidays for Brazil plus
+    Carnival Monday and Tuesday and Corpus Christi (optional points on which banks close)."""
+    public = holidays.country_holidays("BR", years=year, language="en_US")
+    optional = holidays.country_holidays("BR", years=year, categories=("optional",), language="en_US")
+    return frozenset(set(public) | {d for d, name in optional.items() if name in _BANK_OPTIONAL})
 
 
 def is_bank_day(day: date, payments: bool = True) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
+from tenacity import RetryCallState, Retrying, stop_after_attempt, stop_when_event_set, wait_exponential
 
 from tradingsystem.ports.notify import Notification, Notifier
 
@@ -83,28 +84,34 @@ class _Lane:
                     self.cond.notify_all()
 
     def _deliver(self, note: Notification) -> None:
+        """Send with tenacity's exponential backoff; a closing dispatcher stops retrying at once."""
         cfg, name = self.cfg, self.channel.name
-        for attempt in range(cfg.attempts):
-            if attempt and self.stop.is_set():
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            self.stats.retries += 1
+            log.warning("notify channel %s: send failed (%s), retry in %.1fs", name, self.stats.last_error,
+                        state.upcoming_sleep)
+
+        retrying = Retrying(stop=stop_after_attempt(cfg.attempts) | stop_when_event_set(self.stop),
+                            wait=wait_exponential(multiplier=cfg.backoff_seconds, max=cfg.max_backoff_seconds),
+                            sleep=self._sleep, before_sleep=before_sleep, reraise=True)
+        try:
+            retrying(self.channel.send, note)
+        except Exception as exc:  # a channel failure is logged, never fatal
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            if self.stop.is_set() and retrying.statistics.get("attempt_number", 1) < cfg.attempts:
                 self.stats.dropped += 1
                 return
-            try:
-                self.channel.send(note)
-            except Exception as exc:  # a channel failure is logged, never fatal
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"
-                if attempt + 1 < cfg.attempts:
-                    self.stats.retries += 1
-                    delay = min(cfg.backoff_seconds * 2 ** attempt, cfg.max_backoff_seconds)
-                    log.warning("notify channel %s: send failed (%s), retry in %.1fs", name, self.stats.last_error,
-                                delay)
-                    self.stop.wait(delay)
-                    continue
-                self.stats.failed += 1
-                log.error("notify channel %s: giving up on %r after %d attempts: %s", name, note.kind,
-                          cfg.attempts, self.stats.last_error)
-                return
-            self.stats.sent += 1
+            self.stats.failed += 1
+            log.error("notify channel %s: giving up on %r after %d attempts: %s", name, note.kind,
+                      cfg.attempts, self.stats.last_error)
             return
+        self.stats.sent += 1
+
+    def _sleep(self, seconds: float) -> None:
+        self.stop.wait(seconds)  # a closing dispatcher wakes at once
 
     def wait_idle(self, deadline: float) -> bool:
         with self.cond:

@@ -1,5 +1,9 @@
 """A paper venue whose state outlives the node: every arrival and order event is journalled
-(JSON lines, fsynced) and reloaded on start, so a restarted node can reconcile against it."""
+(JSON lines, fsynced) and reloaded on start, so a restarted node can reconcile against it.
+
+``PaperVenue`` fills on the tape (``TickVenue``); ``QueuePaperVenue`` is the queue-aware backtest venue
+(``QueueVenue``: the recorded book, queue positions) with the same journal, used by ``run --feed replay``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from pathlib import Path
 
 import msgspec
 
+from tradingsystem.backtest.queue_venue import BookSource, QueueVenue, QueueVenueConfig
+from tradingsystem.backtest.queue_venue import Tape as QueueTape
 from tradingsystem.backtest.tick_venue import Tape, TickVenue, TickVenueConfig, _Resting
 from tradingsystem.domain.commands import OrderEvent, SubmitOrder
+from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
 from tradingsystem.domain.orders import OrderEventKind, OrderType
 from tradingsystem.ports.protocols import Clock
@@ -25,12 +32,12 @@ class _Entry(msgspec.Struct):
     ev: OrderEvent | None = None
 
 
-class PaperVenue(TickVenue):
-    """``TickVenue`` plus a journal at ``path``. ``open_order_ids``/``fills_since`` serve reconciliation."""
+class _Journalled:
+    """The journal, over a venue with ``_arrive``/``_emit``/``_resting``; ``_restore`` re-rests an order."""
 
-    def __init__(self, instruments: dict[str, Instrument], clock: Clock, path: Path,
-                 config: TickVenueConfig | None = None, tape: Tape | None = None) -> None:
-        super().__init__(instruments, clock, config, tape)
+    _fill_id: int
+
+    def _open_journal(self, path: Path) -> None:
         self.path = Path(path)
         self._encoder = msgspec.json.Encoder()
         self._fills: list[OrderEvent] = []
@@ -78,34 +85,76 @@ class PaperVenue(TickVenue):
             if oid in self._closed or done >= cmd.quantity or cmd.order_type == OrderType.MARKET:
                 self._closed.add(oid)
                 continue
-            rest = _Resting(cmd)
-            rest.leaves = cmd.quantity - done
-            self._resting.setdefault(cmd.symbol, {})[oid] = rest
-            if self._tape is not None:
-                self._tape.watch(cmd.symbol, self._on_watched)
+            self._restore(cmd, cmd.quantity - done)
 
-    def _arrive(self, ts: int, cmd: SubmitOrder) -> None:
+    def _restore(self, cmd: SubmitOrder, leaves: int) -> None:
+        raise NotImplementedError
+
+    def _journal_arrive(self, cmd: SubmitOrder) -> None:
         self._commands[cmd.order_id] = cmd
         self._write(_Entry("arrive", cmd=cmd))
-        super()._arrive(ts, cmd)
 
-    def _emit(self, event: OrderEvent) -> None:
+    def _journal_emit(self, event: OrderEvent) -> None:
         self._write(_Entry("event", ev=event))
         if event.kind == _FILLED:
             self._fills.append(event)
         elif event.kind in _CLOSING:
             self._closed.add(event.order_id)
-        super()._emit(event)
 
     # --- reconciliation ------------------------------------------------------------------------
     def known_orders(self) -> list[SubmitOrder]:
         return list(self._commands.values())
 
     def open_order_ids(self) -> set[str]:
-        return {oid for book in self._resting.values() for oid in book}
+        return {oid for book in self._resting.values() for oid in book}  # type: ignore[attr-defined]
 
     def fills_since(self, ts: int) -> list[OrderEvent]:
         return [f for f in self._fills if f.ts_event >= ts]
 
     def close(self) -> None:
         self._fh.close()
+
+
+class PaperVenue(_Journalled, TickVenue):
+    """``TickVenue`` plus a journal at ``path``. ``open_order_ids``/``fills_since`` serve reconciliation."""
+
+    def __init__(self, instruments: dict[str, Instrument], clock: Clock, path: Path,
+                 config: TickVenueConfig | None = None, tape: Tape | None = None) -> None:
+        TickVenue.__init__(self, instruments, clock, config, tape)
+        self._open_journal(path)
+
+    def _restore(self, cmd: SubmitOrder, leaves: int) -> None:
+        rest = _Resting(cmd)
+        rest.leaves = leaves
+        self._resting.setdefault(cmd.symbol, {})[cmd.order_id] = rest
+        if self._tape is not None:
+            self._tape.watch(cmd.symbol, self._on_watched)
+
+    def _arrive(self, ts: int, cmd: SubmitOrder) -> None:
+        self._journal_arrive(cmd)
+        super()._arrive(ts, cmd)
+
+    def _emit(self, event: OrderEvent) -> None:
+        self._journal_emit(event)
+        super()._emit(event)
+
+
+class QueuePaperVenue(_Journalled, QueueVenue):
+    """``QueueVenue`` (recorded book, queue positions, latency, fees) plus the journal at ``path``."""
+
+    def __init__(self, instruments: dict[str, Instrument], clock: Clock, path: Path, tape: QueueTape,
+                 config: QueueVenueConfig | None = None, books: BookSource | None = None,
+                 fees: FeeSchedule | None = None) -> None:
+        QueueVenue.__init__(self, instruments, clock, tape, config, books, fees)
+        self._open_journal(path)
+
+    def _restore(self, cmd: SubmitOrder, leaves: int) -> None:
+        self.restore(cmd, leaves)
+
+    def _arrive(self, ts: int, cmd: SubmitOrder) -> None:
+        self._journal_arrive(cmd)
+        super()._arrive(ts, cmd)
+
+    def _emit(self, event: OrderEvent) -> None:
+        self._journal_emit(event)
+        super()._emit(event)

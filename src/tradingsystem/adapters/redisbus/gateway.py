@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_fixed
 
 from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
@@ -124,15 +125,14 @@ class Gateway:
             self._buffer.append({"s": self.seq, "t": ts, "k": kind, "b": encode_event(obj)})
 
     def _retry(self, fn: Callable[[], Any]) -> Any:
-        while True:
-            try:
-                return fn()
-            except _ERRORS as exc:
-                if self._stop:
-                    raise
-                self.stats.reconnects += 1
-                self.log("redis unavailable, retrying", error=str(exc))
-                time.sleep(self.cfg.retry_s)
+        """Call ``fn`` until Redis answers (tenacity, fixed wait); give up only when stopping."""
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.stats.reconnects += 1
+            self.log("redis unavailable, retrying", error=str(state.outcome.exception() if state.outcome else ""))
+
+        return Retrying(retry=retry_if_exception_type(_ERRORS), stop=lambda _s: self._stop,
+                        wait=wait_fixed(self.cfg.retry_s), before_sleep=before_sleep, reraise=True)(fn)
 
     def _flush(self) -> None:
         """Publish the buffered events and the step count, exactly once."""

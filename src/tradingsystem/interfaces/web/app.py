@@ -24,6 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradingsystem.domain.errors import TradingSystemError
+from tradingsystem.interfaces.web.altdata import altdata_summary
 from tradingsystem.interfaces.web.auth import COOKIE, Session, Sessions, same_origin
 from tradingsystem.interfaces.web.controller import DashboardController, EngineUnavailable, WebOptions
 from tradingsystem.interfaces.web.pages import login_page, render
@@ -184,7 +185,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             raise HTTPException(404, f"unknown instrument {symbol}")
         return page(request, "instrument", symbol=symbol, symbols=",".join(sorted(controller.kernel.instruments)))
 
-    for name in ("performance", "heatmap", "health", "reports"):
+    for name in ("performance", "heatmap", "health", "reports", "altdata"):
         def make(n: str) -> Callable[[Request], Awaitable[Response]]:
             async def handler(request: Request) -> Response:
                 return page(request, n)
@@ -245,6 +246,11 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
         out["dashboard"] = {"clients": len(hub.clients), "pushes": hub.pushes,
                             "engine_read_ms": round(hub.engine_ms_last, 3), "login_failures": sessions.failures}
         return out
+
+    @app.get("/api/altdata")
+    async def api_altdata(request: Request) -> Any:
+        reader(request)
+        return await asyncio.to_thread(altdata_summary, options.data_dir)
 
     @app.get("/api/reports")
     async def api_reports(request: Request) -> Any:

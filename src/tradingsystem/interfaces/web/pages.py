@@ -17,10 +17,12 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "heatmap": ("Correlation", "heatmap.html", ("vendor/echarts.min.js", "heatmap.js")),
     "health": ("Capture health", "health.html", ("health.js",)),
     "reports": ("Backtest reports", "reports.html", ("reports.js",)),
+    "altdata": ("Indicators and news", "altdata.html", ("altdata.js",)),
 }
 _NAV = (("overview", "/", "Overview"), ("instrument", "/instrument", "Instrument"),
         ("performance", "/performance", "Performance"), ("heatmap", "/heatmap", "Correlation"),
-        ("health", "/health", "Health"), ("reports", "/reports", "Reports"))
+        ("health", "/health", "Health"), ("reports", "/reports", "Reports"),
+        ("altdata", "/altdata", "Indicators"))
 
 
 @cache

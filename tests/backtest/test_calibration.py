@@ -1,0 +1,31 @@
+"""Calibration on a scripted session: latency from market orders, the queue factor from a limit order."""
+
+from __future__ import annotations
+
+from tests.backtest.helpers import MS, T0, level, trade, weekdays
+from tradingsystem.backtest.calibration import calibrate
+from tradingsystem.backtest.queue_venue import QueueVenueConfig
+from tradingsystem.backtest.shadow import RecordedFill, RecordedOrder
+from tradingsystem.domain import b3
+from tradingsystem.domain.sessions import Phase
+
+
+def session() -> list:
+    return [level(1, 125_000, 30, T0), level(2, 125_005, 40, T0),
+            *[trade(125_000, 10, 2, T0 + (4 + i) * MS) for i in range(1, 6)]]  # prints at 5..9 ms
+
+
+def test_calibration_fits_latency_and_queue_position() -> None:
+    inst = {"WINZ26": b3.instrument("WINZ26", weekdays)}
+    orders = [RecordedOrder("M", "WINZ26", 1, 1, 2, 0, T0 + 100),            # market buy, filled 3 ms later
+              RecordedOrder("L", "WINZ26", 1, 2, 5, 125_000, T0 + 200)]     # bid behind 30 lots at the back
+    fills = [RecordedFill("M", 2, 125_005, T0 + 100 + 3 * MS),
+             RecordedFill("L", 5, 125_000, T0 + 6 * MS)]  # really filled on the 2nd print: 15 lots were ahead
+    fit = calibrate(inst, session_sources, orders, fills, QueueVenueConfig())
+    p = fit.params[("WINZ26", int(Phase.CONTINUOUS))]
+    assert p.latency_ns == 3 * MS and p.slippage_ticks == 0 and p.queue_factor == 0.5
+    assert fit.as_settings()["WINZ26"]["continuous"]["latency_ms"] == 3.0
+
+
+def session_sources() -> list:
+    return [session()]
