@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := gcc postgresql util-linux chromium redis-server rclone espeak-ng
 ARGS ?=
 
-.PHONY: run test bench lint typecheck layers unit system-deps clean
+.PHONY: run test bench bench-peers lint typecheck layers unit system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,5 +42,11 @@ test: $(STAMP) system-deps lint typecheck layers unit
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
+# The same backtest workload on peers, each in its own throwaway venv under .peers/ (not part of make test).
+bench-peers: $(STAMP)
+	@test -x .peers/vectorbt/bin/python || ($(PYTHON) -m venv .peers/vectorbt && .peers/vectorbt/bin/pip install -q vectorbt)
+	@test -x .peers/nautilus/bin/python || ($(PYTHON) -m venv .peers/nautilus && .peers/nautilus/bin/pip install -q nautilus_trader)
+	VECTORBT_PYTHON=.peers/vectorbt/bin/python NAUTILUS_PYTHON=.peers/nautilus/bin/python $(PY) benchmarks/bench_backtest.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage build
+	rm -rf $(VENV) .peers .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage build

@@ -36,8 +36,8 @@ def independent(path: Path, fast: int = 10, slow: int = 30, qty: int = 100) -> d
     fills = 0
     for i in range(1, len(closes)):
         p = closes[i]
-        f += af * (p - f)
-        s += as_ * (p - s)
+        f = af * p + (1.0 - af) * f
+        s = as_ * p + (1.0 - as_) * s
         if i < slow or f == s:
             continue
         target = qty if f > s else -qty

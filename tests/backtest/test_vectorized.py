@@ -68,3 +68,43 @@ def test_vector_equity_marks_to_market() -> None:
     assert vec.equity_raw is not None
     assert vec.equity_raw.tolist() == [0, 0, -5, 10]  # long at 100_010, marked 100_005, sold 2 at 100_020
     assert vec.position == -1 and len(vec.fills) == 2
+
+
+def _reference(inst, ts, prices, target, mode, slip):
+    """The fill-by-fill form: FeeModel and Position on every fill."""
+    from tradingsystem.backtest.costs import FeeModel
+    from tradingsystem.domain.positions import Position
+
+    model, pos, fees, out = FeeModel(FeeSchedule(), mode), Position(inst), Decimal(0), []
+    prev = 0
+    for t, p, tgt in zip(ts, prices, target, strict=True):
+        d = tgt - prev
+        prev = tgt
+        if not d:
+            continue
+        side = 1 if d > 0 else -1
+        px = p + slip * inst.tick if side > 0 else max(inst.tick, p - slip * inst.tick)
+        fee = model.fee(inst, 1 if side > 0 else 2, abs(d), px, t)
+        pos.apply_fill(side, abs(d), px, fee)
+        fees += fee
+        out.append((t, side, abs(d), px, str(fee)))
+    return out, pos.realized_brl(), pos.unrealized_brl(prices[-1]), fees, pos.quantity
+
+
+@settings(max_examples=60, deadline=None)
+@given(moves=st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=1, max_size=200),
+       slip=st.integers(0, 2), mode=st.sampled_from(["day_trade", "swing", "auto"]), future=st.booleans())
+def test_vectorised_equals_fill_by_fill_for_any_targets(moves, slip: int, mode: str, future: bool) -> None:
+    """Partial closes, adds and flips of any size: the same fills, fees and exact P&L split (Fractions too)."""
+    symbol, tick, base, lot = ("WINZ26", 5, 125_000, 1) if future else ("PETR4", 1, 3_000, 100)
+    inst = b3.instrument(symbol, weekdays)
+    prices, target, p = [], [], base
+    for step, tgt in moves:
+        p = max(tick * 10, p + step * tick)
+        prices.append(p)
+        target.append(tgt * lot)
+    ts = [T0 + i * HOUR // 5 for i in range(len(prices))]
+    fills, real, unreal, fees, qty = _reference(inst, ts, prices, target, mode, slip)
+    vec = vector_backtest(inst, ts, prices, target, FeeSchedule(), mode, slip)  # type: ignore[arg-type]
+    assert [(f.ts, f.side, f.quantity, f.price, str(f.fee)) for f in vec.fills] == fills
+    assert (vec.realized_brl, vec.unrealized_brl, vec.fees_brl, vec.position) == (real, unreal, fees, qty)

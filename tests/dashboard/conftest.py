@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tradingsystem.adapters.simulator import SimMarketConfig
+from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.runtime.config import AppConfig
 from tradingsystem.runtime.dashboard import DashboardHandle, start_dashboard
 from tradingsystem.runtime.node import Node, build_sim_node
@@ -41,7 +42,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     (reports / "run1").mkdir(parents=True)
     (reports / "run1" / "report.html").write_text(
         "<!doctype html><html><body><h1>Backtest run1</h1><p>net P&amp;L R$ 123.45</p></body></html>")
-    cfg = AppConfig(data_dir=root, sim=SimMarketConfig(start_time=time(10, 5), events_per_second=60))
+    (reports / "run1" / "summary.json").write_text('{"net_pnl_brl": "123.45"}')
+    (reports / "tax").mkdir()
+    (reports / "tax" / "tax.json").write_text('{"months": []}')
+    # stocks trade in lots of 100: PETR4 gets room for the book-trading tests
+    risk = RiskConfig(max_order_qty=50, max_position=100, max_order_qty_by_symbol={"PETR4": 1000},
+                      max_position_by_symbol={"PETR4": 10_000})
+    cfg = AppConfig(data_dir=root, sim=SimMarketConfig(start_time=time(10, 5), events_per_second=60), risk=risk)
     node = build_sim_node(cfg, seed=11)
     handle = start_dashboard(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=root, reports_dir=reports)
     thread = threading.Thread(target=lambda: node.kernel.run(speed=30), name="engine", daemon=True)
@@ -80,8 +87,10 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def login(browser: Any, live: LiveNode, **context: Any) -> Any:
+def login(browser: Any, live: LiveNode, one_click: bool = False, **context: Any) -> Any:
     ctx = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **context})
+    if one_click:
+        ctx.add_init_script("localStorage.setItem('ts.oneClick', 'true')")
     page = ctx.new_page()
     page.set_default_timeout(20_000)
     page.goto(live.url + "/")

@@ -54,7 +54,12 @@ def test_analytics_pages_render(live: LiveNode, browser: Any) -> None:
             page.wait_for_function("() => Number(document.body.dataset.cells || 0) >= 4", timeout=30_000)
         if name == "health":
             page.wait_for_selector("#rates tbody tr")
-        if name == "reports":
+        if name == "reports":  # backtest and tax reports, by kind; a JSON report shows as text
+            page.click("#kinds button[data-kind='tax']")
+            page.click("#report-list a[data-path='tax/tax.json']")
+            page.wait_for_function("() => document.querySelector('#report-text').textContent.includes('months')")
+            page.click("#kinds button[data-kind='backtest']")
+            page.click("#report-list a[data-path='run1/report.html']")
             page.frame_locator("#report-frame").locator("h1").wait_for()
         page.wait_for_timeout(300)  # let charts finish their animation for the screenshot
         shot(page, name)
@@ -72,7 +77,6 @@ def test_phone_layout(live: LiveNode, browser: Any) -> None:
 
 def test_order_ticket_then_kill_switch_halts_and_cancels(live: LiveNode, browser: Any) -> None:
     page = login(browser, live)
-    page.once("dialog", lambda d: d.accept())
     last = live.on_engine(lambda: live.kernel.data.last_price(FUTURE))
     inst = live.kernel.instruments[FUTURE]
     limit = inst.to_price(last - 100 * inst.tick)  # a resting buy, far below the market
@@ -96,8 +100,8 @@ def test_order_ticket_then_kill_switch_halts_and_cancels(live: LiveNode, browser
     assert any(a.kind == "manual_action" for a in live.on_engine(lambda: list(live.kernel.alerts)))
     shot(page, "overview-halted")
 
-    page.once("dialog", lambda d: d.accept())  # the reset asks for confirmation
     page.click("#reset")
+    page.click("#confirm-ok")  # the reset asks for confirmation in the page
     page.wait_for_selector("#risk-badge[data-state=ACTIVE]")
     assert live.on_engine(lambda: live.kernel.guard.status()["trading_state"]) == "ACTIVE"
     page.context.close()

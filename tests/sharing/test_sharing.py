@@ -74,6 +74,9 @@ def test_leader_to_follower_over_redis_refuses_forged_unsigned_and_stale(redis_s
     assert track["leader"] == leader_final
     assert track["desired"] == max(-3, min(3, 2 * leader_final))
     assert f["tracking_difference"] == 0 and follow["positions"].get(symbol, 0) == track["desired"]
+    (row,) = f["leaderboard"]  # the leader's strategy as its signals tell it, next to ours
+    assert row["strategy"] == "ema_cross" and row["leader_position"] == leader_final
+    assert row["our_position"] == track["desired"] and row["leader_pnl_brl"] != "0.00"
 
 
 def test_follower_survives_the_stream_server_going_away(redis_server) -> None:
@@ -115,3 +118,40 @@ def test_telegram_channel_posts_a_readable_line_and_the_verifiable_envelope() ->
         assert Verifier(public, "desk-1", 60 * 10**9).open(body.encode(), time.time_ns()) == signal
     finally:
         fake.stop()
+
+
+def test_webhook_channel_posts_the_envelope_and_retries_a_failure() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tradingsystem.adapters.sharing import WebhookChannel
+
+    got: list[bytes] = []
+    fail = [1]  # the first POST answers 503: tenacity retries it
+
+    class Hook(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return None
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            code = 503 if fail[0] else 200
+            fail[0] = 0
+            if code == 200:
+                got.append(body)
+            self.send_response(code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    private, public = new_keypair()
+    try:
+        signal = Signal("desk-1", "ema_cross", "PETR4", 100, 3, time.time_ns(), 0, price=3751)
+        channel = WebhookChannel(f"http://127.0.0.1:{server.server_address[1]}/hook")
+        channel.send(signal, Signer(private).envelope(signal))
+        channel.close()
+        (body,) = got
+        assert Verifier(public, "desk-1", 60 * 10**9).open(body, time.time_ns()) == signal
+    finally:
+        server.shutdown()

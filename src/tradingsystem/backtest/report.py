@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradingsystem.backtest.results import BacktestResult, metrics, round_trips
+from tradingsystem.backtest.results import BacktestResult, Trade, metrics, round_trips
+from tradingsystem.domain.sessions import B3_TZ
 
 __all__ = ["write_report"]
 
@@ -52,7 +54,7 @@ def write_report(result: BacktestResult, out_dir: Path, deterministic: bool = Fa
         "equity_brl": pa.array([v.quantize(Decimal("0.01")) for _, v in result.equity], _BRL),
         "drawdown_brl": pa.array([d.quantize(Decimal("0.01")) for d in dd], _BRL),
     }), out_dir / "equity.parquet")
-    (out_dir / "report.html").write_text(_html(result, summary, dd, title))
+    (out_dir / "report.html").write_text(_html(result, summary, dd, title, trades))
     return summary
 
 
@@ -81,7 +83,7 @@ def _thin(xs: list[int], ys: list[float], buckets: int = 1000) -> tuple[list[int
         for i in sorted({i_min, i_max}):
             ox.append(xs[i])
             oy.append(ys[i])
-    if ox[-1] != xs[-1]:
+    if ox[-1] != xs[-1]:  # keep the last point
         ox.append(xs[-1])
         oy.append(ys[-1])
     return ox, oy
@@ -101,7 +103,44 @@ def _line_svg(xs: list[int], ys: list[float], color: str, fill: bool = False) ->
     return (f"<svg width='{_W}' height='{_H}' style='background:#fafafa'>"
             f"<line x1='10' x2='{_W - 10}' y1='{zero:.1f}' y2='{zero:.1f}' stroke='#bbb'/>{shape}"
             f"<text x='12' y='14' font-size='11'>max {max(ys):,.2f}</text>"
-            f"<text x='12' y='{_H - 4}' font-size='11'>min {min(ys):,.2f}</text></svg>")
+            f"<text x='12' y='{_H - 4}' font-size='11'>min {min(ys):,.2f}</text></svg>{_time_axis(xs)}")
+
+
+def _day(ts: int) -> str:
+    return datetime.fromtimestamp(ts / 1e9, tz=B3_TZ).strftime("%Y-%m-%d")
+
+
+def _time_axis(xs: list[int], ticks: int = 5) -> str:
+    """Dates under a chart: first, last and evenly spaced between (B3 local)."""
+    if not xs:
+        return ""
+    n = max(1, ticks - 1)
+    labels = []
+    for i in range(ticks):
+        x = 10 + (_W - 20) * i / n
+        ts = xs[0] + (xs[-1] - xs[0]) * i // n
+        anchor = "start" if i == 0 else ("end" if i == n else "middle")
+        labels.append(f"<text x='{x:.0f}' y='12' font-size='11' text-anchor='{anchor}'>{_day(ts)}</text>")
+    return f"<svg width='{_W}' height='16'>{''.join(labels)}</svg>"
+
+
+def _trades_table(trades: list[Trade], limit: int = 500) -> str:
+    """The round trips, newest last (the first ``limit``; the rest are in trades.parquet)."""
+    if not trades:
+        return "<h3>Trades</h3><p>no round trips</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(t.symbol)}</td><td>{'long' if t.direction > 0 else 'short'}</td>"
+        f"<td class=n>{t.quantity}</td><td>{_stamp(t.entry_ts)}</td><td class=n>{t.entry_price.normalize():f}</td>"
+        f"<td>{_stamp(t.exit_ts)}</td><td class=n>{t.exit_price.normalize():f}</td><td class=n>{t.pnl_brl}</td>"
+        f"<td class=n>{t.fees_brl}</td><td class=n>{t.net_brl}</td></tr>" for t in trades[:limit])
+    more = f"<p>{len(trades) - limit} more in trades.parquet</p>" if len(trades) > limit else ""
+    return ("<h3>Trades</h3><table><tr><th>symbol</th><th>side</th><th>qty</th><th>entry (BRT)</th><th>price</th>"
+            "<th>exit (BRT)</th><th>price</th><th>P&amp;L R$</th><th>fees R$</th><th>net R$</th></tr>"
+            f"{rows}</table>{more}")
+
+
+def _stamp(ts: int) -> str:
+    return datetime.fromtimestamp(ts / 1e9, tz=B3_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _candles_svg(result: BacktestResult) -> str:
@@ -144,16 +183,21 @@ def _candles_svg(result: BacktestResult) -> str:
     return "".join(parts) or "<p>No candle data.</p>"
 
 
-def _html(result: BacktestResult, summary: dict[str, Any], dd: list[Decimal], title: str) -> str:
+_NO_BENCHMARK = ("<h3>Benchmark</h3><p>No CDI or Ibovespa series is in the data for this period, so no benchmark "
+                 "is drawn; compare the net P&amp;L with the CDI of the same dates yourself.</p>")
+
+
+def _html(result: BacktestResult, summary: dict[str, Any], dd: list[Decimal], title: str,
+          trades: list[Trade] | None = None) -> str:
     xs = [t for t, _ in result.equity]
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
                    for k, v in sorted(summary.items()))
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:20px}}"
-        "td{padding:2px 10px;border-bottom:1px solid #eee}</style></head><body>"
+        "td{padding:2px 10px;border-bottom:1px solid #eee}td.n{text-align:right}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><table>{rows}</table>"
         f"<h3>Equity (BRL, net of fees)</h3>{_line_svg(xs, [float(v) for _, v in result.equity], '#06c')}"
         f"<h3>Drawdown (BRL)</h3>{_line_svg(xs, [float(d) for d in dd], '#c33', fill=True)}"
-        f"{_candles_svg(result)}</body></html>\n"
+        f"{_candles_svg(result)}{_NO_BENCHMARK}{_trades_table(trades or [])}</body></html>\n"
     )

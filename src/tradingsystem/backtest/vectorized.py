@@ -3,39 +3,76 @@
 Same conventions as the event engine with ``QueueVenue`` at zero latency and no book data: when the
 target changes at event ``i``, a market order for the difference fills at ``price[i]`` plus
 ``slippage_ticks`` against the order; fees come from the same :class:`~tradingsystem.backtest.costs.FeeModel`;
-positions and P&L use the same exact average-cost ``Position``. The work is numpy over events plus a
-Python loop over fills only, so it is fast when fills are few relative to events.
+P&L is exact and equal to the average-cost ``Position``'s.
+
+Everything is numpy over events and fills: fees are asked of the fee model once per distinct
+(quantity, price, day) they depend on; the total raw P&L is an integer sum of cash flows; the open
+position's cost basis (hence the realised/unrealised split) comes from replaying ``Position`` over the
+fills since its last flat or flip only. ``fee_mode: auto`` depends on the order of fills within a day
+and goes through the fee model fill by fill. ``fills`` are built on first use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
 from tradingsystem.backtest.costs import FeeMode, FeeModel
 from tradingsystem.backtest.results import Fill
 from tradingsystem.domain.fees import FeeSchedule
-from tradingsystem.domain.instruments import Instrument
+from tradingsystem.domain.instruments import AssetClass, Instrument, cents
 from tradingsystem.domain.positions import Position
+from tradingsystem.engine.session_gate import DAY_NS, OFFSET_NS
 
 __all__ = ["VectorResult", "vector_backtest"]
 
 
 @dataclass
 class VectorResult:
-    fills: list[Fill]
     realized_brl: Decimal
     unrealized_brl: Decimal
     fees_brl: Decimal
     position: int
     fill_index: np.ndarray
     equity_raw: np.ndarray | None = None
+    symbol: str = ""
+    strategy_id: str = "vector"
+    fill_ts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    fill_qty: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Signed: positive buys, negative sells."""
+    fill_price: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    fill_fee: list[Decimal] = field(default_factory=list)
 
     @property
     def net_brl(self) -> Decimal:
         return self.realized_brl + self.unrealized_brl - self.fees_brl
+
+    @cached_property
+    def fills(self) -> list[Fill]:
+        return [Fill(t, self.symbol, self.strategy_id, "", 1 if q > 0 else -1, abs(q), p, f, 2)
+                for t, q, p, f in zip(self.fill_ts.tolist(), self.fill_qty.tolist(), self.fill_price.tolist(),
+                                      self.fill_fee, strict=True)]
+
+
+def _fees(model: FeeModel, inst: Instrument, ts: np.ndarray, qty: np.ndarray, px: np.ndarray) -> list[Decimal]:
+    """Fee of each fill, asking the fee model once per distinct input it depends on."""
+    if model.mode == "auto":
+        return [model.fee(inst, 1 if q > 0 else 2, abs(q), p, t)
+                for t, q, p in zip(ts.tolist(), qty.tolist(), px.tolist(), strict=True)]
+    days = (ts - OFFSET_NS) // DAY_NS  # B3 local day, as ``day_number``
+    by_price = inst.asset_class is AssetClass.STOCK  # stock fees are a share of the notional
+    key = np.zeros(len(ts), dtype=np.int64)
+    for col in (np.abs(qty), px if by_price else None, days):
+        if col is not None:
+            uniq_col, code = np.unique(col, return_inverse=True)
+            key = key * len(uniq_col) + code.ravel()  # mixed radix of small codes: stays well inside int64
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    table = [model.fee(inst, 1, abs(int(qty[i])), int(px[i]), int(ts[i])) for i in first.tolist()]
+    return [table[k] for k in inverse.ravel().tolist()]
 
 
 def vector_backtest(instrument: Instrument, ts: np.ndarray, price: np.ndarray, target: np.ndarray,
@@ -47,29 +84,46 @@ def vector_backtest(instrument: Instrument, ts: np.ndarray, price: np.ndarray, t
     """
     price = np.asarray(price, dtype=np.int64)
     target = np.asarray(target, dtype=np.int64)
+    ts = np.asarray(ts, dtype=np.int64)
     delta = np.diff(target, prepend=0)
     idx = np.flatnonzero(delta)
-    model = FeeModel(fees or FeeSchedule(), fee_mode)
-    pos = Position(instrument)
     slip = slippage_ticks * instrument.tick
-    fills: list[Fill] = []
-    fee_total = Decimal(0)
-    ts_l = np.asarray(ts, dtype=np.int64)[idx].tolist()
-    px_l = price[idx].tolist()
-    d_l = delta[idx].tolist()
-    for t, p, d in zip(ts_l, px_l, d_l, strict=True):
-        side = 1 if d > 0 else -1
-        qty = d if d > 0 else -d
-        fill_px = p + slip if side > 0 else max(instrument.tick, p - slip)
-        fee = model.fee(instrument, 1 if side > 0 else 2, qty, fill_px, t)
-        pos.apply_fill(side, qty, fill_px, fee)
-        fee_total += fee
-        fills.append(Fill(t, instrument.symbol, strategy_id, "", side, qty, fill_px, fee, 2))
+    d = delta[idx]
+    fill_px = price[idx] + np.where(d > 0, slip, -slip)
+    if slip:
+        fill_px = np.where(d < 0, np.maximum(instrument.tick, fill_px), fill_px)
+    fill_fee = _fees(FeeModel(fees or FeeSchedule(), fee_mode), instrument, ts[idx], d, fill_px)
+    fee_total = sum(fill_fee, Decimal(0))
     last = int(price[-1]) if len(price) else 0
+    final = int(target[-1]) if len(target) else 0
+    # exact total raw P&L: cash flows plus the open position at the last price (Python ints: no overflow)
+    flows = d * fill_px
+    big = len(d) and int(np.abs(flows).max()) * len(d) >= 2**62
+    cash_raw = -(sum(int(x) for x in flows.tolist()) if big else int(flows.sum()))
+    total_raw = cash_raw + final * last
+    pos = Position(instrument)
+    if final:  # the open position's cost basis: replay only the fills since its last flat or flip
+        held = target[idx]
+        before = held - d
+        starts = np.flatnonzero((before == 0) | (np.sign(before) != np.sign(held)))
+        k0 = int(starts[-1])
+        h = int(held[k0])  # a flip or an open from flat leaves |held| at that fill's price
+        pos.apply_fill(1 if h > 0 else -1, abs(h), int(fill_px[k0]))
+        for q, p in zip(d[k0 + 1:].tolist(), fill_px[k0 + 1:].tolist(), strict=True):
+            pos.apply_fill(1 if q > 0 else -1, abs(q), p)
+    unrealized_raw = pos.unrealized_raw(last)
+    realized = cents(Decimal(total_raw - unrealized_raw) * instrument.brl_per_raw) if isinstance(
+        unrealized_raw, int) else _split(total_raw, unrealized_raw, instrument)
     eq = None
     if equity and len(price):
-        fill_px_arr = price[idx] + np.where(delta[idx] > 0, slip, -slip)
         cash = np.zeros(len(price), dtype=np.int64)
-        cash[idx] = -delta[idx] * fill_px_arr
+        cash[idx] = -d * fill_px
         eq = np.cumsum(cash) + target * price
-    return VectorResult(fills, pos.realized_brl(), pos.unrealized_brl(last), fee_total, pos.quantity, idx, eq)
+    return VectorResult(realized, pos.unrealized_brl(last), fee_total, final, idx, eq, instrument.symbol,
+                        strategy_id, ts[idx], d, fill_px, fill_fee)
+
+
+def _split(total_raw: int, unrealized_raw: Fraction, instrument: Instrument) -> Decimal:
+    r = Fraction(total_raw) - unrealized_raw
+    return cents(Decimal(r.numerator) * instrument.brl_per_raw / Decimal(r.denominator))
+

@@ -31,7 +31,7 @@ from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.engine.strategy import Strategy
 from tradingsystem.runtime.altdata import load_ptax
-from tradingsystem.runtime.config import ConfigError, FeesConfig
+from tradingsystem.runtime.config import ConfigError, FeesConfig, read_utf8
 from tradingsystem.runtime.continuous import roll_plan
 from tradingsystem.strategies import (
     DonchianBreakout,
@@ -166,13 +166,17 @@ class BacktestConfig(_Frozen):
 def load_backtest_config(path: Path) -> BacktestConfig:
     """Read a YAML backtest config; relative data paths resolve against the file's folder."""
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(read_utf8(path)) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     data = raw.get("data") or {}
     for key in ("path", "data_dir"):
         if data.get(key) and not Path(data[key]).is_absolute():
-            data[key] = str((path.parent / data[key]).resolve())
+            given = data[key]
+            data[key] = str((path.parent / given).resolve())
+            if not Path(data[key]).exists():
+                raise ConfigError(f"{path}: data.{key}: {data[key]} does not exist ({given!r} is relative to "
+                                  f"the config file's folder {path.parent}); fix the path or make it absolute")
     try:
         return BacktestConfig.model_validate(raw)
     except ValidationError as exc:

@@ -7,7 +7,6 @@ import json
 import signal
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,13 +21,14 @@ from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.monitor import Monitor
 from tradingsystem.engine.state import StateKeeper
-from tradingsystem.interfaces.status import render
+from tradingsystem.interfaces.status import render, status_snapshot
 from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.backup_setup import BackupSchedule
 from tradingsystem.runtime.cli_altdata import altdata_app
 from tradingsystem.runtime.cli_backtest import register as register_backtest
 from tradingsystem.runtime.cli_control import orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
+from tradingsystem.runtime.cli_errors import fail, option_date, run_cli
 from tradingsystem.runtime.cli_features import features_app
 from tradingsystem.runtime.cli_ml import register as register_ml
 from tradingsystem.runtime.cli_ops import gateway, soak
@@ -79,11 +79,6 @@ def _speed(value: str) -> float | None:
     return speed
 
 
-def fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
-
-
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -120,7 +115,7 @@ def run(
         fail(f"unknown feed {feed!r}; available: sim, profitdll, redis, replay")
     try:
         cfg = load_config(config)
-        day = date.fromisoformat(session_date) if session_date else None
+        day = option_date(session_date, "--date")
         run_id = f"R{time.time_ns():x}"
         if feed == "profitdll":
             pace = None
@@ -204,15 +199,15 @@ def run(
     signal.signal(signal.SIGTERM, lambda *_: kernel.stop())
     try:
         if show:
-            with Live(render(kernel.snapshot()), console=console, refresh_per_second=4, transient=False) as live:
+            with Live(render(status_snapshot(kernel)), console=console, refresh_per_second=4, transient=False) as live:
                 def refresh(k: Kernel) -> None:
-                    live.update(render(k.snapshot()))
+                    live.update(render(status_snapshot(k)))
 
                 try:
                     kernel.run(until_ts=until, speed=pace, on_idle=refresh, live=is_live)
                 except KeyboardInterrupt:
                     interrupted = True
-                live.update(render(kernel.snapshot()))
+                live.update(render(status_snapshot(kernel)))
         else:
             try:
                 kernel.run(until_ts=until, speed=pace, live=is_live)
@@ -300,10 +295,8 @@ def share_keygen() -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        sys.exit(130)
+    """The console script: every error ends as one line on stderr and a non-zero exit (``cli_errors``)."""
+    sys.exit(run_cli(app))
 
 
 if __name__ == "__main__":

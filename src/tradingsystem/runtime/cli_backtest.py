@@ -29,6 +29,7 @@ from tradingsystem.runtime.backtest_setup import (
     load_dataset,
     run_backtest,
 )
+from tradingsystem.runtime.cli_errors import fail
 from tradingsystem.runtime.config import ConfigError
 
 __all__ = ["backtest_app", "backtest_command", "optimize_command", "register", "run_optimize"]
@@ -46,8 +47,7 @@ def _load(config: Path) -> BacktestConfig:
     try:
         return load_backtest_config(config)
     except ConfigError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(exc)
 
 
 def backtest_command(
@@ -63,8 +63,7 @@ def backtest_command(
             bar.update(task, total=result.events, completed=result.events)
         summary = write_report(result, out, cfg.report.deterministic, title=f"{cfg.strategy.name} backtest")
     except (ConfigError, TradingSystemError, ValueError, OSError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(exc)
     table = Table("metric", "value")
     for key in ("trades", "win_rate", "pnl_brl", "fees_brl", "sharpe", "max_drawdown_brl", "events"):
         table.add_row(key, str(summary[key]))
@@ -144,15 +143,13 @@ def optimize_command(
 ) -> None:
     """Parameter sweep with overfitting checks (PBO, deflated Sharpe) and walk-forward optimisation."""
     if executor not in ("local", "ray"):
-        console.print("[red]error:[/red] --executor takes local or ray")
-        raise typer.Exit(2)
+        fail("--executor takes local or ray")
     cfg = _load(config)
     try:
         with _progress() as bar:
             report = run_optimize(cfg, out, executor, bar)
     except (ConfigError, TradingSystemError, ValueError, OSError, RuntimeError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(exc)
     table = Table("check", "value")
     table.add_row("best params", json.dumps(report["best"]["params"]))
     table.add_row("best objective", f"{report['best']['objective']}")

@@ -50,6 +50,7 @@ from tradingsystem.runtime.backup_setup import (
     run_backup,
     sealer_from_env,
 )
+from tradingsystem.runtime.cli_errors import fail, option_date
 
 data_app = typer.Typer(help="Market-data catalog: list, query, bars, import, backup, verify, restore.",
                        no_args_is_help=True, add_completion=False)
@@ -62,9 +63,7 @@ DataDir = Annotated[Path, typer.Option("--data-dir", envvar="TRADINGSYSTEM_DATA_
 Fmt = Annotated[str, typer.Option("--format", help="table, csv or json (one object per line)")]
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
+_fail = fail
 
 
 @contextmanager
@@ -139,14 +138,13 @@ def query(sql: Annotated[str, typer.Argument(help="SQL over views trades, book, 
     _print_rows(rows, fmt)
 
 
+def _need_catalog(data_dir: Path) -> None:
+    if not data_dir.is_dir():
+        _fail(f"no data folder {data_dir} (pass --data-dir, or record one with `tradingsystem capture`)")
+
+
 def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        _fail(f"--{what} takes a date YYYY-MM-DD, got {text!r}")
-    return None
+    return option_date(text[:10] if text else None, f"--{what}")
 
 
 def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None,
@@ -309,6 +307,7 @@ def backup_(to: Target = None, data_dir: DataDir = Path("data"), config: CfgFile
 
     Encrypted when the variable named by backup.key_env (default TRADINGSYSTEM_BACKUP_KEY) holds a key
     (`tradingsystem data backup-key` makes one)."""
+    _need_catalog(data_dir)
     cfg = _backup_config(config, s3_endpoint_url=endpoint_url, keep_daily=keep_daily, keep_monthly=keep_monthly,
                          state=state)
     url = state_url or (f"sqlite:///{data_dir / SQLITE_NAME}" if (data_dir / SQLITE_NAME).exists() else None)
@@ -345,6 +344,7 @@ def verify(backup_target: Annotated[str | None, typer.Option("--backup", help="v
             task = prog.add_task("verify backup", total=None)
             rep = verify_backup(remote, sealer, lambda n: prog.advance(task, n))
         else:
+            _need_catalog(data_dir)
             total = sum(p.stat().st_size for p in closed_files(data_dir))
             task = prog.add_task("verify catalog", total=total)
             rep = verify_catalog(data_dir, lambda n: prog.advance(task, n))
@@ -484,7 +484,7 @@ def capture(
 def _build_sim(seed: int, session_date: str | None, eps: float) -> SimulatedMarket:
     updates: dict[str, Any] = {"seed": seed, "events_per_second": eps}
     if session_date:
-        updates["session_date"] = date.fromisoformat(session_date)
+        updates["session_date"] = option_date(session_date, "--date")
     cfg = SimMarketConfig().model_copy(update=updates)
     calendar = BvmfCalendar(date(cfg.session_date.year - 1, 1, 1), date(cfg.session_date.year + 1, 12, 31))
     return SimulatedMarket(cfg, default_instruments(cfg, calendar.is_session), calendar)

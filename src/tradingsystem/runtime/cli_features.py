@@ -8,7 +8,6 @@ filled); finer bars are resampled to it (``runtime/bar_source.py``).
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -18,12 +17,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from tradingsystem.domain.instruments import AssetClass
 from tradingsystem.features import BUILTINS, INDICATORS, FeatureSet, FeatureSetError
 from tradingsystem.runtime.bar_source import BarLoad, asset_class_for, load_bars
+from tradingsystem.runtime.cli_errors import fail, option_date
 
 __all__ = ["features_app"]
 
@@ -35,9 +34,7 @@ SETS_DIR = Path(__file__).resolve().parents[1] / "features" / "sets"
 NS = 1_000_000_000
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 @features_app.command("list")
@@ -90,9 +87,8 @@ def compute_cmd(
     = "b3",
 ) -> None:
     """Compute a feature table for one instrument over [start, end]."""
-    try:
-        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
+    d0, d1 = option_date(start, "--start"), option_date(end, "--end")
+    if d0 is None or d1 is None:
         _fail("--start and --end take YYYY-MM-DD")
         return
     if d1 < d0:

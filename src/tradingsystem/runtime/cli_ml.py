@@ -8,7 +8,6 @@ Mount with ``register(app)`` (adds top-level ``train`` and ``evaluate`` plus the
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -16,11 +15,12 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 
 from tradingsystem.features import FeatureSetError
 from tradingsystem.ml import LeakageError, ModelRegistry, RegistryError
 from tradingsystem.runtime.cli_compare import compare_cmd
+from tradingsystem.runtime.cli_errors import fail, option_date
+from tradingsystem.runtime.config import read_utf8
 from tradingsystem.runtime.ml import TrainConfig, evaluate_model, train_from_config
 from tradingsystem.runtime.ml_deep import model_override, progress_bar
 
@@ -30,9 +30,7 @@ ml_app = typer.Typer(help="Train, evaluate and list ML signal models.", no_args_
 err = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(2)
+_fail = fail
 
 
 def train_cmd(
@@ -50,7 +48,7 @@ def train_cmd(
     if not config.exists():
         _fail(f"config {config} not found")
     try:
-        cfg = TrainConfig.model_validate(yaml.safe_load(config.read_text()))
+        cfg = TrainConfig.model_validate(yaml.safe_load(read_utf8(config)))
         if allow_suspect:
             cfg = cfg.model_copy(update={"allow_suspect": True})
         cfg = cfg.model_copy(update={"model": model_override(cfg.model, model, device)})
@@ -89,9 +87,8 @@ def evaluate_cmd(
     = False,
 ) -> None:
     """Evaluate a stored model on a period: evaluation.json and an HTML report in OUT."""
-    try:
-        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
+    d0, d1 = option_date(start, "--start"), option_date(end, "--end")
+    if d0 is None or d1 is None:
         _fail("--start and --end take YYYY-MM-DD")
         return
     if d1 < d0:

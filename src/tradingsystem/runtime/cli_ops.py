@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from tradingsystem.runtime.cli_errors import fail
 from tradingsystem.runtime.config import ConfigError, load_config
 from tradingsystem.runtime.logs import configure_logging, get_logger
 
@@ -19,9 +20,7 @@ __all__ = ["gateway", "soak"]
 console = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
+_fail = fail
 
 
 def gateway(

@@ -13,6 +13,7 @@ import yaml
 from rich.console import Console
 
 from tradingsystem.domain.errors import TradingSystemError
+from tradingsystem.runtime.cli_errors import fail
 from tradingsystem.tax import (
     FillImportError,
     MarketClass,
@@ -120,6 +121,13 @@ def report(
     opening = Opening(loss_day_trade=_money(loss_day_trade, "--loss-day-trade"),
                       loss_common=_money(loss_common, "--loss-common"), loss_fii=_money(loss_fii, "--loss-fii"),
                       under_minimum=_money(under_minimum, "--under-minimum"))
+    if not fills and not db:  # the node's own fills, where `tradingsystem run` keeps them by default
+        default = Path("data") / "state.db"
+        if not default.exists():
+            fail("no fills to report: pass --fills CSV (see docs/tax.md) or --db with the node's state store "
+                 f"(e.g. --db sqlite:///{default}); {default} does not exist here")
+        db = f"sqlite:///{default}"
+        console.print(f"reading the node's fills from {db} (pass --fills or --db to choose)")
     all_fills: list[TaxFill] = []
     try:
         for path in fills or []:
@@ -136,12 +144,12 @@ def report(
                            is_session=_is_session(first_year, year))
         paths = write_report(tax, out)
     except FillImportError as exc:
-        for p in exc.problems:
-            console.print(f"[red]error:[/red] {p}")
-        raise typer.Exit(2) from None
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        fail(f"{exc.problems[0] if exc.problems else exc}{more}")
     except (TradingSystemError, OSError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(exc)
+    if not any(f.day.year == year for f in all_fills):
+        console.print(f"[yellow]warning:[/yellow] no fills in {year}: every amount in this report is zero")
     for w in tax.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     for written in paths:

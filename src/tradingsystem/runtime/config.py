@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tradingsystem.adapters.altdata.config import AltDataConfig
 from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
@@ -49,10 +49,10 @@ class FeesConfig(BaseModel):
     adv: dict[str, Decimal] = Field(default_factory=dict)
     day_trade_adv: dict[str, Decimal] = Field(default_factory=dict)
     usd_brl_fallback: Decimal = Field(_DEFAULT_FEES.usd_brl_fallback, gt=0)
-    stock_day_trade_bps: Decimal = _DEFAULT_FEES.stock_day_trade_bps
-    stock_swing_bps: Decimal = _DEFAULT_FEES.stock_swing_bps
-    brokerage_per_fill: Decimal = Decimal(0)
-    brokerage_tax_rate: Decimal = Decimal(0)
+    stock_day_trade_bps: Decimal = Field(_DEFAULT_FEES.stock_day_trade_bps, ge=0)
+    stock_swing_bps: Decimal = Field(_DEFAULT_FEES.stock_swing_bps, ge=0)
+    brokerage_per_fill: Decimal = Field(Decimal(0), ge=0)
+    brokerage_tax_rate: Decimal = Field(Decimal(0), ge=0)
 
     def schedule(self, ptax: Mapping[date, Decimal] | None = None) -> FeeSchedule:
         """The schedule; ``ptax`` is USD/BRL per day (BCB series), e.g. from ``altdata.ptax_rates``."""
@@ -159,6 +159,16 @@ class AppConfig(BaseModel):
 
         return self.fees.schedule(load_ptax(data_dir or self.data_dir))
 
+    @field_validator("risk")
+    @classmethod
+    def _per_symbol_limits_positive(cls, risk: RiskConfig) -> RiskConfig:
+        """A per-symbol limit of 0 or less would deny every order of that symbol: refuse it here."""
+        for name in ("max_order_qty_by_symbol", "max_position_by_symbol"):
+            bad = {sym: v for sym, v in getattr(risk, name).items() if v <= 0}
+            if bad:
+                raise ValueError(f"{name}: limits must be at least 1, got {bad} (remove a symbol to use the default)")
+        return risk
+
 
 def state_url(config: AppConfig, data_dir: Path | None = None) -> str:
     return config.state_url or f"sqlite:///{(data_dir or config.data_dir) / 'state.db'}"
@@ -230,13 +240,24 @@ def parse_config(data: dict[str, Any] | None, source: str = "<config>", text: st
         raise ConfigError("invalid configuration\n  " + "\n  ".join(problems)) from None
 
 
+def read_utf8(path: Path) -> str:
+    """A config file's text; a file that is not UTF-8 (latin-1 accents) is a ConfigError naming file and line."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8 "
+                          "(a latin-1 editor writes accents this way)") from None
+
+
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> AppConfig:
     """Read and validate a YAML config file (``None``: the defaults), environment overrides applied."""
     if path is None:
         return parse_config({}, "<defaults>", "", environ)
     if not path.exists():
         raise ConfigError(f"config file {path} not found")
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

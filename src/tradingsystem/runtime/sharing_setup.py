@@ -92,7 +92,8 @@ class Sharing:
                                 "latency_ms": fs.latency_ms(), "disconnects": fs.disconnects,
                                 "applied": self.mirror.applied, "ignored": dict(self.mirror.ignored),
                                 "tracking": self.mirror.tracking(),
-                                "tracking_difference": self.mirror.tracking_difference()}
+                                "tracking_difference": self.mirror.tracking_difference(),
+                                "leaderboard": self.mirror.leaderboard()}
         return out
 
     def close(self) -> None:
@@ -131,7 +132,8 @@ def attach_sharing(kernel: Kernel, share: ShareConfig | None, follow: FollowConf
         verifier = Verifier(follow.public_key, follow.leader, int(follow.max_age_s * 1e9))
 
         def deliver(signal: Signal) -> None:
-            kernel.call_soon_threadsafe(lambda: mirror.on_signal(signal.strategy, signal.instrument, signal.target))
+            kernel.call_soon_threadsafe(lambda: mirror.on_signal(signal.strategy, signal.instrument, signal.target,
+                                                                 signal.price))
 
         reader = RedisStreamReader(follow.redis.url, follow.redis.stream, follow.start)
         out.mirror, out.follower = mirror, SignalFollower(reader, verifier, deliver).start()

@@ -34,6 +34,7 @@ class EmaCross(Strategy):
         self.qty = config.quantity
         self._af = 2.0 / (config.fast + 1)
         self._as = 2.0 / (config.slow + 1)
+        self._bf, self._bs = 1.0 - self._af, 1.0 - self._as  # EMA as a*x + (1-a)*prev: lfilter's own ops
         self._warmup = config.slow
         self.fast = 0.0
         self.slow = 0.0
@@ -49,8 +50,8 @@ class EmaCross(Strategy):
             self.fast = self.slow = float(p)
             self._n = 1
             return
-        fast = self.fast = self.fast + self._af * (p - self.fast)
-        slow = self.slow = self.slow + self._as * (p - self.slow)
+        fast = self.fast = self._af * p + self._bf * self.fast
+        slow = self.slow = self._as * p + self._bs * self.slow
         self._n = n + 1
         if n < self._warmup or fast == slow:
             return

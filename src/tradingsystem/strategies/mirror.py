@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradingsystem.domain.commands import OrderEvent
 from tradingsystem.domain.orders import Order, OrderStatus, Side
+from tradingsystem.domain.positions import Position
 from tradingsystem.engine.strategy import Strategy
 
 __all__ = ["Mirror", "MirrorConfig"]
@@ -41,19 +42,24 @@ class Mirror(Strategy):
         super().__init__(strategy_id, symbols)
         self.config = config
         self.leader: dict[str, dict[str, int]] = {}  # symbol -> leader strategy -> its target
+        self.leader_books: dict[tuple[str, str], Position] = {}  # (leader strategy, symbol) -> as signalled
         self.applied = 0
         self.ignored: dict[str, int] = {}
         self._working: set[str] = set()
 
     # --- signals -------------------------------------------------------------------------------
-    def on_signal(self, strategy: str, symbol: str, target: int) -> None:
+    def on_signal(self, strategy: str, symbol: str, target: int, price: int = 0) -> None:
         if self.config.strategies and strategy not in self.config.strategies:
             self._ignore("strategy_not_followed")
             return
         if symbol not in self.kernel.instruments:
             self._ignore("unknown_instrument")
             return
-        self.leader.setdefault(symbol, {})[strategy] = target
+        prev = self.leader.setdefault(symbol, {}).get(strategy, 0)
+        self.leader[symbol][strategy] = target
+        if target != prev and price > 0:  # the leader's own position, at the fill prices it signalled
+            book = self.leader_books.setdefault((strategy, symbol), Position(self.kernel.instruments[symbol]))
+            book.apply_fill(1 if target > prev else -1, abs(target - prev), price)
         self.applied += 1
         self._rebalance(symbol)
 
@@ -89,6 +95,20 @@ class Mirror(Strategy):
         """Per instrument: the leader's total target, what we want, what we hold."""
         return {s: {"leader": sum(t.values()), "desired": self.desired(s), "held": self.position(s)}
                 for s, t in sorted(self.leader.items())}
+
+    def leaderboard(self) -> list[dict[str, object]]:
+        """Each followed leader strategy: its position and P&L as signalled (before fees, marked at our last
+        price), and ours on the same instrument."""
+        rows: list[dict[str, object]] = []
+        for (strategy, symbol), book in sorted(self.leader_books.items()):
+            last = self.kernel.data.last_price(symbol) or book.last_price
+            ours = self.kernel.portfolio.by_strategy.get((self.strategy_id, symbol))
+            rows.append({"strategy": strategy, "instrument": symbol, "leader_position": book.quantity,
+                         "leader_pnl_brl": str(book.realized_brl() + book.unrealized_brl(last)),
+                         "our_position": ours.quantity if ours else 0,
+                         "our_pnl_brl": str(ours.realized_brl() + ours.unrealized_brl(last) - ours.fees)
+                         if ours else "0.00"})
+        return rows
 
     def tracking_difference(self) -> int:
         return sum(abs(v["desired"] - v["held"]) for v in self.tracking().values())

@@ -27,9 +27,12 @@ from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.interfaces.web.altdata import altdata_summary
 from tradingsystem.interfaces.web.auth import COOKIE, Session, Sessions, same_origin
 from tradingsystem.interfaces.web.controller import DashboardController, EngineUnavailable, WebOptions
+from tradingsystem.interfaces.web.leaderboard import leaderboard
 from tradingsystem.interfaces.web.pages import login_page, render
 from tradingsystem.interfaces.web.push import PushHub
-from tradingsystem.interfaces.web.views import TIMEFRAMES, aggregate, correlation, performance
+from tradingsystem.interfaces.web.routes_trading import add_trading_routes
+from tradingsystem.interfaces.web.ticket import fmt_raw
+from tradingsystem.interfaces.web.views import TIMEFRAMES, aggregate, correlation, list_reports, performance
 
 __all__ = ["create_app"]
 
@@ -185,7 +188,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             raise HTTPException(404, f"unknown instrument {symbol}")
         return page(request, "instrument", symbol=symbol, symbols=",".join(sorted(controller.kernel.instruments)))
 
-    for name in ("performance", "heatmap", "health", "reports", "altdata"):
+    for name in ("performance", "trades", "log", "heatmap", "health", "reports", "altdata", "leaderboard"):
         def make(n: str) -> Callable[[Request], Awaitable[Response]]:
             async def handler(request: Request) -> Response:
                 return page(request, n)
@@ -220,9 +223,10 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
         if tf not in TIMEFRAMES:
             raise HTTPException(400, f"timeframe must be one of {', '.join(TIMEFRAMES)}")
         src = await engine(lambda: controller.candles_source(symbol))
-        k = 10.0 ** -src["scale"]
-        return {"symbol": symbol, "tf": tf, "candles": aggregate(src["bars"], TIMEFRAMES[tf], src["scale"]),
-                "fills": [{**f, "price": f["price"] * k} for f in src["fills"]]}
+        scale = src["scale"]
+        return {"symbol": symbol, "tf": tf, "candles": aggregate(src["bars"], TIMEFRAMES[tf], scale), "scale": scale,
+                "tick": fmt_raw(src["tick"], scale),
+                "fills": [{**f, "price": fmt_raw(f["price"], scale)} for f in src["fills"]]}
 
     @app.get("/api/performance")
     async def api_performance(request: Request) -> Any:
@@ -252,16 +256,18 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
         reader(request)
         return await asyncio.to_thread(altdata_summary, options.data_dir)
 
+    @app.get("/api/leaderboard")
+    async def api_leaderboard(request: Request) -> Any:
+        reader(request)
+        return await engine(lambda: leaderboard(controller.kernel))
+
     @app.get("/api/reports")
     async def api_reports(request: Request) -> Any:
         reader(request)
         root = options.reports_dir
         if root is None or not root.is_dir():
             return {"folder": str(root) if root else None, "reports": []}
-        files = sorted(root.rglob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True)[:500]
-        return {"folder": str(root), "reports": [
-            {"path": p.relative_to(root).as_posix(), "mtime": p.stat().st_mtime, "size": p.stat().st_size}
-            for p in files]}
+        return {"folder": str(root), "reports": list_reports(root)}
 
     @app.get("/reports/file/{path:path}")
     async def report_file(request: Request, path: str) -> Response:
@@ -309,11 +315,10 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             sid = str(b.get("strategy") or "")
             return await engine(lambda: controller.set_paused(who, sid, action == "pause"))
         if action == "order":
-            return await engine(lambda: controller.order(
-                who, str(b.get("symbol") or ""), str(b.get("side") or ""), int(b.get("quantity") or 0),
-                str(b.get("type") or "MARKET"), None if b.get("price") in (None, "") else str(b.get("price")),
-                str(b.get("tif") or "DAY")))
+            return await engine(lambda: controller.order(who, b))
         raise HTTPException(404, f"no control action {action!r}")
+
+    add_trading_routes(app, controller, actor, reader, engine, body_of)
 
     # --- push ----------------------------------------------------------------------------------
     @app.websocket("/ws")

@@ -19,18 +19,25 @@ __all__ = ["BASE_NS", "BASE_S", "Collector"]
 BASE_S = 5
 BASE_NS = BASE_S * 1_000_000_000
 _FILLED = int(OrderEventKind.FILLED)
+_QUIET = frozenset({int(OrderEventKind.PENDING_UPDATE), int(OrderEventKind.PENDING_CANCEL)})
+_BAD = frozenset({int(OrderEventKind.DENIED), int(OrderEventKind.REJECTED), int(OrderEventKind.MODIFY_REJECTED),
+                  int(OrderEventKind.CANCEL_REJECTED)})
+_KIND_NAMES = {int(k): k.name for k in OrderEventKind}
 _now = time.time
 
 
 class Collector:
     """Base candles (``BASE_S`` seconds), time and sales, fills and win/loss counts per strategy."""
 
-    def __init__(self, symbols: list[str], keep_bars: int = 6000, keep_tape: int = 200, keep_fills: int = 1000) -> None:
+    def __init__(self, symbols: list[str], keep_bars: int = 6000, keep_tape: int = 200, keep_fills: int = 1000,
+                 keep_events: int = 2000) -> None:
         self.keep_bars = keep_bars
         self.bars: dict[str, list[list[int]]] = {s: [] for s in symbols}  # [t_open_ns, o, h, l, c, volume]
         self.tape: dict[str, deque[TradeTick]] = {s: deque(maxlen=keep_tape) for s in symbols}
         self.counts: dict[str, int] = dict.fromkeys(symbols, 0)  # prints per symbol: the tape's sequence
         self.fills: deque[dict[str, Any]] = deque(maxlen=keep_fills)
+        self.events: deque[tuple[int, int, str, str, str, str]] = deque(maxlen=keep_events)  # the order log
+        self.event_seq = 0
         self.results: dict[str, list[int]] = {}  # strategy -> [wins, losses, closing fills]
         self._pos: dict[tuple[str, str], tuple[int, float]] = {}
         self.fill_seq = 0
@@ -73,13 +80,19 @@ class Collector:
 
     # --- order listener ------------------------------------------------------------------------
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
-        if event.kind != _FILLED:
+        kind = event.kind
+        if kind not in _QUIET:
+            self.event_seq += 1
+            name = _KIND_NAMES.get(kind, str(kind))
+            self.events.append((self.event_seq, event.ts_event, order.symbol, order.order_id, name,
+                                event.reason or order.reason if kind in _BAD else ""))
+        if kind != _FILLED:
             return
         sign = 1 if int(order.side) == 1 else -1
         self.fill_seq += 1
         self.fills.append({"seq": self.fill_seq, "ts": event.ts_event, "symbol": order.symbol,
                            "side": "BUY" if sign > 0 else "SELL", "qty": event.fill_qty, "price": event.fill_price,
-                           "strategy": order.strategy_id, "order_id": order.order_id})
+                           "strategy": order.strategy_id, "order_id": order.order_id, "fee": str(event.fee)})
         self._score(order.strategy_id, order.symbol, sign * event.fill_qty, event.fill_price)
 
     def _score(self, strategy: str, symbol: str, qty: int, price: int) -> None:

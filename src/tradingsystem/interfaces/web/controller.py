@@ -16,16 +16,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tradingsystem.domain.alerts import Alert, Severity
-from tradingsystem.domain.errors import InvalidRequest
-from tradingsystem.domain.orders import OrderType, Side, TimeInForce
+from tradingsystem.domain.instruments import cents
+from tradingsystem.domain.orders import Order, OrderStatus, OrderType, Side
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.strategy import Strategy
+from tradingsystem.interfaces.phases import phase_label, session_note
 from tradingsystem.interfaces.web.collector import BASE_S, Collector
+from tradingsystem.interfaces.web.ticket import TicketError, fmt_price, fmt_raw, parse_price, parse_ticket
 
 __all__ = ["DashboardController", "EngineUnavailable", "WebOptions"]
 
@@ -111,19 +114,21 @@ class DashboardController:
         raise KeyError(f"no strategy {strategy_id!r}")
 
     def state(self, watch: dict[str, int] | None = None, push: bool = False) -> dict[str, Any]:
-        """The pushed state: snapshot, risk, strategies, alerts, feed; and for watched symbols
-        (symbol -> last tape sequence seen) the book top, recent base bars and new tape prints.
-        ``push`` stamps the wall time of the oldest event not yet pushed (``ev_first``) and of this read."""
+        """The pushed state: instruments and positions, working orders, risk, strategies, alerts, feed; and for
+        watched symbols (symbol -> last tape sequence seen) the book top, recent base bars and new tape prints.
+        Prices are exact strings with the instrument's decimals. ``push`` stamps the wall time of the oldest
+        event not yet pushed (``ev_first``) and of this read."""
         k, c = self.kernel, self.collector
         first, last = c.take_walls() if push else (0.0, 0.0)
-        snap = k.snapshot()
+        ts = k.now()
         alerts = [{"kind": a.kind, "severity": Severity(a.severity).name, "message": a.message, "ts": a.ts_event}
                   for a in list(k.alerts)[-15:]]
         feed = k.feed
         out: dict[str, Any] = {
             "ev_first": first * 1000 if first else 0, "ev_last": last * 1000 if last else 0,
-            "ts": snap["ts"], "instruments": snap["instruments"], "working_orders": snap["working_orders"],
-            "summary": snap["summary"], "risk": k.guard.status(), "alerts": alerts[::-1],
+            "ts": ts, "instruments": [self._instrument_row(s, ts) for s in sorted(k.instruments)],
+            "working_orders": self.working_orders(), "summary": k.summary(), "risk": k.guard.status(),
+            "alerts": alerts[::-1], "fill_seq": c.fill_seq, "denials": k.risk.denials,
             "strategies": [{"id": s.strategy_id, "symbols": s.symbols, "paused": s.strategy_id in self.paused}
                            for s in k.strategies],
             "feed": {"feed": type(feed).__name__ if feed else None,
@@ -138,18 +143,66 @@ class DashboardController:
             book = k.cache.books.get(symbol)
             bids, asks = book.top(10) if book else ([], [])
             out["symbols"][symbol] = {
-                "scale": inst.scale, "bids": bids, "asks": asks,
+                "scale": inst.scale, "tick": inst.tick, "bids": bids, "asks": asks,
                 "bars": c.recent_bars(symbol, 2 * 3600 // BASE_S + 2),
                 "tape": c.tape_since(symbol, seq),
                 "fills": c.fills_for(symbol, 20),
             }
         return out
 
+    def _instrument_row(self, symbol: str, ts: int) -> dict[str, Any]:
+        """Last price, position with average price and P&L (points and BRL), fees, session phase."""
+        k = self.kernel
+        inst = k.instruments[symbol]
+        tick = k.cache.last_trade.get(symbol)
+        pos = k.portfolio.positions.get(symbol)
+        last_raw = tick.price if tick else None
+        phase = k.risk.phase(symbol, ts)
+        book = k.cache.books.get(symbol)
+        crossed = False
+        if book is not None and book.bids and book.asks:
+            crossed = max(book.bids) >= min(book.asks)
+        qty = pos.quantity if pos else 0
+        avg = pts = ""
+        pnl = fees = Decimal(0)
+        if pos is not None:
+            fees = pos.fees
+            pnl = pos.realized_brl() + pos.unrealized_brl(last_raw) - pos.fees
+            if qty:
+                avg_raw = pos.avg_price
+                avg = _fmt_fraction(avg_raw, inst.scale)
+                if last_raw is not None:
+                    pts = _fmt_fraction((last_raw - avg_raw) * (1 if qty > 0 else -1), inst.scale)
+        return {"symbol": symbol, "last": fmt_price(inst, last_raw) if last_raw is not None else "",
+                "position": qty, "avg": avg, "pnl_pts": pts, "pnl_brl": str(cents(pnl)), "fees_brl": str(cents(fees)),
+                "phase": phase_label(phase, _after_noon(ts)), "note": session_note(phase, crossed),
+                "crossed": crossed, "tick": fmt_price(inst, inst.tick), "scale": inst.scale, "lot": inst.lot}
+
+    def working_orders(self, limit: int = 60) -> list[dict[str, Any]]:
+        """Open orders (exact prices) and the emulated OCO/bracket groups, newest last."""
+        k = self.kernel
+        rows: list[dict[str, Any]] = []
+        for o in list(k.cache.open_orders.values())[-limit:]:
+            inst = k.instruments[o.symbol]
+            rows.append({"order_id": o.order_id, "symbol": o.symbol, "side": o.side.name, "qty": o.quantity,
+                         "filled": o.filled_qty, "type": _TYPE_NAMES[o.order_type],
+                         "price": fmt_price(inst, o.price) if o.price else "",
+                         "trigger": fmt_price(inst, o.trigger_price) if o.trigger_price else "",
+                         "tif": o.tif.name, "status": o.status.name, "strategy": o.strategy_id})
+        for g in list(k.emulator.groups.values())[-limit:]:
+            inst = k.instruments[g.symbol]
+            rows.append({"order_id": g.group_id, "symbol": g.symbol, "side": g.side.name, "qty": g.remaining,
+                         "filled": g.filled, "type": "BRACKET" if g.parent_id else "OCO",
+                         "price": fmt_price(inst, g.take_profit) if g.take_profit else "",
+                         "trigger": fmt_price(inst, g.stop) if g.stop else "", "tif": "DAY",
+                         "status": "WAITING ENTRY" if g.parent_id else "ARMED", "strategy": g.strategy_id})
+        return rows
+
     def candles_source(self, symbol: str) -> dict[str, Any]:
         inst = self.kernel.instruments.get(symbol)
         if inst is None:
             raise KeyError(f"unknown instrument {symbol!r}")
-        return {"scale": inst.scale, "bars": self.collector.recent_bars(symbol, 0),
+        return {"scale": inst.scale, "tick": inst.tick, "bars": self.collector.recent_bars(symbol, 0),
                 "fills": self.collector.fills_for(symbol)}
 
     def all_bars(self, n: int) -> dict[str, list[tuple[int, ...]]]:
@@ -159,6 +212,33 @@ class DashboardController:
         return {"curve": list(self.kernel.equity_curve),
                 "results": {k: list(v) for k, v in self.collector.results.items()},
                 "summary": self.kernel.summary()}
+
+    def trades_source(self) -> dict[str, Any]:
+        """Fills (exact prices) with their fees, and the total equity curve for daily and monthly P&L."""
+        k = self.kernel
+        fills = []
+        for f in self.collector.fills_for(None, 1000):
+            inst = k.instruments[f["symbol"]]
+            fills.append({**f, "price": fmt_price(inst, f["price"])})
+        return {"fills": fills, "curve": [c for c in k.equity_curve if c[1] == "total"],
+                "fees_brl": str(k.portfolio.fees_brl()), "summary": k.summary()}
+
+    def log_source(self) -> list[dict[str, Any]]:
+        """The event log: order events, risk denials (with the rule) and alerts, as rows of one shape."""
+        k = self.kernel
+        rows: list[dict[str, Any]] = []
+        for _seq, ts, symbol, oid, kind, reason in list(self.collector.events):
+            level = "WARNING" if reason else "INFO"
+            rows.append({"ts": ts, "source": "order", "level": level, "symbol": symbol,
+                         "text": f"{oid} {kind}" + (f": {reason}" if reason else "")})
+        for d in list(k.risk.audit)[-2000:]:
+            if not d.passed:
+                rows.append({"ts": d.ts, "source": "risk", "level": "WARNING", "symbol": "",
+                             "text": f"{d.order_id} denied by {d.rule} (value {d.value}, limit {d.limit}): {d.detail}"})
+        for a in list(k.alerts):
+            rows.append({"ts": a.ts_event, "source": "alert", "level": Severity(a.severity).name,
+                         "symbol": a.data.get("symbol", ""), "text": f"{a.kind}: {a.message}"})
+        return rows
 
     def health(self, data_dir: Path | None, extra: dict[str, Callable[[], dict[str, Any]]]) -> dict[str, Any]:
         k = self.kernel
@@ -224,26 +304,123 @@ class DashboardController:
         self._audit("pause" if paused else "resume", who, strategy=strategy_id)
         return {"strategy": strategy_id, "paused": strategy_id in self.paused}
 
-    def order(self, who: str, symbol: str, side: str, quantity: int, order_type: str = "MARKET",
-              price: str | None = None, tif: str = "DAY") -> dict[str, Any]:
-        """A manual order: same risk checks as any strategy's (a denial comes back with its reason)."""
-        inst = self.kernel.instruments.get(symbol)
-        if inst is None:
-            raise KeyError(f"unknown instrument {symbol!r}")
-        try:
-            side_v, type_v, tif_v = Side[side.upper()], OrderType[order_type.upper()], TimeInForce[tif.upper()]
-        except KeyError as exc:
-            raise ValueError(f"bad side, order type or time in force: {exc}") from None
-        if quantity <= 0:
-            raise ValueError("quantity must be positive")
-        raw = 0
-        if type_v is not OrderType.MARKET:
-            try:
-                raw = inst.to_raw(Decimal(str(price)))
-            except (InvalidOperation, ValueError, TypeError, InvalidRequest) as exc:
-                raise ValueError(f"bad price {price!r}: {exc}") from None
-        self._audit("order", who, symbol=symbol, side=side_v.name, qty=quantity, type=type_v.name, price=price or "")
-        om = self.kernel.orders
-        order = om.new_order(symbol, side_v, quantity, type_v, raw, 0, tif_v, "manual", ("dashboard",))
-        om.submit(order)
-        return {"order_id": order.order_id, "status": order.status.name, "reason": order.reason}
+    def cancel(self, who: str, order_id: str) -> dict[str, Any]:
+        """Cancel one working order or one OCO/bracket group (``G-...``)."""
+        k = self.kernel
+        if order_id in k.emulator.groups:
+            done = k.emulator.cancel(order_id)
+        elif order_id in k.cache.open_orders:
+            done = k.orders.cancel(order_id)
+        else:
+            raise TicketError(f"order {order_id} is not working (filled, cancelled or unknown)")
+        self._audit("cancel", who, order_id=order_id)
+        return {"order_id": order_id, "ok": done,
+                "message": f"{order_id}: cancel sent" if done else f"{order_id}: already being cancelled or updated"}
+
+    def modify(self, who: str, order_id: str, price: object) -> dict[str, Any]:
+        """Move a working order to ``price``: the limit of a limit order, the trigger of a stop (a stop-limit
+        keeps its limit-trigger distance). The moved order passes the risk checks again."""
+        k = self.kernel
+        order = k.cache.open_orders.get(order_id)
+        if order is None:
+            raise TicketError(f"order {order_id} is not working (filled, cancelled or unknown)")
+        inst = k.instruments[order.symbol]
+        raw = parse_price(inst, price, "new price")
+        otype = order.order_type
+        new_price, new_trigger = order.price, order.trigger_price
+        if otype is OrderType.LIMIT:
+            new_price = raw
+        elif otype is OrderType.STOP_MARKET:
+            new_trigger = raw
+        elif otype is OrderType.STOP_LIMIT:
+            new_price, new_trigger = order.price + raw - order.trigger_price, raw
+        else:
+            raise TicketError(f"{order_id} is a market order; it has no price to move")
+        probe = Order(order.order_id, order.symbol, order.side, otype, order.leaves_qty, new_price, new_trigger,
+                      order.tif, order.strategy_id, k.now())
+        denied = self._risk_answer(probe, k.risk.check(probe, k.now()))
+        if denied is not None:
+            return {**denied, "order_id": order_id}
+        self._audit("modify", who, order_id=order_id, price=fmt_price(inst, raw))
+        ok = k.orders.modify(order_id, order.quantity, new_price if otype is not OrderType.STOP_MARKET else 0,
+                             new_trigger)
+        return {"order_id": order_id, "ok": ok, "status": "PENDING_UPDATE" if ok else order.status.name,
+                "price": fmt_price(inst, raw),
+                "message": f"{order_id} moved to {fmt_price(inst, raw)}" if ok
+                else f"{order_id}: not movable now ({order.status.name.lower()})"}
+
+    def reverse(self, who: str, symbol: str) -> dict[str, Any]:
+        """Turn the position around with one market order of twice its size (risk checks it like any order)."""
+        k = self.kernel
+        if symbol not in k.instruments:
+            raise TicketError(f"unknown instrument {symbol!r}")
+        pos = k.portfolio.positions.get(symbol)
+        qty = pos.quantity if pos else 0
+        if not qty:
+            raise TicketError(f"{symbol}: no position to reverse")
+        self._audit("reverse", who, symbol=symbol, position=qty)
+        order = k.orders.new_order(symbol, Side.SELL if qty > 0 else Side.BUY, 2 * abs(qty), OrderType.MARKET,
+                                   strategy_id="manual", tags=("dashboard", "reverse"))
+        return self._submit(order)
+
+    def order(self, who: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A manual order from the ticket, the book or the chart: the same risk checks as any strategy's
+        order; a denial comes back with the rule that denied it."""
+        k = self.kernel
+        t = parse_ticket(k.instruments, data)
+        inst = k.instruments[t.symbol]
+        self._audit("order", who, symbol=t.symbol, side=t.side.name, qty=t.quantity,
+                    type=t.kind.name if t.kind else "OCO", price=fmt_price(inst, t.price or t.trigger)
+                    if t.price or t.trigger else "")
+        if t.kind is None:
+            group = k.emulator.oco(t.symbol, t.side, t.quantity, t.take_profit, t.stop_loss, strategy_id="manual")
+            return {"ok": True, "order_id": group.group_id, "status": "ARMED",
+                    "message": f"{group.group_id}: OCO armed for {t.quantity} {t.symbol}"}
+        order = k.orders.new_order(t.symbol, t.side, t.quantity, t.kind, t.price, t.trigger, t.tif, "manual",
+                                   ("dashboard",))
+        if t.take_profit or t.stop_loss:
+            group = k.emulator.bracket(order, t.take_profit, t.stop_loss)
+            out = self._answer(order)
+            if out["ok"]:
+                out["message"] += f"; exits {group.group_id} protect what it fills"
+            return out
+        return self._submit(order)
+
+    def _submit(self, order: Order) -> dict[str, Any]:
+        self.kernel.orders.submit(order)
+        return self._answer(order)
+
+    def _answer(self, order: Order) -> dict[str, Any]:
+        if order.status is OrderStatus.REJECTED:
+            denied = self._risk_answer(order, order.reason)
+            if denied is not None:
+                return {**denied, "order_id": order.order_id}
+        return {"ok": True, "order_id": order.order_id, "status": order.status.name, "rule": "", "reason": "",
+                "message": f"{order.order_id}: {order.side.name} {order.quantity} {order.symbol} accepted by risk"}
+
+    def _risk_answer(self, order: Order, reason: str | None) -> dict[str, Any] | None:
+        """``None`` when risk let the order through, else the denial with its rule."""
+        if reason is None:
+            return None
+        rule = ""
+        for d in reversed(self.kernel.risk.audit):
+            if d.order_id == order.order_id and not d.passed:
+                rule = d.rule
+                break
+        return {"ok": False, "status": "DENIED", "rule": rule, "reason": reason,
+                "message": f"denied by risk rule {rule or '?'}: {reason}"}
+
+
+def _after_noon(ts: int) -> bool:
+    return (ts // 1_000_000_000 - 3 * 3600) % 86_400 >= 12 * 3600
+
+
+def _fmt_fraction(value: Fraction | int, scale: int) -> str:
+    """An exact raw amount (maybe a fraction of a raw unit) as a quote, rounded half-even to the grid's decimals."""
+    q = Fraction(value)
+    raw = round(q)  # Fraction rounding is half-even
+    return fmt_raw(int(raw), scale)
+
+
+_TYPE_NAMES = {OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT", OrderType.STOP_MARKET: "STOP",
+               OrderType.STOP_LIMIT: "STOP_LIMIT"}

@@ -14,15 +14,18 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "instrument": ("Instrument", "instrument.html", ("vendor/lightweight-charts.standalone.production.js",
                                                      "instrument.js")),
     "performance": ("Performance", "performance.html", ("vendor/echarts.min.js", "performance.js")),
+    "trades": ("Trades", "trades.html", ("trades.js",)),
+    "log": ("Log", "log.html", ("log.js",)),
     "heatmap": ("Correlation", "heatmap.html", ("vendor/echarts.min.js", "heatmap.js")),
     "health": ("Capture health", "health.html", ("health.js",)),
-    "reports": ("Backtest reports", "reports.html", ("reports.js",)),
+    "reports": ("Reports", "reports.html", ("reports.js",)),
     "altdata": ("Indicators and news", "altdata.html", ("altdata.js",)),
+    "leaderboard": ("Leaderboard", "leaderboard.html", ("leaderboard.js",)),
 }
 _NAV = (("overview", "/", "Overview"), ("instrument", "/instrument", "Instrument"),
-        ("performance", "/performance", "Performance"), ("heatmap", "/heatmap", "Correlation"),
-        ("health", "/health", "Health"), ("reports", "/reports", "Reports"),
-        ("altdata", "/altdata", "Indicators"))
+        ("performance", "/performance", "Performance"), ("trades", "/trades", "Trades"), ("log", "/log", "Log"),
+        ("heatmap", "/heatmap", "Correlation"), ("health", "/health", "Health"), ("reports", "/reports", "Reports"),
+        ("altdata", "/altdata", "Indicators"), ("leaderboard", "/leaderboard", "Leaderboard"))
 
 
 @cache

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tradingsystem.interfaces.web.controller import DashboardController, EngineUnavailable
+from tradingsystem.interfaces.web.ticket import fmt_raw
 from tradingsystem.interfaces.web.views import TIMEFRAMES, aggregate
 
 __all__ = ["Client", "PushHub"]
@@ -119,15 +120,16 @@ class PushHub:
     @staticmethod
     def _symbol_part(c: Client, part: dict[str, Any]) -> dict[str, Any]:
         scale = part["scale"]
-        k = 10.0 ** -scale
         tf_s = TIMEFRAMES.get(c.tf, 60)
         tape = [t for t in part["tape"] if t[0] > c.seq]
         if tape:
             c.seq = tape[-1][0]
         candles = aggregate(part["bars"], tf_s, scale)[-2:]
-        return {
-            "symbol": c.symbol, "tf": c.tf, "candles": candles,
-            "bids": [[p * k, q] for p, q in part["bids"]], "asks": [[p * k, q] for p, q in part["asks"]],
-            "tape": [{"seq": s, "ts": ts, "price": p * k, "size": q, "aggressor": a} for s, ts, p, q, a in tape],
-            "fills": [{**f, "price": f["price"] * k} for f in part["fills"]],
+        return {  # prices as exact strings with the instrument's decimals; candles stay numbers for the chart
+            "symbol": c.symbol, "tf": c.tf, "candles": candles, "scale": scale, "tick": fmt_raw(part["tick"], scale),
+            "bids": [[fmt_raw(p, scale), q] for p, q in part["bids"]],
+            "asks": [[fmt_raw(p, scale), q] for p, q in part["asks"]],
+            "tape": [{"seq": s, "ts": ts, "price": fmt_raw(p, scale), "size": q, "aggressor": a}
+                     for s, ts, p, q, a in tape],
+            "fills": [{**f, "price": fmt_raw(f["price"], scale)} for f in part["fills"]],
         }

@@ -9,13 +9,15 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tradingsystem.domain.sessions import B3_TZ
 
-__all__ = ["TIMEFRAMES", "aggregate", "chart_time", "correlation", "local_day", "performance"]
+__all__ = ["LOG_LEVELS", "REPORT_KINDS", "TIMEFRAMES", "aggregate", "chart_time", "correlation", "filter_log",
+           "list_reports", "local_day", "performance", "period_pnl", "report_kind"]
 
 TIMEFRAMES = {"5s": 5, "15s": 15, "1m": 60, "5m": 300, "15m": 900, "1h": 3600}
 _OFFSET_S = 3 * 3600  # B3 is UTC-3 all year; charts show B3 local time
@@ -132,3 +134,84 @@ def correlation(bars: dict[str, Sequence[Sequence[int]]], seconds: int, min_poin
     matrix = np.nan_to_num(matrix, nan=0.0)
     return {"symbols": symbols, "matrix": [[round(float(x), 3) for x in row] for row in matrix],
             "points": len(buckets) - 1, "seconds": seconds}
+
+
+def period_pnl(curve: Iterable[tuple[int, str, Decimal]]) -> dict[str, list[dict[str, str]]]:
+    """Daily and monthly P&L (exact BRL strings) of the ``total`` equity curve: last value of each period
+    less the last value of the one before (the first period starts from zero)."""
+    last_day: dict[str, Decimal] = {}
+    for ts, key, value in curve:
+        if key == "total":
+            last_day[local_day(ts)] = value
+    days, months = [], {}
+    prev = Decimal(0)
+    for day, value in last_day.items():
+        days.append({"period": day, "pnl_brl": str(value - prev)})
+        months[day[:7]] = value
+        prev = value
+    out_months, prev = [], Decimal(0)
+    for month, value in months.items():
+        out_months.append({"period": month, "pnl_brl": str(value - prev)})
+        prev = value
+    return {"daily": days, "monthly": out_months}
+
+
+LOG_LEVELS = ("INFO", "WARNING", "CRITICAL")
+
+
+def filter_log(rows: Iterable[dict[str, Any]], source: str = "", level: str = "", symbol: str = "", text: str = "",
+               limit: int = 500) -> list[dict[str, Any]]:
+    """Newest first; ``level`` keeps that level and above; ``text`` matches case-insensitively anywhere."""
+    floor = LOG_LEVELS.index(level) if level in LOG_LEVELS else 0
+    needle = text.lower()
+    out = []
+    for r in sorted(rows, key=lambda r: r["ts"], reverse=True):
+        if source and r["source"] != source:
+            continue
+        if LOG_LEVELS.index(r["level"]) < floor or (symbol and r.get("symbol") != symbol):
+            continue
+        if needle and needle not in f"{r['symbol']} {r['text']}".lower():
+            continue
+        out.append(r)
+        if len(out) >= limit:
+            break
+    return out
+
+
+REPORT_KINDS = ("backtest", "shadow", "ml", "tax", "other")
+
+
+def report_kind(rel_path: str, siblings: set[str]) -> str:
+    """Which CLI wrote a report, from its path and the files next to it (the folder layouts of ``backtest
+    --out``, ``tax report --out``, ``ml evaluate --out`` and the shadow reports)."""
+    low = rel_path.lower()
+    name = low.rsplit("/", 1)[-1]
+    if "shadow" in low:
+        return "shadow"
+    if name.startswith("tax") or "tax" in low.split("/")[:-1] or "darf" in low:
+        return "tax"
+    if "evaluation.json" in siblings or "/ml/" in f"/{low}" or name.startswith("ml"):
+        return "ml"
+    if "summary.json" in siblings or "trades.parquet" in siblings or "backtest" in low or "optimize" in low:
+        return "backtest"
+    return "other"
+
+
+def list_reports(root: Path, limit: int = 500) -> list[dict[str, Any]]:
+    """The readable reports under ``root``: every HTML page, and JSON/Markdown/text files in folders without
+    one; newest first, each with its kind."""
+    found: list[tuple[float, Path]] = []
+    for p in root.rglob("*"):
+        if not p.is_file() or p.suffix.lower() not in (".html", ".json", ".md", ".txt"):
+            continue
+        if p.suffix.lower() != ".html" and any(q.suffix.lower() == ".html" for q in p.parent.iterdir()):
+            continue
+        found.append((p.stat().st_mtime, p))
+    found.sort(key=lambda x: x[0], reverse=True)
+    out = []
+    for mtime, p in found[:limit]:
+        rel = p.relative_to(root).as_posix()
+        siblings = {q.name.lower() for q in p.parent.iterdir()}
+        out.append({"path": rel, "mtime": mtime, "size": p.stat().st_size, "kind": report_kind(rel, siblings),
+                    "type": p.suffix.lower().lstrip(".")})
+    return out

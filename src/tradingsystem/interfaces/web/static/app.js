@@ -58,6 +58,7 @@ const TS = (() => {
 
   function common(msg) {
     window.__state = msg;
+    watchEvents(msg);
     const badge = $("#risk-badge");
     if (badge && msg.risk) {
       badge.textContent = msg.risk.trading_state + (msg.risk.kill_switch ? " · KILL" : "");
@@ -73,14 +74,135 @@ const TS = (() => {
     return d.toISOString().slice(11, 19);
   }
 
-  function toast(text, error) {
+  function toast(text, kind) {
     const el = $("#toast");
     if (!el) return;
     el.textContent = text;
-    el.className = "toast" + (error ? " error" : "");
+    el.className = "toast " + (kind === true ? "error" : (kind || ""));
     el.hidden = false;
     clearTimeout(el._t);
     el._t = setTimeout(() => { el.hidden = true; }, 4000);
+  }
+
+  // --- settings (this browser): sounds, notifications, one-click trading, number locale ----------------
+  const DEFAULTS = {sounds: false, notify: false, oneClick: false, locale: "auto"};
+  const setting = (k) => { const v = localStorage.getItem("ts." + k); return v === null ? DEFAULTS[k] : JSON.parse(v); };
+  const setSetting = (k, v) => localStorage.setItem("ts." + k, JSON.stringify(v));
+  const ptBR = () => { const l = setting("locale"); return l === "auto" ? (navigator.language || "").toLowerCase().startsWith("pt") : l === "pt-BR"; };
+
+  // Exact decimal strings ("37.50", "-1234.5") shown in the user's locale; never through a float.
+  function num(value) {
+    if (value === null || value === undefined || value === "") return "";
+    const s = String(value);
+    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
+    if (!m) return s;
+    const [th, dec] = ptBR() ? [".", ","] : [",", "."];
+    const int = m[2].replace(/\B(?=(\d{3})+(?!\d))/g, th);
+    return m[1] + int + (m[3] !== undefined ? dec + m[3] : "");
+  }
+
+  function set(el, text, cls) {  // write only what changed: no re-layout, no replaced nodes
+    text = String(text ?? "");
+    if (el.textContent !== text) el.textContent = text;
+    if (cls !== undefined && el.className !== cls) el.className = cls;
+  }
+
+  // Keep one <tr> per key: rows are created once, updated in place and removed when their key goes;
+  // buttons inside keep their DOM node, so a press and release land on the same element.
+  function keyed(tbody, items, key, build, update, empty) {
+    const seen = new Set();
+    let prev = null;
+    for (const item of items) {
+      const k = String(key(item));
+      seen.add(k);
+      let tr = tbody._rows && tbody._rows.get(k);
+      if (!tr) {
+        tr = document.createElement("tr");
+        tr.dataset.key = k;
+        build(tr, item);
+        (tbody._rows = tbody._rows || new Map()).set(k, tr);
+      }
+      update(tr, item);
+      const want = prev ? prev.nextSibling : tbody.firstChild;
+      if (want !== tr) tbody.insertBefore(tr, want);
+      prev = tr;
+    }
+    for (const [k, tr] of tbody._rows || []) if (!seen.has(k)) { tr.remove(); tbody._rows.delete(k); }
+    let none = tbody.querySelector("tr.empty");
+    if (!items.length && empty && !none) {
+      none = document.createElement("tr"); none.className = "empty";
+      none.innerHTML = `<td colspan="20" class="muted">${esc(empty)}</td>`;
+      tbody.appendChild(none);
+    } else if (items.length && none) none.remove();
+  }
+
+  // --- outcome of an action, shown in place and in colour --------------------------------------------
+  function outcome(el, res) {
+    const text = res.message || (res.ok === false ? (res.reason || "refused") : "done");
+    const cls = res.ok === false ? (res.status === "DENIED" ? "denied" : "error") : "accepted";
+    if (el) {
+      el.textContent = text;
+      el.className = "outcome " + cls;
+      el.dataset.status = res.status || (res.ok === false ? "ERROR" : "OK");
+      el.dataset.rule = res.rule || "";
+    }
+    toast(text, cls);
+    if (res.status === "DENIED") alertUser("denial", text);
+    return res;
+  }
+
+  // In-page confirmation (no blocking dialog: the page keeps updating); skipped in one-click mode.
+  function confirmed(text) {
+    if (setting("oneClick")) return Promise.resolve(true);
+    const box = $("#confirm");
+    if (!box) return Promise.resolve(true);
+    $("#confirm-text").textContent = text;
+    box.hidden = false;
+    return new Promise((resolve) => {
+      const done = (v) => { box.hidden = true; $("#confirm-ok").onclick = $("#confirm-no").onclick = null; resolve(v); };
+      $("#confirm-ok").onclick = () => done(true);
+      $("#confirm-no").onclick = () => done(false);
+    });
+  }
+
+  async function call(path, body, el) {
+    let res;
+    try {
+      res = await fetch(path, {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify(body || {})});
+    } catch (err) {
+      return outcome(el, {ok: false, message: "the node does not answer (connection lost)"});
+    }
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) return outcome(el, {ok: false, status: "ERROR", message: String(data.detail || `HTTP ${res.status}`)});
+    return outcome(el, {ok: true, ...data});
+  }
+
+  // --- sounds and browser notifications on fills, denials and kills (settable) -----------------------
+  let audio = null, seen = null;
+  function beep(freq) {
+    try {
+      audio = audio || new AudioContext();
+      const o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = freq; g.gain.value = 0.08;
+      o.connect(g); g.connect(audio.destination); o.start(); o.stop(audio.currentTime + 0.15);
+    } catch (err) { /* no audio device */ }
+  }
+  function alertUser(kind, text) {
+    window.__alerts = (window.__alerts || []).concat([{kind, text}]).slice(-50);
+    if (setting("sounds")) beep(kind === "fill" ? 880 : kind === "denial" ? 330 : 220);
+    if (setting("notify") && "Notification" in window && Notification.permission === "granted") {
+      try { new Notification("TradingSystem: " + kind, {body: text, tag: kind}); } catch (err) { /* page not allowed */ }
+    }
+  }
+  function watchEvents(msg) {
+    const now = {fills: msg.fill_seq || 0, denials: msg.denials || 0, kill: !!(msg.risk && msg.risk.kill_switch)};
+    if (seen) {
+      if (now.fills > seen.fills) alertUser("fill", `${now.fills - seen.fills} new fill(s)`);
+      if (now.denials > seen.denials) alertUser("denial", `${now.denials - seen.denials} order(s) denied by risk`);
+      if (now.kill && !seen.kill) alertUser("kill", "kill switch engaged: " + (msg.risk.kill_reason || ""));
+    }
+    seen = now;
   }
 
   async function post(action, body) {
@@ -90,14 +212,14 @@ const TS = (() => {
       body: JSON.stringify(body || {}),
     });
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) { toast(`${action}: ${data.detail || res.status}`, true); throw new Error(data.detail || res.status); }
+    if (!res.ok) { toast(`${action}: ${data.detail || res.status}`, "error"); throw new Error(data.detail || res.status); }
     return data;
   }
 
   async function get(path) {
     const res = await fetch(path, {credentials: "same-origin"});
     if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return null; }
-    if (!res.ok) { toast(`${path}: ${res.status}`, true); return null; }
+    if (!res.ok) { toast(`${path}: ${res.status}`, "error"); return null; }
     return res.json();
   }
 
@@ -110,5 +232,6 @@ const TS = (() => {
 
   if ("serviceWorker" in navigator && window.isSecureContext) navigator.serviceWorker.register("/sw.js").catch(() => {});
   document.addEventListener("DOMContentLoaded", connect);
-  return {on: (fn) => handlers.push(fn), post, get, watch, toast, esc, fmtTime, signCls, $, csrf};
+  return {on: (fn) => handlers.push(fn), post, get, watch, toast, esc, fmtTime, signCls, $, csrf, num, set, keyed,
+    call, outcome, confirmed, setting, setSetting, ptBR, alertUser};
 })();

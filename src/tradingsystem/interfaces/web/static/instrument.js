@@ -1,7 +1,8 @@
-// Instrument view: candles and volume (lightweight-charts), EMA overlay, fill markers, ladder, time and sales.
+// Instrument view: candles and volume (lightweight-charts), EMA overlay, fill markers, the trading ladder
+// (click a level to trade, drag a working order to move it), chart click-to-trade, time and sales.
 "use strict";
 (() => {
-  const {$, esc, get, watch, fmtTime} = TS;
+  const {$, esc, get, watch, fmtTime, num, set, keyed, call, confirmed, setting} = TS;
   const LW = window.LightweightCharts;
   const TFS = {"5s": 5, "15s": 15, "1m": 60, "5m": 300, "15m": 900, "1h": 3600};
   const OFFSET = 3 * 3600;
@@ -37,7 +38,7 @@
     ms.sort((a, b) => a.time - b.time);
     markers.setMarkers(ms);
     $("#fills tbody").innerHTML = fills.slice(-30).reverse().map((f) => `<tr><td>${fmtTime(f.ts)}</td>
-      <td class="${f.side === "BUY" ? "pos" : "neg"}">${f.side}</td><td class="num">${f.qty}</td><td class="num">${f.price}</td>
+      <td class="${f.side === "BUY" ? "pos" : "neg"}">${f.side}</td><td class="num">${num(f.qty)}</td><td class="num">${num(f.price)}</td>
       <td>${esc(f.strategy)}</td></tr>`).join("") || `<tr><td colspan="5" class="muted">no fills</td></tr>`;
   }
 
@@ -52,6 +53,8 @@
     const res = await get(`/api/candles?symbol=${encodeURIComponent(symbol)}&tf=${tf}`);
     if (!res) return;
     data = res.candles;
+    scale = res.scale; tickRaw = rawOf(res.tick);
+    candles.applyOptions({priceFormat: {type: "price", precision: scale, minMove: Number(res.tick)}});
     candles.setData(data);
     volume.setData(data.map(volBar));
     applyEma();
@@ -96,49 +99,32 @@
     }));
   }
 
-  function ladder(s) {
-    const body = $("#ladder tbody");
-    const rows = s.asks.slice().reverse().map(([p, q]) => ["", p, q]).concat(s.bids.map(([p, q]) => [q, p, ""]));
-    const nAsks = s.asks.length;
-    while (body.rows.length < rows.length) {
-      const tr = body.insertRow();
-      tr.innerHTML = '<td class="num bid"></td><td class="px"></td><td class="num ask"></td>';
-    }
-    while (body.rows.length > rows.length) body.deleteRow(body.rows.length - 1);
-    rows.forEach((r, i) => {  // update the cells in place: no re-layout of the table
-      const tr = body.rows[i];
-      tr.className = i === nAsks - 1 ? "spread" : "";
-      for (let j = 0; j < 3; j++) {
-        const text = String(r[j]);
-        if (tr.cells[j].textContent !== text) tr.cells[j].textContent = text;
-      }
-      tr.cells[1].className = "px " + (i < nAsks ? "ask" : "bid");
-    });
-  }
-
   function tape(prints) {
     if (!prints.length) return;
     const body = $("#tape tbody");
     const rows = prints.slice(-40).reverse().map((t) => `<tr><td>${fmtTime(t.ts)}</td>
-      <td class="num ${t.aggressor === 1 ? "pos" : t.aggressor === 2 ? "neg" : ""}">${t.price}</td><td class="num">${t.size}</td>
+      <td class="num ${t.aggressor === 1 ? "pos" : t.aggressor === 2 ? "neg" : ""}">${num(t.price)}</td><td class="num">${num(t.size)}</td>
       <td>${t.aggressor === 1 ? "buy" : t.aggressor === 2 ? "sell" : "-"}</td></tr>`).join("");
     body.insertAdjacentHTML("afterbegin", rows);
     while (body.rows.length > 40) body.deleteRow(body.rows.length - 1);
     const p = prints[prints.length - 1].price;
     const el = $("#last-price");
-    el.textContent = `${symbol} ${p}`;
-    el.className = "big " + (lastPrice === null || p === lastPrice ? "" : p > lastPrice ? "pos" : "neg");
+    el.textContent = `${symbol} ${num(p)}`;
+    el.className = "big " + (lastPrice === null || p === lastPrice ? "" : rawOf(p) > rawOf(lastPrice) ? "pos" : "neg");
     el.dataset.price = String(p);
     lastPrice = p;
   }
 
   TS.on((m) => {
+    const row = m.instruments.find((i) => i.symbol === symbol);
+    if (row) sessionBadge(row);
+    myOrders(m.working_orders.filter((o) => o.symbol === symbol));
     const s = m.symbol;
     if (!s || s.symbol !== symbol || !loaded || s.tf !== tf) return;
     pendingCandles = s.candles;
     pendingEv = pendingEv || m.ev_first;
     flushCandles();
-    ladder(s);
+    book(s);
     tape(s.tape);
     const newFills = s.fills.filter((f) => f.seq > lastFillSeq);
     if (newFills.length) {
@@ -146,6 +132,206 @@
       lastFillSeq = newFills[newFills.length - 1].seq;
       drawMarkers();
     }
+  });
+
+  // --- LADDER: a fixed price grid (one row per tick), as in Profit's book ---------------------------
+  // Rows keep their price until the ladder recenters, and it never recenters while the pointer is over it,
+  // so a click or a drag lands on the price the trader saw. Left columns buy, right columns sell.
+  const ROWS = 25;
+  let scale = 0, tickRaw = 1, center = null, hover = false, drag = null, best = {bid: null, ask: null, last: null};
+  let working = [];
+  let priceLines = new Map();
+
+  function rawOf(str) {  // "37.50" -> 3750 with the instrument's decimals; exact, no float
+    const s = String(str);
+    const neg = s.startsWith("-");
+    const [i, f = ""] = (neg ? s.slice(1) : s).split(".");
+    const v = Number(i + f.padEnd(scale, "0").slice(0, scale));
+    return neg ? -v : v;
+  }
+  function fmtRaw(raw) {
+    if (scale <= 0) return String(raw);
+    const neg = raw < 0;
+    const d = String(Math.abs(raw)).padStart(scale + 1, "0");
+    return (neg ? "-" : "") + d.slice(0, -scale) + "." + d.slice(-scale);
+  }
+  const rowPrice = (i) => center + (Math.floor(ROWS / 2) - i) * tickRaw;
+  const orderPrice = (o) => (o.type === "STOP" || o.type === "STOP_LIMIT" ? o.trigger : o.price);
+
+  function setupLadder() {
+    const body = $("#ladder tbody");
+    for (let i = 0; i < ROWS; i++) {
+      const tr = body.insertRow();
+      tr.innerHTML = '<td class="num mine buy" data-side="BUY"></td><td class="num bid" data-side="BUY"></td><td class="px"></td>' +
+        '<td class="num ask" data-side="SELL"></td><td class="num mine sell" data-side="SELL"></td>';
+      tr.dataset.row = String(i);
+    }
+    const lad = $("#ladder");
+    lad.addEventListener("pointerenter", () => { hover = true; });
+    lad.addEventListener("pointerleave", () => { hover = false; });
+    lad.addEventListener("pointerdown", onDown);
+    document.addEventListener("pointerup", onUp);
+    lad.addEventListener("contextmenu", (e) => e.preventDefault());
+    $("#l-center").addEventListener("click", () => { center = null; paintLadder(); });
+    $("#l-mode").textContent = setting("oneClick") ? "one-click on" : "confirm each order";
+  }
+
+  function recenter() {
+    const ref = best.last ?? (best.bid !== null && best.ask !== null ? Math.round((best.bid + best.ask) / 2 / tickRaw) * tickRaw
+      : best.bid ?? best.ask);
+    if (ref === null) return;
+    if (center === null) { center = ref; return; }
+    if (hover || drag) return;
+    const idx = Math.floor(ROWS / 2) - (ref - center) / tickRaw;
+    if (idx < 3 || idx > ROWS - 4) center = ref;
+  }
+
+  function book(s) {
+    scale = s.scale; tickRaw = rawOf(s.tick);
+    best.bid = s.bids.length ? rawOf(s.bids[0][0]) : null;
+    best.ask = s.asks.length ? rawOf(s.asks[0][0]) : null;
+    if (s.tape.length) best.last = rawOf(s.tape[s.tape.length - 1].price);
+    sizes = new Map();
+    for (const [p, q] of s.bids) sizes.set("b" + rawOf(p), q);
+    for (const [p, q] of s.asks) sizes.set("a" + rawOf(p), q);
+    paintLadder();
+  }
+  let sizes = new Map();
+
+  function paintLadder() {
+    recenter();
+    if (center === null) return;
+    const mine = new Map();
+    for (const o of working) {
+      const p = orderPrice(o);
+      if (!p) continue;
+      const k = (o.side === "BUY" ? "B" : "S") + rawOf(p);
+      const cur = mine.get(k) || {qty: 0, ids: []};
+      cur.qty += o.qty - o.filled;
+      cur.ids.push(o.order_id);
+      mine.set(k, cur);
+    }
+    const rows = $("#ladder tbody").rows;
+    for (let i = 0; i < ROWS; i++) {
+      const tr = rows[i], p = rowPrice(i), c = tr.cells;
+      const ps = fmtRaw(p);
+      if (tr.dataset.price !== ps) tr.dataset.price = ps;
+      const mb = mine.get("B" + p), ms = mine.get("S" + p);
+      set(c[0], mb ? num(mb.qty) : "", "num mine buy" + (mb ? " has" : ""));
+      c[0].dataset.ids = mb ? mb.ids.join(",") : "";
+      set(c[1], num(sizes.get("b" + p) ?? ""));
+      set(c[2], num(ps), "px" + (p === best.last ? " last" : "") + (best.ask !== null && p >= best.ask ? " askside" : "")
+        + (best.bid !== null && p <= best.bid ? " bidside" : ""));
+      set(c[3], num(sizes.get("a" + p) ?? ""));
+      set(c[4], ms ? num(ms.qty) : "", "num mine sell" + (ms ? " has" : ""));
+      c[4].dataset.ids = ms ? ms.ids.join(",") : "";
+    }
+  }
+
+  function onDown(e) {
+    const td = e.target.closest("td");
+    if (!td || !td.dataset.side) return;
+    const tr = td.parentElement;
+    drag = {price: tr.dataset.price, side: td.dataset.side, ids: td.dataset.ids || "", x: e.clientX, y: e.clientY};
+    if (drag.ids) e.preventDefault();  // no text selection while dragging an order
+  }
+
+  async function onUp(e) {
+    const start = drag;
+    drag = null;
+    if (!start) return;
+    const el = document.elementFromPoint(e.clientX, e.clientY);
+    const tr = el && el.closest("#ladder tbody tr");
+    if (!tr) return;
+    const price = tr.dataset.price;
+    if (start.ids && price !== start.price) {  // dragged a working order to another price
+      const id = start.ids.split(",").filter((x) => !x.startsWith("G-")).pop();
+      if (!id) { TS.outcome($("#l-out"), {ok: false, message: "OCO and bracket exits move with their group; cancel and re-arm"}); return; }
+      await call(`/api/orders/${encodeURIComponent(id)}/modify`, {price}, $("#l-out"));
+      return;
+    }
+    if (price !== start.price) return;  // pressed on one row, released on another: nothing
+    placeAt(start.side, price);
+  }
+
+  function kindAt(side, raw) {
+    // a buy below the offer rests as a limit; above it is a stop (stop-limit, 5 ticks of room); mirrored for sells
+    const ref = side === "BUY" ? (best.ask ?? best.last) : (best.bid ?? best.last);
+    if (ref === null) return "LIMIT";
+    return (side === "BUY" ? raw <= ref : raw >= ref) ? "LIMIT" : "STOP_LIMIT";
+  }
+
+  async function placeAt(side, price, kind) {
+    const raw = rawOf(price);
+    kind = kind || kindAt(side, raw);
+    const qty = $("#l-qty").value.trim();
+    const body = {symbol, side, quantity: qty, type: kind, price, tif: "DAY"};
+    if (kind === "STOP_LIMIT") { body.trigger = price; body.price = fmtRaw(raw + (side === "BUY" ? 5 : -5) * tickRaw); }
+    if (kind === "STOP") body.trigger = price;
+    const what = `${side === "BUY" ? "Buy" : "Sell"} ${qty} ${symbol} ${kind.replace("_", "-").toLowerCase()} at ${num(price)}`;
+    if (!(await confirmed(what + "?"))) return;
+    await call("/api/control/order", body, $("#l-out"));
+  }
+
+  let lotSet = false;
+  function sessionBadge(row) {
+    scale = row.scale;
+    if (!lotSet) { lotSet = true; const q = $("#l-qty"); if (q.value === "1") q.value = String(row.lot); }
+    if (row.last) best.last = rawOf(row.last);
+    const el = $("#phase");
+    set(el, row.phase + (row.crossed && row.phase.includes("auction") ? " · book crossed" : ""),
+      "badge phase-" + row.phase.replace(/\W+/g, "-"));
+    el.dataset.phase = row.phase;
+    set($("#session-note"), row.note);
+  }
+
+  function myOrders(list) {
+    working = list;
+    keyed($("#my-orders tbody"), list, (o) => o.order_id, (tr, o) => {
+      tr.innerHTML = `<td>${esc(o.order_id)}</td><td class="${o.side === "BUY" ? "pos" : "neg"}">${o.side}</td><td class="num"></td>
+        <td></td><td class="num"></td><td><button class="small cancel-one" data-id="${esc(o.order_id)}">cancel</button></td>`;
+    }, (tr, o) => {
+      set(tr.cells[2], num(o.qty - o.filled)); set(tr.cells[3], o.type.replace("_", "-").toLowerCase());
+      set(tr.cells[4], num(orderPrice(o) || o.price));
+    }, "no working orders");
+    // working orders as price lines on the chart (redrawn only when the set changes)
+    if (!candles) return;
+    const want = new Map();
+    for (const o of list) { const p = orderPrice(o); if (p) want.set(o.order_id + "@" + p, o); }
+    for (const [k, line] of priceLines) if (!want.has(k)) { candles.removePriceLine(line); priceLines.delete(k); }
+    for (const [k, o] of want) {
+      if (priceLines.has(k)) continue;
+      priceLines.set(k, candles.createPriceLine({price: Number(orderPrice(o)), color: o.side === "BUY" ? "#26a69a" : "#ef5350",
+        lineWidth: 1, lineStyle: 2, axisLabelVisible: true, title: `${o.side === "BUY" ? "B" : "S"} ${o.qty - o.filled} ${o.type.toLowerCase()}`}));
+    }
+  }
+
+  function chartClick(param) {
+    const menu = $("#chart-menu");
+    if (!param.point) { menu.hidden = true; return; }
+    const y = candles.coordinateToPrice(param.point.y);
+    if (y === null || !tickRaw) return;
+    const raw = Math.round(Math.round(y * 10 ** scale) / tickRaw) * tickRaw;
+    const price = fmtRaw(raw);
+    const above = best.last !== null && raw > best.last;
+    const opts = above ? [["SELL", "LIMIT"], ["BUY", "STOP_LIMIT"]] : [["BUY", "LIMIT"], ["SELL", "STOP_LIMIT"]];
+    menu.innerHTML = `<b>${esc(num(price))}</b>` + opts.map(([sd, k]) => `<button class="small ${sd === "BUY" ? "buy" : "sell"}"
+      data-side="${sd}" data-kind="${k}" data-price="${price}">${sd === "BUY" ? "buy" : "sell"} ${k === "LIMIT" ? "limit" : "stop"}</button>`).join("")
+      + '<button class="small" data-close="1">×</button>';
+    menu.style.left = Math.min(param.point.x, $("#chart").clientWidth - 200) + "px";
+    menu.style.top = param.point.y + "px";
+    menu.hidden = false;
+  }
+
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest("#chart-menu button");
+    if (b) {
+      $("#chart-menu").hidden = true;
+      if (b.dataset.side) placeAt(b.dataset.side, b.dataset.price, b.dataset.kind);
+      return;
+    }
+    const c = e.target.closest("button.cancel-one");
+    if (c) call(`/api/orders/${encodeURIComponent(c.dataset.id)}/cancel`, {}, $("#o-out"));
   });
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -176,6 +362,8 @@
     ema = chart.addSeries(LW.LineSeries, {color: "#f5a623", lineWidth: 2, priceLineVisible: false, lastValueVisible: false});
     markers = LW.createSeriesMarkers(candles, []);
     window.__chart = {chart, candles, volume, ema};
+    chart.subscribeClick(chartClick);
+    setupLadder();
     load();
   });
 })();
