@@ -81,24 +81,26 @@ def test_backtest_rolls_winfut_twice_and_books_no_roll_gap(catalog):
     rolls = [f for f in res.fills if f.strategy_id == "risk"]
     assert len(rolls) == 2  # closing legs: WINM24 -> WINQ24 on 2024-06-10, WINQ24 -> WINV24 on 2024-08-12
     assert [_band(f.price) for f in rolls] == ["WINM24", "WINQ24"] and all(f.fee > 0 for f in rolls)
-    # every position opened is closed in the same contract: no round trip spans a roll
-    pos, entry, gross = 0, 0, Decimal(0)
-    for f in res.fills:
-        if pos == 0:
-            entry, pos = f.price, f.side * f.quantity
-            continue
-        assert _band(f.price) == _band(entry), (f, entry)
-        gross += Decimal((f.price - entry) * pos) * Decimal("0.20")
-        pos = 0
     opens = [f for f in res.fills if f.strategy_id == "roll"]  # the opening legs, on the new contracts
     assert [_band(f.price) for f in opens] == ["WINQ24", "WINV24"] and all(f.fee > 0 for f in opens)
     assert all(o.ts > c.ts for c, o in zip(rolls, opens, strict=True))
+    # every fill is at the prices of the contract live at its time, and the position is flat at each switch
+    switch = [rolls[0].ts, rolls[1].ts]
+    pos, cash = 0, 0
+    for f in res.fills:
+        live = "WINM24" if f.ts <= switch[0] else "WINQ24" if f.ts <= switch[1] else "WINV24"
+        assert _band(f.price) == live, f
+        pos += f.side * f.quantity
+        cash -= f.side * f.quantity * f.price
+        if f.strategy_id == "risk":
+            assert pos == 0
+    assert pos > 0  # long through the end, as it was through both rolls
     m = metrics(res, deterministic=True)
-    last = res.fills[-1]
-    if pos:  # still long at the end: marked at the last WINV24 print
-        gross += Decimal((_price(CONTRACTS["WINV24"][0], len(_days()) - 1, 29) - last.price) * pos) * Decimal("0.20")
+    last_price = _price(CONTRACTS["WINV24"][0], len(_days()) - 1, 29)
+    gross = Decimal(cash + pos * last_price) * Decimal("0.20")
     assert Decimal(m["gross_pnl_brl"]) == gross
-    assert gross < 2 * GAP * Decimal("0.20")  # holding through both gaps would have booked R$600 more
+    # held through the switches on the stitched prices, the two 1,500-point gaps would have added R$600
+    assert gross < 2 * GAP * Decimal("0.20")
     assert Decimal(m["fees_brl"]) == sum(f.fee for f in res.fills)
 
 
