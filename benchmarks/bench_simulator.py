@@ -1,12 +1,22 @@
-"""Simulated-market benchmarks: matching-engine orders/s and generator events/s (JSON lines)."""
+"""Simulated-market benchmarks: matching-engine orders/s and generator events/s (JSON lines).
+
+``--against REF`` (a git ref, default ``main``; ``--against none`` to skip) also runs the generator
+benchmark on that ref's source (``git archive`` into a temporary folder, run in a subprocess) and prints
+the ratio of this tree's events/s to it: the same machine, the same run.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 from tradingsystem.adapters.simulator import SimMarketConfig, SimulatedMarket, default_instruments
 from tradingsystem.backtest.matching import BUY, IOC, LIMIT, SELL, MatchingEngine
@@ -94,10 +104,36 @@ class _Weekdays:
         return weekdays(day)
 
 
+def _reference(ref: str, seconds: int) -> dict[str, object]:
+    """``bench_generator`` on ``ref``'s source, in a subprocess."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="bench-sim-") as tmp:
+        tar = Path(tmp) / "src.tar"
+        subprocess.run(["git", "-C", str(root), "archive", "-o", str(tar), ref, "src", "benchmarks"], check=True)
+        with tarfile.open(tar) as t:
+            t.extractall(tmp, filter="data")
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src")}
+        code = ("import json, sys; sys.path.insert(0, 'benchmarks'); import bench_simulator as b; "
+                f"print(json.dumps(b.bench_generator({seconds})))")
+        res = subprocess.run([sys.executable, "-c", code], cwd=tmp, env=env, capture_output=True, text=True,
+                             check=True)
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
+    ref = "main"
+    if "--against" in sys.argv:
+        ref = sys.argv[sys.argv.index("--against") + 1]
+    seconds = 600 if quick else 3600
     print(json.dumps(bench_matching(50_000 if quick else 200_000)), flush=True)
-    print(json.dumps(bench_generator(600 if quick else 3600)), flush=True)
+    now = bench_generator(seconds)
+    print(json.dumps(now), flush=True)
+    if ref != "none":
+        base = _reference(ref, seconds)
+        print(json.dumps({"bench": "market_generator_vs_ref", "ref": ref, "events_per_s": now["events_per_s"],
+                          "ref_events_per_s": base["events_per_s"],
+                          "ratio": round(float(now["events_per_s"]) / float(base["events_per_s"]), 3)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -199,7 +199,8 @@ def test_denied_order_shows_its_rule_and_bad_input_reads_plainly(live: LiveNode,
     live.on_engine(lambda: live.kernel.orders.cancel(oid))
 
 
-PAGES = ["/", f"/instrument/{STOCK}", "/performance", "/trades", "/log", "/heatmap", "/health", "/reports", "/altdata"]
+PAGES = ["/", f"/instrument/{STOCK}", "/performance", "/trades", "/log", "/heatmap", "/health", "/reports",
+         "/altdata", "/leaderboard"]
 
 
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", {"width": 1400, "height": 1000}),
@@ -216,3 +217,14 @@ def test_every_page_screenshot_and_no_sideways_scroll(live: LiveNode, browser: A
         name = path.strip("/").split("/")[0] or "overview"
         shot(p, f"{name}-{size}")
     p.context.close()
+
+
+def test_numbers_follow_the_locale_setting(live: LiveNode, page: Any) -> None:
+    page.goto(live.url + "/")
+    page.select_option("#s-locale", "pt-BR")
+    page.reload()
+    cell = f"#instruments tr[data-symbol='{FX}'] .last"
+    page.wait_for_function(f"() => /^\\d{{1,3}}\\.\\d{{3}},\\d$/.test(document.querySelector(\"{cell}\").textContent)")
+    page.select_option("#s-locale", "en")
+    page.reload()
+    page.wait_for_function(f"() => /^\\d{{1,3}},\\d{{3}}\\.\\d$/.test(document.querySelector(\"{cell}\").textContent)")

@@ -93,6 +93,8 @@ def cases(d: Path) -> dict[str, list[list[str]]]:
         "shadow": [["shadow", "--date", "2026-02-30", "--data-dir", nodir]],
         "calibrate": [["calibrate", "--date", "garbage", "--backtest", str(d / "missing.yaml"), "--data-dir", nodir]],
         "share keygen": [["share", "keygen", "--bogus"]],
+        "sim facts": [["sim", "facts", "--data-dir", nodir]],
+        "sim calibrate": [["sim", "calibrate", "--from", str(d / "missing.csv"), "--out", str(d / "m.yaml")]],
         "data compact": [["data", "compact", "--before", "garbage", "--data-dir", nodir]],
         "features list": [["features", "list", "--bogus"]],
         "features compute": [["features", "compute", "--set", "nope", "--instrument", "PETR4", "--start", "2026-01-01",

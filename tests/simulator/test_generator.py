@@ -1,4 +1,4 @@
-"""Market generator: common-factor correlation, intraday U-shape, bursts, config."""
+"""Market generator: common factor, intraday U-shape per the day's hours, bursts, closed nights, config."""
 
 from __future__ import annotations
 
@@ -32,26 +32,49 @@ def test_fair_values_share_a_common_factor():
     m = SimulatedMarket(cfg, default_instruments(cfg, CAL.is_session), CAL)
     gen = m.generator
     path: dict[str, list[float]] = {s: [] for s in gen.sims}
-    for k in range(1, 181):  # 3 hours sampled every minute
-        m.run_until(local_ns(DAY, time(10, 30)) + k * 60 * NS)
+    for k in range(1, 73):  # 6 hours sampled every 5 minutes (stocks absorb the factor with a lag)
+        m.run_until(local_ns(DAY, time(10, 30)) + k * 300 * NS)
         for s, sim in gen.sims.items():
             path[s].append(sim.x)
     rets = {s: [b - a for a, b in itertools.pairwise(p)] for s, p in path.items()}
-    assert _corr(rets["WINJ26"], rets["PETR4"]) > 0.3
-    assert _corr(rets["WINJ26"], rets["VALE3"]) > 0.3
-    assert _corr(rets["WINJ26"], rets["WDOJ26"]) < -0.2
+    for sym in ("PETR4", "VALE3", "WDOJ26"):  # one factor: corr = sign * sqrt(factor share * factor share)
+        want = math.sqrt((1 - gen.sims["WINJ26"].p.idio_share) * (1 - gen.sims[sym].p.idio_share))
+        want *= gen.sims[sym].p.beta_sign
+        got = _corr(rets["WINJ26"], rets[sym])
+        assert abs(got - want) < 0.3 and got * want > 0, (sym, got, want)
 
 
-def test_intensity_has_a_u_shape_and_bursts_multiply_it():
-    cfg = SimMarketConfig(burst_rate_per_hour=0)
+@pytest.mark.parametrize(("day", "close"), [(DAY, time(17, 50)), (date(2026, 6, 1), time(16, 50))])
+def test_intensity_has_a_u_shape_at_the_days_hours_and_bursts_multiply_it(day, close):
+    """The closing rise follows the stock closing call: 17:55 in US standard time, 16:55 in US DST."""
+    cfg = SimMarketConfig(burst_rate_per_hour=0, session_date=day)
     m = SimulatedMarket(cfg, default_instruments(cfg, CAL.is_session), CAL)
+    m.run_until(m.start_ns)  # the first session starts
     gen = m.generator
-    for s in gen.sims:
-        gen.set_phase(s, gen.sims[s].phase.CONTINUOUS, m.start_ns)
-    at = {h: gen._intensity(local_ns(DAY, time(*h))) for h in ((9, 5), (10, 5), (13, 0), (17, 50))}
-    assert at[(9, 5)] > 2 * at[(13, 0)] and at[(10, 5)] > 2 * at[(13, 0)] and at[(17, 50)] > 1.5 * at[(13, 0)]
+    sim = gen.sims["PETR4"]
+    at = {h: gen._intensity(sim, local_ns(day, h)) for h in (time(9, 5), time(10, 5), time(13, 0), close)}
+    noon = at[time(13, 0)]
+    assert at[time(9, 5)] > 2 * noon and at[time(10, 5)] > 2 * noon and at[close] > 1.5 * noon
+    other = time(17, 50) if close.hour == 16 else time(16, 50)
+    assert gen._intensity(sim, local_ns(day, other)) < 1.2 * noon
     gen.burst_mult = cfg.burst_multiplier
-    assert gen._intensity(local_ns(DAY, time(13, 0))) == pytest.approx(cfg.burst_multiplier * at[(13, 0)])
+    assert gen._intensity(sim, local_ns(day, time(13, 0))) == pytest.approx(cfg.burst_multiplier * noon)
+
+
+def test_fair_values_do_not_move_while_the_market_is_closed():
+    """Overnight only the drawn gap (at the next session's start) moves fair values; no diffusion."""
+    cfg = SimMarketConfig(symbols=("WINFUT", "PETR4"), start_time=time(17, 0), events_per_second=2)
+    m = SimulatedMarket(cfg, default_instruments(cfg, CAL.is_session), CAL)
+    nxt = date(2026, 3, 3)
+    m.run_until(local_ns(DAY, time(18, 31)))
+    closed = {s: sim.x for s, sim in m.generator.sims.items()}
+    m.run_until(local_ns(nxt, time(7, 59)))
+    assert {s: sim.x for s, sim in m.generator.sims.items()} == closed
+    m.run_until(local_ns(nxt, time(8, 1)))
+    gapped = {s: sim.x for s, sim in m.generator.sims.items()}
+    assert gapped != closed
+    m.run_until(local_ns(nxt, time(8, 54)))
+    assert {s: sim.x for s, sim in m.generator.sims.items()} == gapped
 
 
 def test_bursts_happen_and_end():

@@ -35,6 +35,7 @@ from tradingsystem.runtime.cli_ops import gateway, soak
 from tradingsystem.runtime.cli_portfolio import portfolio_app
 from tradingsystem.runtime.cli_shadow import nightly_shadow
 from tradingsystem.runtime.cli_shadow import register as register_shadow
+from tradingsystem.runtime.cli_sim import sim_app
 from tradingsystem.runtime.cli_tax import tax_app
 from tradingsystem.runtime.config import ConfigError, load_config, state_url
 from tradingsystem.runtime.control import ControlServer
@@ -64,6 +65,7 @@ app.add_typer(portfolio_app, name="portfolio", help="Correlation, optimisation, 
 app.add_typer(tax_app, name="tax", help="The Brazilian tax report (DARF) from fills.")
 app.command("gateway")(gateway)  # issue 11: split deployment
 app.command("soak")(soak)  # issue 11: soak and fault test
+app.add_typer(sim_app, name="sim", help="The simulated market: calibrate on real bars, compare stylised facts.")
 app.add_typer(altdata_app, name="altdata", help="Economic series, news and sentiment, point in time.")
 
 

@@ -193,6 +193,7 @@ class SimulatedMarket:
     # ----------------------------------------------------------------- sessions
     def _start_day(self, day: date, first: bool, ts: int) -> None:
         self.today = day
+        self.generator.new_day(day, ts, first)
         for sym, inst in self.instruments.items():
             if not inst.is_tradable_on(day):
                 continue

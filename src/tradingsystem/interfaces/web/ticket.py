@@ -21,7 +21,8 @@ __all__ = ["KINDS", "Ticket", "TicketError", "fmt_price", "fmt_raw", "parse_pric
 # what the ticket offers -> the engine order type of the entry (OCO has no entry: exits only)
 KINDS = {"MARKET": OrderType.MARKET, "LIMIT": OrderType.LIMIT, "STOP": OrderType.STOP_MARKET,
          "STOP_MARKET": OrderType.STOP_MARKET, "STOP_LIMIT": OrderType.STOP_LIMIT, "OCO": None}
-_NUMBER = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$|^\d+(,\d+)?$|^\d+(\.\d+)?$")
+_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")  # 1.234,50 or 128.150
+_NUMBER = re.compile(r"^\d+(,\d+)?$|^\d+(\.\d+)?$")
 
 
 class TicketError(InvalidRequest):
@@ -33,9 +34,10 @@ def parse_price(inst: Instrument, text: object, field: str = "price") -> int:
     s = str(text if text is not None else "").strip().replace(" ", "")
     if not s:
         raise TicketError(f"{field}: enter a price")
-    if not _NUMBER.match(s):
+    grouped = bool(_GROUPED.match(s)) and ("," in s or inst.scale < 3)  # no B3 quote has 3 decimals
+    if not grouped and not _NUMBER.match(s):
         raise TicketError(f"{field}: {s!r} is not a price (write it like 37,50 or 37.50)")
-    if "," in s:
+    if grouped or "," in s:
         s = s.replace(".", "").replace(",", ".")
     try:
         value = Decimal(s)
