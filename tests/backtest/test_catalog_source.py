@@ -40,11 +40,11 @@ def test_generic_future_rolls_and_flattens(tmp_path: Path) -> None:
     data = load_dataset(cfg)
     assert data.days == [date(2026, 12, 10), date(2026, 12, 11), date(2026, 12, 14), date(2026, 12, 15)]
     last_front = local_ns(date(2026, 12, 11), time(10, 0)) + 119 * 10**9
-    assert data.rolls == [(last_front, "WINFUT")]
+    assert [r[:2] for r in data.rolls] == [(last_front + 1, "WINFUT")]  # right after the last front print
     result = run_backtest(cfg)
     assert max(f.price for f in result.fills) < 999_995
     roll_fills = [f for f in result.fills if f.strategy_id == "risk"]
-    assert len(roll_fills) == 1 and roll_fills[0].ts == last_front and roll_fills[0].price == zig[-1]
+    assert len(roll_fills) == 1 and roll_fills[0].ts == last_front + 1 and roll_fills[0].price == zig[-1]
     assert result.summary["trades_seen"] == 480
 
 

@@ -74,3 +74,16 @@ def test_catalog_bars_from_recorded_trades_in_trade_number_order(tmp_path):
     ordered = sorted(tt, key=lambda t: (t.ts_event, t.trade_id))
     assert _batch("1m", ordered, 0) == [tuple(r[c] for c in COLS) for r in table.to_pylist()]
     assert sum(table.column("buy_volume").to_pylist()) == sum(t.size for t in tt if t.aggressor == 1)
+
+
+def test_data_bars_reports_the_trades_it_rejects(tmp_path):
+    from typer.testing import CliRunner
+
+    from tradingsystem.runtime.cli_data import data_app
+
+    tt = ticks(n=50)
+    bad = tt[10]
+    tt[10] = TradeTick(bad.symbol, bad.price, 0, bad.aggressor, bad.trade_id, bad.ts_event, bad.ts_init)
+    record(config(tmp_path), tt)
+    res = CliRunner().invoke(data_app, ["bars", "--instrument", "WINZ26", "--data-dir", str(tmp_path)])
+    assert res.exit_code == 0 and "1 stored trades rejected (bad price or size 1)" in " ".join(res.output.split())

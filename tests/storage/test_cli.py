@@ -86,7 +86,7 @@ def test_verify_and_compact_commands(tmp_path):
     d = ["--data-dir", str(tmp_path)]
     assert json.loads(_run("verify", *d).stdout)["ok"] is True
     res = _run("compact", "--before", "2026-12-01", *d)
-    assert json.loads(res.stdout) == {"compacted": 1}
+    assert json.loads(res.stdout) == {"compacted": 1, "problems": 0}
     assert len(list((tmp_path / "trades").rglob("*.parquet"))) == 1
     assert json.loads(_run("verify", *d).stdout)["rows"] == 80
 

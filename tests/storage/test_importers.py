@@ -121,3 +121,42 @@ def test_unknown_format_and_wrong_file_are_clear_errors(tmp_path, real_data):
         import_file(config(tmp_path), "neg", tmp_path / "nope.zip")
     with pytest.raises(StorageError, match=r"PETR4_M1.csv:1: not the expected CSV header"):
         import_file(config(tmp_path), "cotahist", real_data / "b3_stocks_m1" / "PETR4_M1.csv")
+
+
+def test_impossible_values_are_malformed_and_a_changed_trade_is_a_conflict(tmp_path, real_data):
+    lines = _neg_lines(real_data)
+    rows = lines[:3]
+    f = rows[0].split(";")
+
+    def with_(i: int, v: str) -> str:
+        g = list(f)
+        g[i] = v
+        return ";".join(g)
+
+    bad = [with_(3, " -000000000000.320000"), with_(4, "000000000000000000"), with_(4, "9" * 30)]
+    p = tmp_path / "NEG_BAD.TXT"
+    p.write_text("\n".join([*rows, *bad]) + "\n", encoding="latin-1")
+    rep = import_file(config(tmp_path / "d"), "neg", p)
+    assert rep.rows_written == 3 and len(rep.problems) == 3
+    assert "must be positive" in rep.problems[0] and "out of range" in rep.problems[2]
+    changed = tmp_path / "NEG_CHANGED.TXT"  # the same trade number with another price
+    changed.write_text(with_(3, " 000000000000.330000") + "\n", encoding="latin-1")
+    rep = import_file(config(tmp_path / "d"), "neg", changed)
+    assert rep.rows_written == 0 and rep.conflicts == 1 and rep.duplicates == 0
+    assert "stored" in rep.conflict_details[0] and "price" in rep.conflict_details[0]
+
+
+def test_empty_zip_and_cotahist_with_high_below_low_are_clear(tmp_path, real_data):
+    z = tmp_path / "NEG_EMPTY.zip"
+    with zipfile.ZipFile(z, "w"):
+        pass
+    with pytest.raises(StorageError, match="holds no files"):
+        import_file(config(tmp_path / "d"), "neg", z)
+    src = (real_data / "b3_daily_cotahist" / "PETR4.csv").read_text().splitlines()
+    cols = src[0].split(",")
+    row = src[1].split(",")
+    row[cols.index("pre_max")], row[cols.index("pre_min")] = "1.00", "2.00"
+    p = tmp_path / "PETR4.csv"
+    p.write_text("\n".join([src[0], ",".join(row), src[2]]) + "\n")
+    rep = import_file(config(tmp_path / "d"), "cotahist", p)
+    assert rep.rows_written == 1 and "high/low" in rep.problems[0]

@@ -9,6 +9,7 @@ seeded synthetic WIN random walk (``synthetic``).
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,12 +25,14 @@ from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig, Ven
 from tradingsystem.backtest.results import BacktestResult, daily_pnl, metrics, run_kernel
 from tradingsystem.domain import b3
 from tradingsystem.domain.instruments import Instrument
+from tradingsystem.domain.orders import OrderType, Side
 from tradingsystem.domain.sessions import Phase
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.engine.strategy import Strategy
 from tradingsystem.runtime.altdata import load_ptax
 from tradingsystem.runtime.config import ConfigError, FeesConfig, read_utf8
+from tradingsystem.runtime.continuous import roll_plan
 from tradingsystem.strategies import (
     DonchianBreakout,
     DonchianConfig,
@@ -77,6 +80,8 @@ class DataConfig(_Frozen):
     end: date | None = None
     calendar: Literal["bvmf", "weekdays"] = "weekdays"
     roll_sessions: int = Field(default=2, ge=0)
+    roll_on: Literal["expiry", "volume"] = "expiry"
+    """Generic symbols: roll ``roll_sessions`` before expiry, or to the contract trading the most volume."""
     ticks: int = Field(default=100_000, gt=0)
     """synthetic: number of ticks."""
     days: int = Field(default=1, gt=0)
@@ -246,7 +251,7 @@ class Dataset:
     sources: list[Iterable[Event]]
     days: list[date]
     candles: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    rolls: list[tuple[int, str]] = field(default_factory=list)  # (ts to flatten at, symbol)
+    rolls: list[tuple[int, str, int]] = field(default_factory=list)  # (flatten at, symbol, reopen at)
 
 
 def _candles(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
@@ -281,7 +286,8 @@ def load_dataset(cfg: BacktestConfig, window: tuple[date, date] | None = None) -
         inst = _instrument(symbol, is_session, _days(sub["ts_open"])[0])
         src = session_filter(bar_events(symbol, d.timeframe, sub, close_as_trade=True), is_session)
         candles = {symbol: _candles(sub["ts_open"], sub["open"], sub["high"], sub["low"], sub["close"], n_candles)}
-        return Dataset({symbol: inst}, [src], [x for x in _days(sub["ts_open"]) if is_session(x)], candles)
+        rolls = _file_rolls(symbol, sub["ts_event"], is_session, d.roll_sessions) if symbol.endswith("FUT") else []
+        return Dataset({symbol: inst}, [src], [x for x in _days(sub["ts_open"]) if is_session(x)], candles, rolls)
     if d.source == "synthetic":
         symbol = d.symbols[0]
         inst = b3.instrument(symbol, is_session)
@@ -307,11 +313,11 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
     sources: list[Iterable[Event]] = []
     candles: dict[str, dict[str, list[int]]] = {}
     days: set[date] = set()
-    rolls: list[tuple[int, str]] = []
+    rolls: list[tuple[int, str, int]] = []
     for symbol in d.symbols:
         generic = symbol.endswith("FUT")
-        plan = _roll_plan(cat, symbol, start, end, is_session, d.roll_sessions, d.kinds) if generic else \
-            [(symbol, start, end)]
+        plan = roll_plan(cat, symbol, start, end, is_session, d.roll_sessions, d.kinds, d.roll_on) if generic \
+            else [(symbol, start, end)]
         if generic and not plan:
             raise ConfigError(f"catalog {d.data_dir}: no dated {symbol[:-3]} contracts stored for {symbol}")
         first_day = plan[0][1] if generic else start
@@ -327,7 +333,8 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
             if pieces:
                 cols = {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
                 if generic and len(pieces) > 1:
-                    rolls += [(int(p["ts_event"][-1]), symbol) for p in pieces[:-1]]
+                    rolls += [_roll_times(int(a["ts_event"][-1]), int(b["ts_event"][0]), symbol)
+                              for a, b in itertools.pairwise(pieces)]
                 sources.append(trade_events(symbol, cols))
                 days.update(_days(cols["ts_event"]))
                 p = cols["price"]
@@ -336,15 +343,15 @@ def _catalog_dataset(cfg: BacktestConfig, start: date | None, end: date | None,
             for contract, lo, hi in plan:
                 sources += day_sources(cat, contract, lo, hi, symbol, trades=False)
         if "bars" in d.kinds:
-            legs = 0
+            last_ts = 0
             for contract, lo, hi in plan:
                 t = cat.bars(contract, d.timeframe, lo, hi)
                 if t.num_rows:
                     cols = {c: t.column(c).to_numpy() for c in ("ts_open", "ts_event", "open", "high", "low",
                                                                "close", "volume", "trades")}
-                    if generic and legs and "trades" not in d.kinds:
-                        rolls.append((int(cols["ts_event"][0]) - 1, symbol))  # flat before the new contract
-                    legs += 1
+                    if generic and last_ts and "trades" not in d.kinds:
+                        rolls.append(_roll_times(last_ts, int(cols["ts_event"][0]), symbol))
+                    last_ts = int(cols["ts_event"][-1])
                     sources.append(bar_events(symbol, d.timeframe, cols, close_as_trade="trades" not in d.kinds))
                     days.update(_days(cols["ts_event"]))
                     candles.setdefault(symbol, _candles(cols["ts_open"], cols["open"], cols["high"], cols["low"],
@@ -367,23 +374,6 @@ def _instrument(contract: str, is_session: Callable[[date], bool], day: date | N
     if symbol == contract:
         return base
     return Instrument(symbol, base.root, base.asset_class, base.scale, base.tick, base.lot, base.brl_per_raw)
-
-
-def _roll_plan(cat: Any, symbol: str, start: date | None, end: date | None, is_session: Callable[[date], bool],
-               roll_sessions: int, kinds: Iterable[str] = ("trades",)) -> list[tuple[str, date, date]]:
-    """[(contract, first day, last day)] for a generic symbol: each stored day read from its front contract."""
-    root = symbol[:-3]
-    days = sorted({p.day for k in kinds if k in ("trades", "bars") for p in cat.partitions(k)
-                   if p.instrument.startswith(root) and p.instrument != symbol
-                   and (start is None or p.day >= start) and (end is None or p.day <= end)})
-    plan: list[tuple[str, date, date]] = []
-    for day in days:
-        contract = b3.current_contract(root, day, is_session, roll_sessions)
-        if plan and plan[-1][0] == contract:
-            plan[-1] = (contract, plan[-1][1], day)
-        else:
-            plan.append((contract, day, day))
-    return plan
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -409,15 +399,50 @@ def build_kernel(cfg: BacktestConfig, data: Dataset, params: dict[str, Any] | No
         for symbol in data.instruments:
             k.data.subscribe_book(symbol, venue.on_book_delta)
     k.add_strategy(build_strategy(cfg, params))
-    for ts, symbol in data.rolls:
-        k.clock.schedule(ts, functools.partial(_roll, k, symbol))
+    for ts, symbol, reopen_at in data.rolls:
+        k.clock.schedule(ts, functools.partial(_roll, k, symbol, reopen_at))
     return k
 
 
-def _roll(kernel: Kernel, symbol: str, _ts: int) -> None:
-    """Before a generic symbol switches contract: cancel working orders and flatten (no carry across)."""
+def _file_rolls(symbol: str, ts_event: np.ndarray, is_session: Callable[[date], bool], roll_sessions: int
+                ) -> list[tuple[int, str, int]]:
+    """Rolls of a stitched continuous file (an MT5 ``WIN$N`` export as ``WINFUT``): where B3's rule moves
+    the front contract between two sessions of the file, roll after the last bar of the earlier one."""
+    days = _day_of(ts_event)
+    change = np.flatnonzero(np.diff(days) != 0)
+    out = []
+    for i in change:
+        a, b = (date.fromordinal(int(days[j]) + _EPOCH) for j in (i, i + 1))
+        if b3.resolve_generic(symbol, a, is_session, roll_sessions) != b3.resolve_generic(symbol, b, is_session,
+                                                                                           roll_sessions):
+            out.append(_roll_times(int(ts_event[i]), int(ts_event[i + 1]), symbol))
+    return out
+
+
+def _roll_times(last_old: int, first_new: int, symbol: str) -> tuple[int, str, int]:
+    """(flatten at, symbol, reopen at) for a contract switch: the closing leg goes out 1 ns after the old
+    contract's last print and the opening leg 1 ns after the new one's first (a timer at an event's own
+    instant runs before it), so each fills on its own contract's prices and the gap is never P&L."""
+    return last_old + 1, symbol, first_new + 1
+
+
+def _roll(kernel: Kernel, symbol: str, reopen_at: int, _ts: int) -> None:
+    """Before a generic symbol switches contract: cancel working orders, close the position on the old
+    contract and schedule the same position opened on the new one (both legs pay fees)."""
+    pos = kernel.portfolio.positions.get(symbol)
+    qty = pos.quantity if pos is not None else 0
     kernel.orders.cancel_all(symbol)
     kernel.flatten("contract roll", symbol)
+    if qty:
+        kernel.clock.schedule(reopen_at, functools.partial(_reopen, kernel, symbol, qty))
+
+
+def _reopen(kernel: Kernel, symbol: str, qty: int, _ts: int) -> None:
+    side = Side.BUY if qty > 0 else Side.SELL
+    order = kernel.orders.new_order(symbol, side, abs(qty), OrderType.MARKET, strategy_id="roll",
+                                    tags=("roll",))
+    order.reason = "contract roll: opening leg"
+    kernel.orders.submit(order)
 
 
 def run_backtest(cfg: BacktestConfig, params: dict[str, Any] | None = None, window: tuple[date, date] | None = None,

@@ -36,13 +36,13 @@ class BarLoad:
     source: str = ""
     source_timeframe: str | None = None
     rejected: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # catalog parts quarantined on this read
 
     def message(self) -> str | None:
         n = sum(self.rejected.values())
-        if not n:
-            return None
         why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.rejected.items() if v)
-        return f"{n} input rows rejected ({why})"
+        lines = ([f"{n} input rows rejected ({why})"] if n else []) + self.warnings
+        return "; ".join(lines) or None
 
 
 def asset_class_for(symbol: str, given: str = "auto") -> AssetClass:
@@ -112,6 +112,7 @@ def load_bars(instrument: str, start: date, end: date, timeframe: str | int, ass
             out = _to_timeframe(cols, note.get("timeframe"), tf, asset_class)
         else:
             cat = Catalog(data_dir)  # type: ignore[arg-type]
+            load.warnings += cat.warnings
             try:
                 trades = cat.read_trades(instrument, start, end, ["ts_event", "trade_id", "price", "scale", "size",
                                                                   "aggressor"])

@@ -74,6 +74,14 @@ def _errors() -> Iterator[None]:
         _fail(str(exc))
 
 
+def _open(data_dir: Path) -> Catalog:
+    """The catalog, printing a warning for each part it quarantined (failed checksums)."""
+    cat = Catalog(data_dir)
+    for w in cat.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False)
+    return cat
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, Decimal):
         return str(v)
@@ -114,7 +122,7 @@ def _progress() -> Progress:
 def ls(data_dir: DataDir = Path("data"), fmt: Fmt = "table") -> None:
     """Instruments, days, rows and gaps in the catalog."""
     with _errors():
-        rows = Catalog(data_dir).summary()
+        rows = _open(data_dir).summary()
     if not rows and fmt == "table":
         err.print(f"{data_dir}: the catalog is empty")
         return
@@ -126,7 +134,7 @@ def query(sql: Annotated[str, typer.Argument(help="SQL over views trades, book, 
           data_dir: DataDir = Path("data"), fmt: Fmt = "table") -> None:
     """Run SQL over the catalog and print the rows."""
     with _errors():
-        rows = Catalog(data_dir).query(sql).to_pylist()
+        rows = _open(data_dir).query(sql).to_pylist()
     _print_rows(rows, fmt)
 
 
@@ -139,10 +147,26 @@ def _day(text: str | None, what: str) -> date | None:
     return option_date(text[:10] if text else None, f"--{what}")
 
 
-def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None
-               ) -> pa.Table:
-    """Bars with real (Decimal) prices and B3-local times, ready to print or write."""
-    raw = catalog.bars(instrument, timeframe, start, end)
+def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None,
+               adjust: str = "none", roll_sessions: int = 2, roll_on: str = "expiry") -> pa.Table:
+    """Bars with real (Decimal) prices and B3-local times, ready to print or write. A generic futures code
+    (``WINFUT``) is stitched from its dated contracts (``runtime/continuous.py``)."""
+    extra: dict[str, pa.ChunkedArray] = {}
+    if instrument.endswith("FUT"):
+        from tradingsystem.runtime.backtest_setup import _calendar
+        from tradingsystem.runtime.continuous import continuous_bars
+
+        raw = continuous_bars(catalog, instrument, timeframe, start, end, _calendar("bvmf"), roll_sessions, roll_on,
+                              adjust)
+        extra = {"contract": raw.column("contract"), "adjustment": raw.column("adjustment")}
+    elif adjust != "none":
+        raise ValueError("--adjust applies to generic futures codes such as WINFUT")
+    else:
+        rejected: dict[str, int] = {}
+        raw = catalog.bars(instrument, timeframe, start, end, rejected)
+        if sum(rejected.values()):
+            why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rejected.items() if v)
+            err.print(f"warning: {sum(rejected.values())} stored trades rejected ({why})", highlight=False)
     scale = int(raw.column("scale")[0].as_py()) if raw.num_rows else 2
     dec = pa.decimal128(18, scale)
 
@@ -155,7 +179,7 @@ def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | 
         "time_open": raw.column("ts_open").cast(pa.timestamp("ns", tz)),
         "time_close": raw.column("ts_event").cast(pa.timestamp("ns", tz)),
         "open": prices("open"), "high": prices("high"), "low": prices("low"), "close": prices("close"),
-        "volume": raw.column("volume"), "trades": raw.column("trades"),
+        "volume": raw.column("volume"), "trades": raw.column("trades"), **extra,
     })
 
 
@@ -166,12 +190,20 @@ def bars(
     start: Annotated[str | None, typer.Option(help="first B3 session date, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option(help="last B3 session date, YYYY-MM-DD")] = None,
     out: Annotated[Path | None, typer.Option(help="write .parquet or .csv (default: CSV to stdout)")] = None,
+    adjust: Annotated[str, typer.Option(help="generic futures (WINFUT): none, difference or ratio back-adjustment")]
+    = "none",
+    roll_sessions: Annotated[int, typer.Option(help="generic futures: roll this many sessions before expiry")] = 2,
+    roll_on: Annotated[str, typer.Option(help="generic futures: expiry or volume")] = "expiry",
     data_dir: DataDir = Path("data"),
 ) -> None:
-    """Build bars from stored trades (or from finer stored bars) and write them."""
+    """Build bars from stored trades (or from finer stored bars) and write them; WINFUT/WDOFUT are stitched
+    from the stored dated contracts."""
+    if roll_on not in ("expiry", "volume"):
+        _fail("--roll-on takes expiry or volume")
     with _errors():
         try:
-            table = bars_table(Catalog(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"))
+            table = bars_table(_open(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"),
+                               adjust, roll_sessions, roll_on)
         except ValueError as exc:
             _fail(str(exc))
             return
@@ -351,8 +383,13 @@ def compact(before: Annotated[str | None, typer.Option(help="compact days before
     """Merge each closed instrument-day into one file (replays and corrections resolved)."""
     day = _day(before, "before") or datetime.now(B3).date()
     with _errors():
-        n = Catalog(data_dir).compact(day)
-    typer.echo(json.dumps({"compacted": n}))
+        cat = _open(data_dir)
+        n = cat.compact(day)
+    for p in cat.problems:
+        err.print(f"problem: {p}", highlight=False, markup=False)
+    typer.echo(json.dumps({"compacted": n, "problems": len(cat.problems)}))
+    if cat.problems:
+        raise typer.Exit(1)
 
 
 def capture(

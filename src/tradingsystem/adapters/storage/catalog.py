@@ -19,7 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tradingsystem.adapters.storage.integrity import verified_parts
 from tradingsystem.adapters.storage.parts import (
+    check_part,
     has_corrections,
     latest_trades,
     list_parts,
@@ -28,7 +30,7 @@ from tradingsystem.adapters.storage.parts import (
     read_part,
     write_table_atomic,
 )
-from tradingsystem.adapters.storage.schema import DAY_NS, SCHEMAS, StorageError, check_symbol, kind_glob
+from tradingsystem.adapters.storage.schema import DAY_NS, SCHEMAS, StorageError, check_symbol
 from tradingsystem.domain.b3 import asset_class_of
 from tradingsystem.features.bars import BAR_COLUMNS, Timeframe, bars_from_trades
 from tradingsystem.features.guards import trade_order
@@ -77,16 +79,20 @@ class Catalog:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
+        self.warnings: list[str] = []  # parts quarantined because they failed verification
+        self.problems: list[str] = []  # partitions ``compact`` left alone
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET enable_progress_bar = false")
         self.refresh()
 
     def refresh(self) -> None:
-        """(Re)create the views so that newly written partitions are seen."""
+        """(Re)create the views so that newly written partitions are seen; every part served has passed
+        its page-checksum verification (:mod:`~tradingsystem.adapters.storage.integrity`)."""
         for kind, schema in SCHEMAS.items():
-            has_files = any(True for _ in list_parts(self.data_dir, kind))
-            if has_files:
-                src = (f"read_parquet('{kind_glob(self.data_dir, kind)}', hive_partitioning=true, "
+            files = verified_parts(self.data_dir, kind, self.warnings)
+            if files:
+                listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                src = (f"read_parquet([{listed}], hive_partitioning=true, "
                        "hive_types={'instrument': VARCHAR, 'date': DATE}, union_by_name=true)")
             else:
                 empty = pa.schema([("instrument", pa.string()), ("date", pa.date32()), *schema]).empty_table()
@@ -171,7 +177,7 @@ class Catalog:
                 continue
             fix = any(_may_have_corrections(p) for p in files)
             need = list(dict.fromkeys([*cols, "ts_event", "trade_id", *(["seq", "flags"] if fix else [])]))
-            parts = [read_part(p, need) for p in files]
+            parts = [read_part(p, need, verify=True) for p in files]
             t = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
             if fix and has_corrections(t):
                 t = latest_trades(t)
@@ -204,7 +210,7 @@ class Catalog:
 
     def _bars_from_bars(self, symbol: str, tf: Timeframe, start: date | None, end: date | None) -> pa.Table:
         first = date(start.year, 1, 1) if start else None
-        tables = [read_part(p) for d in self._day_dirs("bars", symbol, first, end)
+        tables = [read_part(p, verify=True) for d in self._day_dirs("bars", symbol, first, end)
                   for p in sorted(d.glob("*.parquet"))]
         empty = {c: np.zeros(0, np.int64) for c in BAR_COLUMNS}
         if not tables:
@@ -249,8 +255,11 @@ class Catalog:
                 day = date.fromisoformat(day_dir.name.split("=", 1)[1])
                 if day >= before:
                     continue
-                if compact_partition(self.data_dir, kind, day_dir):
-                    done += 1
+                try:
+                    if compact_partition(self.data_dir, kind, day_dir):
+                        done += 1
+                except StorageError as exc:
+                    self.problems.append(str(exc))
         return done
 
 
@@ -269,11 +278,20 @@ def _may_have_corrections(path: Path) -> bool:
 
 
 def compact_partition(data_dir: Path, kind: str, day_dir: Path) -> bool:
+    """Merge one instrument-day into one file. Every source is verified first (page checksums, row
+    count); if one fails nothing is written or deleted and StorageError names it. The merged file is
+    verified before the sources are removed."""
     files = sorted(day_dir.glob("*.parquet"))
     segs = [(p, s) for p in files if (s := part_segment(p.name)) is not None]
     if not segs or (len(segs) == 1 and segs[0][1][1]):
         return False
-    tables = [read_part(p) for p, _ in segs]
+    for p, _ in segs:
+        try:
+            check_part(p)
+        except StorageError as exc:
+            raise StorageError(f"compact {day_dir.relative_to(data_dir)}: {exc}; nothing compacted or deleted there"
+                               ) from exc
+    tables = [read_part(p, verify=True) for p, _ in segs]
     t = pa.concat_tables(tables, promote_options="default").cast(SCHEMAS[kind])
     if kind == "trades":
         t = latest_trades(t)
@@ -285,6 +303,9 @@ def compact_partition(data_dir: Path, kind: str, day_dir: Path) -> bool:
     if final.exists():
         final = day_dir / part_name(top, 1, compacted=True)
     write_table_atomic(data_dir, final, t, kind)
+    rows, _ = check_part(final)
+    if rows != t.num_rows:
+        raise StorageError(f"compact {final}: wrote {t.num_rows} rows, read back {rows}; sources kept")
     for p, _ in segs:
         if p != final:
             p.unlink()

@@ -98,8 +98,9 @@ def read_part(path: Path, columns: list[str] | None = None, verify: bool = False
     return table
 
 
-def check_part(path: Path) -> tuple[int, str]:
-    """Fully read a part with page checksums; return (rows, schema version) or raise StorageError."""
+def check_part(path: Path, require_version: bool = True) -> tuple[int, str]:
+    """Fully read a part with page checksums; return (rows, schema version) or raise StorageError
+    (also for another schema version, unless ``require_version`` is False)."""
     try:
         pf = pq.ParquetFile(path, page_checksum_verification=True)
         meta = pf.schema_arrow.metadata or {}
@@ -111,7 +112,7 @@ def check_part(path: Path) -> tuple[int, str]:
     if rows != pf.metadata.num_rows:
         raise StorageError(f"{path}: footer says {pf.metadata.num_rows} rows, read {rows}")
     version = meta.get(META_VERSION, b"?").decode()
-    if version != SCHEMA_VERSION:
+    if require_version and version != SCHEMA_VERSION:
         raise StorageError(f"{path}: schema version {version}, expected {SCHEMA_VERSION}")
     return rows, version
 
