@@ -7,9 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tradingsystem.domain import b3
 from tradingsystem.domain.instruments import Instrument
+
+# Property tests draw from a fixed seed per test: the same examples on every run (no unseeded randomness).
+settings.register_profile("project", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "project"))
 
 
 def weekdays(d: date) -> bool:

@@ -138,8 +138,11 @@ def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(st.sampled_from(MULTI), period).map(
             lambda t: f"{t[0]}({t[1]})" if INDICATORS[t[0]].params else f"{t[0]}()"
         ),
-        st.tuples(st.sampled_from(["abs", "sign", "log", "sqrt", "cumsum", "-", "not "]), children).map(
+        st.tuples(st.sampled_from(["abs", "sign", "log", "sqrt", "cumsum"]), children).map(
             lambda t: f"{t[0]}({t[1]})"
+        ),
+        st.tuples(st.sampled_from(["-", "not "]), children).map(  # unary operators bind looser than +: wrap
+            lambda t: f"({t[0]}({t[1]}))"
         ),
         st.tuples(st.sampled_from(["max", "min", "crossover", "crossunder"]), children, children).map(
             lambda t: f"{t[0]}({t[1]}, {t[2]})"
