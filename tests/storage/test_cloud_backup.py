@@ -187,3 +187,29 @@ def test_the_node_backs_itself_up_on_its_schedule(tmp_path: Path) -> None:
     code, out = _cli("restore", "--from", str(bak), "--data-dir", str(tmp_path / "back"))
     assert code == 0, out
     assert (tmp_path / "back" / "state.db").exists()
+
+
+def test_a_postgresql_state_store_goes_into_the_backup_through_pg_dump(postgres_url: str, tmp_path: Path) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.sqlstore.pg import create_database
+
+    conninfo = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute("CREATE TABLE fills (id text primary key, qty int)")
+        con.execute("INSERT INTO fills VALUES ('a', 1), ('b', 2), ('c', 3)")
+    data, bak, back = tmp_path / "data", tmp_path / "bak", tmp_path / "back"
+    data.mkdir()
+    code, out = _cli("backup", "--to", str(bak), "--data-dir", str(data), "--state-url", postgres_url)
+    assert code == 0, out
+    code, out = _cli("restore", "--from", str(bak), "--data-dir", str(back))
+    assert code == 0 and "pg_restore" in out, out
+    dump = back / "state.pgdump"
+    target = create_database(postgres_url, "ts_restored")
+    dsn = make_url(target).set(drivername="postgresql").render_as_string(hide_password=False)
+    proc = subprocess.run(["pg_restore", "--no-owner", "--dbname", dsn, str(dump)], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with psycopg.connect(dsn) as con:
+        assert con.execute("SELECT id, qty FROM fills ORDER BY id").fetchall() == [("a", 1), ("b", 2), ("c", 3)]
