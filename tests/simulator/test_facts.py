@@ -86,6 +86,7 @@ def test_fat_tails_and_volatility_clustering(intraday: sf.Facts, real: sf.Facts)
     v = intraday.values
     assert v["kurtosis"] >= 3.0, v
     assert v["acf_abs_1"] >= 0.1 and v["acf_abs_min_30"] > 0, v
+    assert v["acf_abs_60"] >= 0.03, v  # real 0.08: a slow volatility factor keeps clustering over hours
     assert real.values["acf_abs_1"] >= 0.1
 
 
@@ -113,13 +114,13 @@ def test_closing_auction_share(intraday: sf.Facts) -> None:
 
 def test_order_flow_has_memory(intraday: sf.Facts) -> None:
     """Trade-level real values from issue 27 (B3 NEG files): sign lag-1 0.38-0.48, size p99/median 34-76,
-    Weibull shape of durations 0.35-0.43. The simulator has the memory but not yet those levels: signs
-    persist more (about 0.65), sizes are less heavy (about 20-30) and durations less clustered (about
-    0.9); the bands here pin what it does (docs/simulator.md)."""
+    Weibull shape of durations 0.35-0.43. The simulator is near the size and duration bands (about 31-33
+    and 0.43-0.44) and above the sign one (about 0.62: one aggression prints against several orders, all
+    of one sign); the bands here pin what it does (docs/simulator.md)."""
     v = intraday.values
-    assert 0.3 <= v["sign_acf_1"] <= 0.8, v
-    assert v["size_p99_median"] >= 15, v
-    assert v["weibull_shape"] < 1.0, v
+    assert 0.3 <= v["sign_acf_1"] <= 0.65, v
+    assert v["size_p99_median"] >= 30, v
+    assert 0.3 <= v["weibull_shape"] <= 0.47, v
 
 
 def test_gaps_and_day_level_volatility(daily: sf.Facts, real: sf.Facts) -> None:

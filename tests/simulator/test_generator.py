@@ -48,6 +48,7 @@ def test_fair_values_share_a_common_factor():
 def test_intensity_has_a_u_shape_at_the_days_hours_and_bursts_multiply_it(day, close):
     """The closing rise follows the stock closing call: 17:55 in US standard time, 16:55 in US DST."""
     cfg = SimMarketConfig(burst_rate_per_hour=0, session_date=day)
+    cfg = cfg.model_copy(update={"vol": cfg.vol.model_copy(update={"slow_sd": 0.0})})  # the shape alone
     m = SimulatedMarket(cfg, default_instruments(cfg, CAL.is_session), CAL)
     m.run_until(m.start_ns)  # the first session starts
     gen = m.generator

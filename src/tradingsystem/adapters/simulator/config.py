@@ -54,6 +54,8 @@ class VolModel(BaseModel):
 
     garch_alpha: float = Field(0.07, ge=0, lt=1)
     garch_beta: float = Field(0.91, ge=0, lt=1)
+    slow_sd: float = Field(0.8, ge=0, le=3)  # std of the slow log-variance factor (hours-long clustering)
+    slow_minutes: float = Field(180.0, gt=0)  # its AR(1) timescale
     day_vol_sd: float = Field(0.2, ge=0, le=2)  # log-normal spread of each session's volatility level
     jump_size: float = Field(5.0, ge=0)  # news jump std in one-minute standard deviations
     jump_df: float = Field(4.0, gt=2)  # Student-t tails of the jumps
@@ -75,13 +77,15 @@ class FlowModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    fast_branching: float = Field(0.55, ge=0, lt=1)  # events each event triggers, fast kernel
-    fast_seconds: float = Field(0.3, gt=0)
-    slow_branching: float = Field(0.4, ge=0, lt=1)  # ... slow kernel
+    fast_branching: float = Field(0.7, ge=0, lt=1)  # events each event triggers, fast kernel
+    fast_seconds: float = Field(0.05, gt=0)
+    slow_branching: float = Field(0.25, ge=0, lt=1)  # ... slow kernel
     slow_seconds: float = Field(300.0, gt=0)
     vol_activity: float = Field(0.5, ge=0, le=2)  # arrival rate scales with (variance level) ** this
-    meta_share: float = Field(0.35, ge=0, le=1)  # share of taker orders that are children of a metaorder
+    meta_share: float = Field(0.1, ge=0, le=1)  # share of taker orders that are children of a metaorder
     meta_tail: float = Field(1.6, gt=1)  # Pareto tail of a metaorder's number of children
+    block_share: float = Field(0.08, ge=0, le=1)  # share of taker orders that are block prints
+    block_tail: float = Field(1.2, gt=1)  # Pareto tail of a block's size (in median sizes, from 4)
 
     @model_validator(mode="after")
     def _stationary(self) -> FlowModel:

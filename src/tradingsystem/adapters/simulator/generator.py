@@ -57,10 +57,11 @@ def _minute(ts: int) -> int:
 class VolPath:
     """A random walk with one unit of variance per session, integrated piecewise between events."""
 
-    __slots__ = ("acc_r", "acc_v", "h", "m_end", "t")
+    __slots__ = ("acc_r", "acc_v", "h", "m_end", "share", "t")
 
     def __init__(self, t: int) -> None:
         self.h = 1.0
+        self.share = 1.0  # of the session's variance that diffuses (the factor leaves some to news jumps)
         self.restart(t)
 
     def restart(self, t: int) -> None:
@@ -145,6 +146,7 @@ class MarketGenerator:
             s.rate = self._base * s.weight / self.total_weight
         self._ga, self._gb = vol.garch_alpha, vol.garch_beta
         self._vol_activity = flow.vol_activity
+        self._slow_level = self.rng.gauss(0.0, vol.slow_sd)
         self.factor = 0.0
         self.factor_path = VolPath(start_ns)
         self._hist_t: list[int] = [start_ns // NS]
@@ -185,10 +187,15 @@ class MarketGenerator:
             season[m] = 1.0 + vol.open_boost * math.exp(-(m - open_m) / tau) + \
                 vol.close_boost * math.exp(-(close_m - 1 - m) / tau)
         mean = sum(season[open_m:close_m]) / max(1, close_m - open_m)
-        self._season = [v / mean for v in season]
+        slow = self._slow_path()
+        self._season = [v / mean * f for v, f in zip(season, slow, strict=True)]
         minutes = close_m - open_m
         cfg_jumps = self.config.burst_rate_per_hour * minutes / 60.0 * vol.jump_size ** 2 / minutes
-        self._rate_ns = max(0.2, 1.0 - cfg_jumps) / (minutes * MIN_NS)  # news jumps carry the rest
+        self._rate_ns = 1.0 / (minutes * MIN_NS)
+        share = max(0.2, 1.0 - cfg_jumps)  # news jumps carry the rest of the factor's variance
+        self.factor_path.share = share
+        for s in self.sims.values():  # own noise diffuses as much (the 1-min correlations stay the real ones)
+            s.idio.share = share
         cfg = self.config
         tau_u = cfg.u_tau_minutes
         arrive = [1.0] * 1440
@@ -199,7 +206,7 @@ class MarketGenerator:
             if m >= open_m:  # the stock open
                 u += 0.75 * cfg.open_boost * math.exp(-(m - open_m) / tau_u)
             u += cfg.close_boost * math.exp(-abs(close_m - m) / tau_u)  # the stock closing call
-            arrive[m] = u
+            arrive[m] = u * slow[m] ** self._vol_activity
         self._arrive = arrive
         sd = vol.day_vol_sd
         self.day_mult = math.exp(rng.gauss(-0.5 * sd * sd, sd))
@@ -208,12 +215,28 @@ class MarketGenerator:
             g = w * self._student(5.0)
             self.factor += g
             for s in self.sims.values():
-                scale = math.sqrt(s.gap_var * self.day_mult * self.factor_path.h)  # calm nights in calm times
-                s.x += scale * (s.b * g + s.c * w * self._student(5.0))
+                # calm nights in calm times
+                scale = math.sqrt(s.gap_var * self.day_mult * self.factor_path.h * slow[open_m])
+                s.x += scale * (s.b * g + s.c * math.sqrt(share) * w * self._student(5.0))
                 s.fs += g
             self._hist_t, self._hist_f = [now // NS], [self.factor]  # lagged instruments see the gap at once
             self._hist_last = now // NS
         self.day = day
+
+    def _slow_path(self) -> list[float]:
+        """This day's slow variance factor by minute: a log-normal AR(1) of mean 1 (volatility that
+        clusters over hours, beside the per-minute GARCH), continued from the day before."""
+        vol, gauss = self.config.vol, self.rng.gauss
+        sd = vol.slow_sd
+        phi = math.exp(-1.0 / vol.slow_minutes)
+        shock = sd * math.sqrt(1.0 - phi * phi)
+        level, half = self._slow_level, 0.5 * sd * sd
+        out = []
+        for _ in range(1440):
+            level = phi * level + shock * gauss(0.0, 1.0)
+            out.append(math.exp(level - half))
+        self._slow_level = level
+        return out
 
     def _normal(self) -> float:
         """A standard normal draw from a seeded block (much cheaper than ``random.gauss``)."""
@@ -278,7 +301,7 @@ class MarketGenerator:
         self.burst_until = now + int(self.rng.expovariate(1.0 / cfg.burst_mean_seconds) * NS)
         self._advance_factor(now)
         p = self.factor_path
-        minute_sd = math.sqrt(self._season[_minute(now)] * p.h * self.day_mult * self._rate_ns * MIN_NS)
+        minute_sd = math.sqrt(self._season[_minute(now)] * p.h * p.share * self.day_mult * self._rate_ns * MIN_NS)
         self.factor += cfg.vol.jump_size * minute_sd * self._student(cfg.vol.jump_df)
         self.next_burst = self._draw_burst_gap(self.burst_until)
 
@@ -319,7 +342,7 @@ class MarketGenerator:
             return 0.0
         inc = 0.0
         normal = self._normal
-        season, rate = self._season, self._rate_ns * self.day_mult
+        season, rate = self._season, self._rate_ns * self.day_mult * p.share
         while True:
             end = now if now < p.m_end else p.m_end
             var = season[_minute(t)] * p.h * rate * (end - t)
@@ -427,6 +450,7 @@ class MarketGenerator:
         eng, tick, levels = sim.engine, sim.tick, self.config.mm_levels
         bid0 = math.floor(fv)
         ask0 = bid0 + 1
+        sides = []
         for book, first, step, side in ((sim.mm_bids, bid0, -1, BUY), (sim.mm_asks, ask0, 1, SELL)):
             want = {(first + step * k) * tick: k for k in range(levels)}
             for price, order in list(book.items()):
@@ -434,6 +458,8 @@ class MarketGenerator:
                     if order.live:
                         eng.cancel(order, now)
                     del book[price]
+            sides.append((book, side, want))
+        for book, side, want in sides:  # both sides' stale quotes are gone before any new one can cross
             for price, k in want.items():
                 if price not in book and price > 0:
                     o = eng.submit(side, LIMIT, self._depth_qty(sim, k), price, 0, DAY, self._broker(), now)
@@ -460,10 +486,10 @@ class MarketGenerator:
         eng = sim.engine
         if side == BUY:
             best = eng.best_ask
-            price = best + 2 * sim.tick if best else 0
+            price = best + sim.tick if best else 0
         else:
             best = eng.best_bid
-            price = best - 2 * sim.tick if best else 0
+            price = best - sim.tick if best else 0
         if price > 0:
             eng.submit(side, LIMIT, qty, price, 0, IOC, self._broker(), now)
             fv = sim.fair_ticks()
@@ -477,7 +503,7 @@ class MarketGenerator:
         bb, ba = eng.best_bid, eng.best_ask
         if bb and ba:
             mid = (bb + ba) / (2.0 * sim.tick)
-            return min(0.85, max(0.15, 0.5 + 0.35 * (fv - mid)))
+            return min(0.7, max(0.3, 0.5 + 0.15 * (fv - mid)))
         return 0.5
 
     def _noise_market(self, sim: InstrumentSim, fv: float, now: int) -> None:
@@ -491,7 +517,21 @@ class MarketGenerator:
             side = sim.meta_side
         else:
             side = BUY if rng.random() < p_buy else SELL
-        self._take(sim, side, self._qty(sim), now)
+        flow = self.config.flow
+        if rng.random() < flow.block_share:
+            self._block(sim, side, self._qty(sim, 4.0 * rng.paretovariate(flow.block_tail)), now)
+        else:
+            self._take(sim, side, self._qty(sim), now)
+
+    def _block(self, sim: InstrumentSim, side: int, qty: int, now: int) -> None:
+        """A block print: its counterparty rests the whole size at the touch just before it is taken."""
+        eng = sim.engine
+        touch = eng.best_ask if side == BUY else eng.best_bid
+        if touch:
+            o = eng.submit(SELL if side == BUY else BUY, LIMIT, qty, touch, 0, DAY, self._broker(), now)
+            if o.live:
+                sim.resting.append(o)
+        self._take(sim, side, qty, now)
 
     def _momentum(self, sim: InstrumentSim, fv: float, now: int) -> None:
         last = sim.engine.last_price
