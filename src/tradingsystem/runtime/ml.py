@@ -340,9 +340,19 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
     return ev
 
 
-def build_signal_publisher(registry: Path, ref: str, bus: Any, clock: Any = None) -> SignalPublisher:
-    """A live publisher for a stored model: its own feature set online, publishing on ``signals``."""
+def build_signal_publisher(registry: Path, ref: str, bus: Any, clock: Any = None,
+                           altdata_dir: Path | None = None) -> SignalPublisher:  # fmt: skip
+    """A live publisher for a stored model: its own feature set online, publishing on ``signals``. A set
+    using alternative data reads it as of each bar from the store in ``altdata_dir`` (the node's poller's)."""
+    from tradingsystem.runtime.altdata import LiveAltData
+
     model, card = ModelRegistry(registry).load(ref)
     fs = FeatureSet.from_yaml(card["feature_set"]["yaml"])
     stream = fs.online(AssetClass(card["asset_class"]))
-    return SignalPublisher(card["instrument"], stream, model, card["model_id"], bus, SIGNAL_TOPIC, clock)
+    alt = None
+    if fs.alt_inputs:
+        if altdata_dir is None:
+            raise ValueError(f"model {ref}: its features use alternative data ({', '.join(fs.alt_inputs)}); "
+                             "give the altdata store (signals: altdata_dir, default data_dir)")
+        alt = LiveAltData(fs.alt_inputs, card["instrument"], altdata_dir)
+    return SignalPublisher(card["instrument"], stream, model, card["model_id"], bus, SIGNAL_TOPIC, clock, alt)
