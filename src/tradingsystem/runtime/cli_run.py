@@ -168,7 +168,8 @@ def run(
     server: ControlServer | None = None
     if control:
         obs = cfg.observability
-        server = ControlServer(kernel, obs.control_host, obs.control_port)
+        server = ControlServer(kernel, obs.control_host, obs.control_port, token_max_failures=obs.token_max_failures,
+                               token_lockout_s=obs.token_lockout_s)
         server.metric_sources.extend(s.metrics for s in node.sinks if hasattr(s, "metrics"))  # issue 11
         server.start(root / "node.json")
         log.info("control api", url=server.url, health=f"{server.url}/health", metrics=f"{server.url}/metrics")
@@ -178,8 +179,10 @@ def run(
         try:
             from tradingsystem.runtime.dashboard import start_dashboard
 
+            obs = cfg.observability
             web = start_dashboard(kernel, dashboard_host, dashboard_port, data_dir=root,
-                                  reports_dir=reports_dir or root / "reports")
+                                  reports_dir=reports_dir or root / "reports",
+                                  token_max_failures=obs.token_max_failures, token_lockout_s=obs.token_lockout_s)
             console.print(f"dashboard: {web.url}  token: {web.token}  (open {web.login_url})")
         except (ImportError, RuntimeError, OSError) as exc:
             console.print(f"[yellow]dashboard not started:[/yellow] {exc}")
