@@ -111,3 +111,15 @@ def test_run_composes_bars_and_strategy_templates_from_config(tmp_path):
     refused = runner.invoke(app, ["run", "--config", str(bad), "--duration", "60", "--speed", "max", "--no-status",
                                   "--no-control", "--no-dashboard", "--data-dir", str(tmp_path)])
     assert refused.exit_code == 2 and "unknown strategy 'nope'" in refused.output
+
+
+def test_control_commands_against_a_running_node_import_no_heavy_library(node):
+    data_dir, _ = node
+    heavy = ("pandas", "pyarrow", "torch", "sklearn", "duckdb", "scipy")
+    code = ("import json, sys\nfrom tradingsystem.runtime.cli import app\n"
+            "from tradingsystem.runtime.cli_errors import run_cli\n"
+            f"assert run_cli(app, ['risk', 'status', '--data-dir', {str(data_dir)!r}]) == 0\n"
+            f"assert run_cli(app, ['positions', '--data-dir', {str(data_dir)!r}]) == 0\n"
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert '"trading_state": "ACTIVE"' in out and json.loads(out.strip().splitlines()[-1]) == []

@@ -53,6 +53,9 @@ class WebOptions:
     reports_dir: Path | None = None
     health: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
     engine_timeout_s: float = 3.0
+    token_max_failures: int = 5  # wrong tokens in a row from one client before it is locked out (HTTP 429)
+    token_lockout_s: float = 60.0
+    clock: Callable[[], float] = time.monotonic  # seconds, for the lockout (tests step it)
 
 
 class DashboardController:
