@@ -26,7 +26,7 @@ from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.backup_setup import BackupSchedule
 from tradingsystem.runtime.cli_altdata import altdata_app
 from tradingsystem.runtime.cli_backtest import register as register_backtest
-from tradingsystem.runtime.cli_control import orders, positions, risk_app
+from tradingsystem.runtime.cli_control import audit, orders, positions, risk_app
 from tradingsystem.runtime.cli_data import capture, data_app
 from tradingsystem.runtime.cli_errors import fail, option_date, run_cli
 from tradingsystem.runtime.cli_features import features_app
@@ -56,6 +56,7 @@ console = Console(stderr=True)
 app.add_typer(risk_app, name="risk")
 app.command("orders")(orders)
 app.command("positions")(positions)
+app.command("audit")(audit)  # issue 16: manual actions from the state store
 app.add_typer(data_app, name="data", help="The market-data catalog: ls, query, bars, import, backup, verify, restore.")
 app.command("capture")(capture)
 register_ml(app)
