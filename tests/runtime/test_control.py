@@ -146,3 +146,16 @@ def test_manual_actions_are_audited_in_the_state_store(node):
 def test_audit_without_a_state_store_says_so(tmp_path):
     result = runner.invoke(app, ["audit", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and "no state database" in result.output
+
+
+def test_control_commands_against_a_running_node_import_no_heavy_library(node):
+    data_dir, _ = node
+    heavy = ("pandas", "pyarrow", "torch", "sklearn", "duckdb", "scipy")
+    code = ("import json, sys\nfrom tradingsystem.runtime.cli import app\n"
+            "from tradingsystem.runtime.cli_errors import run_cli\n"
+            f"assert run_cli(app, ['risk', 'status', '--data-dir', {str(data_dir)!r}]) == 0\n"
+            f"assert run_cli(app, ['positions', '--data-dir', {str(data_dir)!r}]) == 0\n"
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert '"trading_state": "ACTIVE"' in out and json.loads(out.strip().splitlines()[-1]) == []
+
