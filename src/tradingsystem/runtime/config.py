@@ -112,6 +112,7 @@ class SignalConfig(BaseModel):
 
     model: str
     registry: Path = Path("models")
+    altdata_dir: Path | None = None  # the altdata store a model's alt-data features read (default: data_dir)
 
 
 SAFE_RISK = RiskConfig(
