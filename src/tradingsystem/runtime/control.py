@@ -49,6 +49,11 @@ def _reset(kernel: Kernel, who: str) -> dict[str, object]:
     return kernel.guard.status()
 
 
+def _channel(body: dict[str, Any]) -> str:
+    """Who acts, for the manual-action audit: the body's ``who`` (the CLI sends ``cli``), else control-api."""
+    return str(body.get("who") or "control-api")
+
+
 def positions_view(kernel: Kernel) -> dict[str, Any]:
     snap = kernel.snapshot()
     return {"positions": [r for r in snap["instruments"] if r["position"]], "summary": snap["summary"]}
@@ -152,10 +157,15 @@ class ControlServer:
             ("GET", "/risk"): lambda b: k.guard.status() | {"limits": limits_view(k)},
             ("GET", "/orders"): lambda b: orders_view(k),
             ("GET", "/positions"): lambda b: positions_view(k),
-            ("POST", "/risk/kill"): lambda b: k.guard.kill(str(b.get("reason") or "manual kill switch"),
-                                                           b.get("flatten")) | {"status": k.guard.status()},
-            ("POST", "/risk/reset"): lambda b: _reset(k, str(b.get("who") or "operator")),
-            ("POST", "/flatten"): lambda b: {"orders": k.flatten("manual flatten", b.get("symbol"))},
+            ("POST", "/risk/kill"): lambda b: k.manual_action(
+                _channel(b), "kill", f"reason={b.get('reason') or ''} flatten={bool(b.get('flatten'))}",
+                lambda: k.guard.kill(str(b.get("reason") or "manual kill switch"), b.get("flatten"))
+            ) | {"status": k.guard.status()},
+            ("POST", "/risk/reset"): lambda b: k.manual_action(
+                _channel(b), "reset", "", lambda: _reset(k, str(b.get("who") or "operator"))),
+            ("POST", "/flatten"): lambda b: k.manual_action(
+                _channel(b), "flatten", f"symbol={b.get('symbol') or 'all'}",
+                lambda: {"orders": k.flatten("manual flatten", b.get("symbol"))}),
         }
         self.metric_sources: list[MetricSource] = []
         self.started_at = time.time()

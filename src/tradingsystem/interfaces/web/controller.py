@@ -108,6 +108,8 @@ class DashboardController:
         log.info(text)
         k.publish_alert(Alert("manual_action", Severity.WARNING, text, k.now(),
                               {"action": action, "who": who, **{key: str(v) for key, v in data.items()}}))
+        k.manual_action(f"dashboard:{who}", action, " ".join(f"{key}={val}" for key, val in data.items()),
+                        lambda: "accepted")
 
     # --- reads (engine thread) -----------------------------------------------------------------
     def _strategy(self, strategy_id: str) -> Strategy:
