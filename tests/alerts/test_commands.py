@@ -14,6 +14,8 @@ from tests.engine.helpers import kernel, ticks
 from tradingsystem.adapters.notify import TelegramBotApi, TelegramCommands
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import TradingState
+from tradingsystem.engine.state import StateKeeper
+from tradingsystem.ports.memory import MemoryStateStore
 from tradingsystem.runtime.alerts_setup import AlertsConfig, attach_alerts
 
 OPS, STRANGER = 1001, 666
@@ -83,6 +85,8 @@ def test_kill_over_telegram_halts_trading_only_from_a_known_chat(live_kernel: Ke
         "telegram": {"token": telegram.token, "chat_ids": [OPS], "api_base": telegram.base,
                      "idle_seconds": 0.02, "poll_timeout_seconds": 0, "request_timeout_seconds": 5},
     })
+    store = MemoryStateStore()
+    k.call_soon_threadsafe(lambda: StateKeeper(k, store) and None)  # the state keeper lives on the engine thread
     handle = attach_alerts(k, cfg, environ={})
     try:
         assert handle.commands is not None
@@ -99,6 +103,10 @@ def test_kill_over_telegram_halts_trading_only_from_a_known_chat(live_kernel: Ke
         assert wait_until(lambda: k.guard.kill_switch, 5)
         assert k.risk.state is TradingState.HALTED
         assert "telegram chat 1001 (@ana): feed looks wrong" in k.guard.kill_reason
+        assert wait_until(lambda: len(store.manual) == 1, 5)  # the audited manual action: who, what, result
+        rec = store.manual[0]
+        assert (rec.channel, rec.action) == ("telegram", "kill") and "feed looks wrong" in rec.detail
+        assert "cancelled=0" in rec.result and rec.ts > 0
         assert wait_until(lambda: any(t.startswith("Kill switch engaged") for t in telegram.texts(OPS)), 5)
         assert handle.flush(5)
         alerts = [t for t in telegram.texts(OPS) if "kill switch engaged:" in t]

@@ -57,7 +57,7 @@ def test_analytics_pages_render(live: LiveNode, browser: Any) -> None:
         if name == "reports":  # backtest and tax reports, by kind; a JSON report shows as text
             page.click("#kinds button[data-kind='tax']")
             page.click("#report-list a[data-path='tax/tax.json']")
-            page.wait_for_function("() => document.querySelector('#report-text').textContent.includes('months')")
+            page.wait_for_function("() => document.querySelector('#report-text')?.textContent.includes('months')")
             page.click("#kinds button[data-kind='backtest']")
             page.click("#report-list a[data-path='run1/report.html']")
             page.frame_locator("#report-frame").locator("h1").wait_for()

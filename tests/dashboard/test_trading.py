@@ -76,7 +76,7 @@ def test_flatten_one_instrument_ten_of_ten(live: LiveNode, page: Any) -> None:
         row = f"#instruments tr[data-symbol='{FX}']"
         page.wait_for_selector(f"{row} .flatten-one:not([disabled])")
         press(page, f"{row} .flatten-one")
-        page.wait_for_function(f"() => document.querySelector(\"{row} .qty\").textContent === '0'")
+        page.wait_for_function(f"() => document.querySelector(\"{row} .qty\")?.textContent === '0'")
         done += _position(live, FX) == 0
     assert done == ROUNDS
     page.wait_for_selector("#position-out.accepted")
@@ -224,7 +224,7 @@ def test_numbers_follow_the_locale_setting(live: LiveNode, page: Any) -> None:
     page.select_option("#s-locale", "pt-BR")
     page.reload()
     cell = f"#instruments tr[data-symbol='{FX}'] .last"
-    page.wait_for_function(f"() => /^\\d{{1,3}}\\.\\d{{3}},\\d$/.test(document.querySelector(\"{cell}\").textContent)")
+    page.wait_for_function(f"() => /^\\d{{1,3}}\\.\\d{{3}},\\d$/.test(document.querySelector(\"{cell}\")?.textContent)")
     page.select_option("#s-locale", "en")
     page.reload()
-    page.wait_for_function(f"() => /^\\d{{1,3}},\\d{{3}}\\.\\d$/.test(document.querySelector(\"{cell}\").textContent)")
+    page.wait_for_function(f"() => /^\\d{{1,3}},\\d{{3}}\\.\\d$/.test(document.querySelector(\"{cell}\")?.textContent)")

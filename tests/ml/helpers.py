@@ -24,6 +24,26 @@ def mt5_path(symbol: str) -> Path:
     return path
 
 
+def bar_at(cols: dict, i: int, symbol: str = "PETR4"):
+    """Row ``i`` of bar columns as a live ``Bar``."""
+    from tradingsystem.domain.events import Bar
+
+    return Bar(symbol, "1m", *(int(cols[c][i]) for c in ("open", "high", "low", "close", "volume", "trades",
+                                                         "ts_open", "ts_event")), int(cols["ts_event"][i]))
+
+
+def assert_live_equals_offline(got: list, model, table: dict) -> None:
+    """The published signals are the offline predictions on every row where all model inputs are finite."""
+    X = np.column_stack([table[n] for n in model.names])
+    ok = np.all(np.isfinite(X), axis=1)
+    pred = model.predict(X[ok])
+    assert len(got) == int(ok.sum()) > 500
+    assert [e.ts_event for e in got] == table["ts_event"][ok].tolist()
+    assert [e.probability for e in got] == pred.probability.tolist()
+    assert [e.confidence for e in got] == pred.confidence.tolist()
+    assert [e.direction for e in got] == pred.direction.tolist()
+
+
 def synthetic(n_days: int = 20, seed: int = 3, strength: float = 6e-4) -> tuple[dict, dict]:
     """Bars (1 minute, 400 per day from 10:00 local) and a feature table with ``sig`` (an AR(1) state that
     drives the next bars' returns, known at its bar's close) and three noise columns."""

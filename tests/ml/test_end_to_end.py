@@ -13,9 +13,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.ml.helpers import mt5_path
+from tests.ml.helpers import assert_live_equals_offline, bar_at, mt5_path
 from tradingsystem.domain import b3
-from tradingsystem.domain.events import Bar
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.signals import SIGNAL_TOPIC, SignalEvent
 from tradingsystem.features import FeatureSet
@@ -84,18 +83,8 @@ def test_live_signals_equal_offline_predictions_on_a_replay(trained: Path) -> No
     kernel.bus.subscribe(SIGNAL_TOPIC, got.append)
     build_signal_publisher(trained / "models", "petr4_dir15", kernel.bus).attach(kernel.data)
     for i in range(len(cols["ts_event"])):
-        kernel.data.on_bar(Bar("PETR4", "1m", *(int(cols[c][i]) for c in ("open", "high", "low", "close", "volume",
-                                                                           "trades", "ts_open", "ts_event")),
-                               int(cols["ts_event"][i])))  # fmt: skip
-    table = FeatureSet.from_yaml(card["feature_set"]["yaml"]).compute(cols)
-    X = np.column_stack([table[n] for n in model.names])
-    ok = np.all(np.isfinite(X), axis=1)
-    pred = model.predict(X[ok])
-    assert len(got) == int(ok.sum()) > 500
-    assert [e.ts_event for e in got] == table["ts_event"][ok].tolist()
-    assert [e.probability for e in got] == pred.probability.tolist()
-    assert [e.confidence for e in got] == pred.confidence.tolist()
-    assert [e.direction for e in got] == pred.direction.tolist()
+        kernel.data.on_bar(bar_at(cols, i))
+    assert_live_equals_offline(got, model, FeatureSet.from_yaml(card["feature_set"]["yaml"]).compute(cols))
     assert {e.model_id for e in got} == {"petr4_dir15:1"}
 
 

@@ -111,3 +111,51 @@ def test_run_composes_bars_and_strategy_templates_from_config(tmp_path):
     refused = runner.invoke(app, ["run", "--config", str(bad), "--duration", "60", "--speed", "max", "--no-status",
                                   "--no-control", "--no-dashboard", "--data-dir", str(tmp_path)])
     assert refused.exit_code == 2 and "unknown strategy 'nope'" in refused.output
+
+
+def test_manual_actions_are_audited_in_the_state_store(node):
+    """CLI kill and reset and a control-API flatten each leave a record (who, what, when, result) that
+    `tradingsystem audit` prints after the node has stopped."""
+    import urllib.request
+
+    data_dir, proc = node
+    d = str(data_dir)
+    cli("risk", "kill", "--reason", "audit test", "--flatten", "--data-dir", d)
+    cli("risk", "reset", "--data-dir", d)
+    info = json.loads((data_dir / "node.json").read_text())
+    req = urllib.request.Request(info["url"] + "/flatten", method="POST", data=b"{}",
+                                 headers={"Authorization": f"Bearer {info['token']}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    result = runner.invoke(app, ["audit", "--data-dir", d])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 3, result.output
+    kill, reset, flatten = (line.split() for line in lines)
+    assert kill[3:5] == ["cli", "kill"] and "reason=audit" in lines[0] and "flatten=True" in lines[0]
+    assert "cancelled=" in lines[0] and "flatten_orders=" in lines[0]
+    assert reset[3:5] == ["cli", "reset"] and "trading_state=ACTIVE" in lines[1]
+    assert flatten[3:5] == ["control-api", "flatten"] and "symbol=all" in lines[2]
+    assert lines[0] < lines[1] < lines[2]  # time order (ISO timestamps first)
+    last = runner.invoke(app, ["audit", "--data-dir", d, "--limit", "1"])
+    assert last.output.strip().splitlines() == lines[2:]
+
+
+def test_audit_without_a_state_store_says_so(tmp_path):
+    result = runner.invoke(app, ["audit", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "no state database" in result.output
+
+
+def test_control_commands_against_a_running_node_import_no_heavy_library(node):
+    data_dir, _ = node
+    heavy = ("pandas", "pyarrow", "torch", "sklearn", "duckdb", "scipy")
+    code = ("import json, sys\nfrom tradingsystem.runtime.cli import app\n"
+            "from tradingsystem.runtime.cli_errors import run_cli\n"
+            f"assert run_cli(app, ['risk', 'status', '--data-dir', {str(data_dir)!r}]) == 0\n"
+            f"assert run_cli(app, ['positions', '--data-dir', {str(data_dir)!r}]) == 0\n"
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert '"trading_state": "ACTIVE"' in out and json.loads(out.strip().splitlines()[-1]) == []
+

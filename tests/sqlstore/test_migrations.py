@@ -22,8 +22,9 @@ from tradingsystem.adapters.sqlstore.engine import make_engine
 from tradingsystem.adapters.sqlstore.migrate import VERSION_TABLE
 from tradingsystem.adapters.sqlstore.tables import METADATA
 from tradingsystem.domain.errors import InvalidRequest
+from tradingsystem.domain.records import ManualActionRecord
 
-TABLES = {"orders", "fills", "risk_state", "risk_state_history", "audit", VERSION_TABLE}
+TABLES = {"orders", "fills", "risk_state", "risk_state_history", "audit", "manual_actions", VERSION_TABLE}
 
 
 def test_upgrade_head_from_empty_creates_the_schema_the_code_uses(db_url: str) -> None:
@@ -126,3 +127,23 @@ def test_nodes_opening_an_empty_database_together_all_succeed(db_url: str) -> No
     for t in threads:
         t.join(120)
     assert errors == [] and revisions == [head_revision()] * 3
+
+
+def test_a_database_at_0001_gains_the_manual_actions_table_and_keeps_its_rows(db_url: str) -> None:
+    engine = make_engine(SqlStoreConfig(url=db_url))
+    try:
+        upgrade(engine, "0001")  # a state store written before manual actions were audited
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO audit (ts, order_id, rule, value, limit_value, passed, detail) "
+                           "VALUES (1, 'o1', 'max_order_qty', '1', '10', true, '')"))
+    finally:
+        engine.dispose()
+    with pytest.raises(SchemaMismatch):
+        SqlStateStore(SqlStoreConfig(url=db_url, migrate=False)).close()
+    record = ManualActionRecord(5, "cli", "kill", "reason=x", "cancelled=0")
+    with SqlStateStore(SqlStoreConfig(url=db_url)) as s:  # migrates to head at open
+        assert s.revision == head_revision() == "0002"
+        s.save_manual_action(record)
+        s.flush()
+        assert [a.order_id for a in s.load_audit()] == ["o1"]
+        assert s.load_manual_actions() == [record]

@@ -180,6 +180,8 @@ class TickVenue:
     def _match(self, tick: TradeTick, book: dict[str, _Resting]) -> None:
         px, ts = tick.price, tick.ts_event
         for oid, rest in list(book.items()):
+            if book.get(oid) is not rest:
+                continue  # cancelled or filled by an event this loop emitted (a kill's cancel_all)
             cmd = rest.cmd
             if cmd.order_type in (_T_STOP_MARKET, _T_STOP_LIMIT) and not rest.triggered:
                 hit = px >= cmd.trigger_price if cmd.side == 1 else px <= cmd.trigger_price
@@ -187,15 +189,17 @@ class TickVenue:
                     continue
                 rest.triggered = True
                 self._emit(OrderEvent(oid, _K_TRIGGERED, ts, cmd.symbol))
+                if book.get(oid) is not rest:
+                    continue
                 if cmd.order_type == _T_STOP_MARKET:
-                    del book[oid]
+                    book.pop(oid, None)
                     self._fill(ts, cmd, rest.leaves, px, 2)
                     continue
             if self._crosses(cmd, px):
                 qty = min(rest.leaves, tick.size) if self._cfg.cap_by_trade_size else rest.leaves
                 rest.leaves -= qty
                 if rest.leaves <= 0:
-                    del book[oid]
+                    book.pop(oid, None)
                 self._fill(ts, cmd, qty, cmd.price, 1)
 
     def on_book_delta(self, delta: BookDelta) -> None:
@@ -209,10 +213,9 @@ class TickVenue:
 
     def expire_day(self, ts: int, symbols: Iterable[str] | None = None) -> None:
         """Expire DAY orders at the session's end."""
-        for symbol, book in self._resting.items():
+        for symbol, book in list(self._resting.items()):
             if symbols is not None and symbol not in symbols:
                 continue
             for oid, rest in list(book.items()):
-                if rest.cmd.tif == TimeInForce.DAY:
-                    del book[oid]
+                if rest.cmd.tif == TimeInForce.DAY and book.pop(oid, None) is rest:
                     self._emit(OrderEvent(oid, _K_EXPIRED, ts, symbol))

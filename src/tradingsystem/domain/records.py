@@ -82,3 +82,13 @@ class AuditRecord(msgspec.Struct, frozen=True):
     limit: str
     passed: bool
     detail: str = ""
+
+
+class ManualActionRecord(msgspec.Struct, frozen=True):
+    """One action a person took (kill, reset, flatten, cancel...): who (the channel), what, when, the result."""
+
+    ts: int
+    channel: str
+    action: str
+    detail: str = ""
+    result: str = ""

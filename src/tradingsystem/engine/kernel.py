@@ -11,12 +11,12 @@ from collections import deque
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from tradingsystem.domain.alerts import Alert, Severity
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
-from tradingsystem.domain.records import RiskStateRecord
+from tradingsystem.domain.records import ManualActionRecord, RiskStateRecord
 from tradingsystem.engine.bus import MessageBus
 from tradingsystem.engine.cache import Cache
 from tradingsystem.engine.clock import SimulatedClock
@@ -33,6 +33,15 @@ from tradingsystem.ports.protocols import ExecutionClient, MarketDataFeed
 
 IdleHook = Callable[["Kernel"], None]
 SETTLEMENT_NS = (18 * 3600 + 30 * 60) * 1_000_000_000
+
+_T = TypeVar("_T")
+
+
+def _outcome(result: object) -> str:
+    """A manual action's result in one line: the scalar fields of a dict result, else its text."""
+    if isinstance(result, dict):
+        return " ".join(f"{k}={v}" for k, v in result.items() if isinstance(v, (str, int, float, bool)))
+    return "ok" if result is None else str(result)
 
 
 class Kernel:
@@ -165,6 +174,17 @@ class Kernel:
 
     def publish_state(self, record: RiskStateRecord) -> None:
         self.bus.publish("risk.state", record)
+
+    def manual_action(self, channel: str, action: str, detail: str, fn: Callable[[], _T]) -> _T:
+        """Run a person's action (engine thread) and publish its audit record on ``manual.action`` (the state
+        keeper stores it): ``channel`` is who (control-api, cli, dashboard:web:HOST, telegram)."""
+        try:
+            result = fn()
+        except Exception as exc:
+            self.bus.publish("manual.action", ManualActionRecord(self.now(), channel, action, detail, f"error: {exc}"))
+            raise
+        self.bus.publish("manual.action", ManualActionRecord(self.now(), channel, action, detail, _outcome(result)))
+        return result
 
     # --- calls from other threads ---------------------------------------------------------------
     def call_soon_threadsafe(self, fn: Callable[[], None]) -> None:

@@ -5,7 +5,8 @@ online form of the feature set the model was trained on), and once every input t
 finite, scores the row and publishes a :class:`SignalEvent` on ``topic``. Rows with a NaN input (warm-up)
 publish nothing, nor do rows a sequence model answers with None (its window is still
 filling). The model scores a single row with the same arithmetic as a batch, so a replay gives
-exactly the offline predictions.
+exactly the offline predictions. A feature set that names alternative-data columns gets them from
+``alt``, called with each bar's ``ts_event`` (``runtime.altdata.LiveAltData``: the store as of that time).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class SignalModelLike(Protocol):
 class FeatureSource(Protocol):
     """A streaming feature set (``tradingsystem.features.FeatureStream`` fits)."""
 
-    def update(self, x: Bar) -> dict[str, float] | None: ...
+    def update(self, x: Bar, alt: Mapping[str, float] | None = None) -> dict[str, float] | None: ...
 
 
 class _Bus(Protocol):
@@ -68,8 +69,10 @@ class SignalPublisher:
     """Bars in, :class:`SignalEvent` out; see the module docstring."""
 
     def __init__(self, symbol: str, features: FeatureSource, model: SignalModelLike, model_id: str, bus: _Bus,
-                 topic: str = SIGNAL_TOPIC, clock: Callable[[], int] | None = None) -> None:  # fmt: skip
+                 topic: str = SIGNAL_TOPIC, clock: Callable[[], int] | None = None,
+                 alt: Callable[[int], Mapping[str, float]] | None = None) -> None:  # fmt: skip
         self.symbol = symbol
+        self.alt = alt  # alternative-data values known at a bar's ts_event (the feature set's alt_inputs)
         self.features = features
         self.model = model
         self.model_id = model_id
@@ -89,7 +92,7 @@ class SignalPublisher:
         """Feed one bar of ``symbol``; publish a signal when every model input is ready."""
         if bar.symbol != self.symbol:
             return
-        row = self.features.update(bar)
+        row = self.features.update(bar, self.alt(bar.ts_event)) if self.alt else self.features.update(bar)
         if row is None:
             self.skipped += 1
             return

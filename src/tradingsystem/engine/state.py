@@ -14,7 +14,7 @@ from typing import Protocol
 
 from tradingsystem.domain.commands import OrderEvent, SubmitOrder
 from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
-from tradingsystem.domain.records import AuditRecord, FillRecord, OrderRecord, RiskStateRecord
+from tradingsystem.domain.records import AuditRecord, FillRecord, ManualActionRecord, OrderRecord, RiskStateRecord
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.risk import Decision
 from tradingsystem.ports.protocols import StateStore
@@ -35,6 +35,7 @@ class StateKeeper:
         kernel.orders.add_listener(self.on_order_event)
         kernel.risk.add_audit_listener(self.on_decision)
         kernel.bus.subscribe("risk.state", self.on_risk_state)
+        kernel.bus.subscribe("manual.action", self.on_manual_action)
         if hasattr(store, "on_conflict"):  # a store that finds a fill stored with other content: halt
             store.on_conflict = self._on_conflict
 
@@ -67,6 +68,11 @@ class StateKeeper:
         """Risk-state changes are rare and must survive a crash (a kill switch above all): write through."""
         self.flush_audit()
         self.store.save_risk_state(record)
+        self.store.flush()
+
+    def on_manual_action(self, record: ManualActionRecord) -> None:
+        """A person's action: rare, and wanted after a crash: write through."""
+        self.store.save_manual_action(record)
         self.store.flush()
 
     def flush_audit(self) -> None:

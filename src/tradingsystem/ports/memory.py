@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradingsystem.domain.records import AuditRecord, FillRecord, OrderRecord, RiskStateRecord
+from tradingsystem.domain.records import AuditRecord, FillRecord, ManualActionRecord, OrderRecord, RiskStateRecord
 
 _CLOSED = {3, 5, 6, 7}  # REJECTED, FILLED, CANCELLED, EXPIRED
 
@@ -15,6 +15,7 @@ class MemoryStateStore:
         self.fills: dict[str, FillRecord] = {}
         self.risk: RiskStateRecord | None = None
         self.audit: list[AuditRecord] = []
+        self.manual: list[ManualActionRecord] = []
 
     def save_order(self, record: OrderRecord) -> None:
         self.orders[record.order_id] = record
@@ -27,6 +28,9 @@ class MemoryStateStore:
 
     def save_audit(self, records: list[AuditRecord]) -> None:
         self.audit.extend(records)
+
+    def save_manual_action(self, record: ManualActionRecord) -> None:
+        self.manual.append(record)
 
     def flush(self) -> None:
         pass
@@ -42,6 +46,9 @@ class MemoryStateStore:
 
     def load_audit(self, limit: int = 1000) -> list[AuditRecord]:
         return self.audit[-limit:]
+
+    def load_manual_actions(self, limit: int = 100) -> list[ManualActionRecord]:
+        return self.manual[-limit:]
 
     def close(self) -> None:
         pass

@@ -15,7 +15,7 @@ from tradingsystem.domain import b3
 from tradingsystem.features import FeatureSet
 from tradingsystem.features.altdata import INDICATORS, Vintages, alt_columns_used, altdata_columns
 
-__all__ = ["compare_oos", "instrument_key", "load_ptax", "series_arrays", "with_altdata"]
+__all__ = ["LiveAltData", "compare_oos", "instrument_key", "load_ptax", "series_arrays", "with_altdata"]
 
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -59,6 +59,32 @@ def with_altdata(fs: FeatureSet, bars: Mapping[str, np.ndarray], symbol: str, da
     cols = altdata_columns(fs.alt_inputs, np.asarray(bars["ts_event"]), series_arrays(store),
                            post_arrays(store, symbol))
     return {**bars, **cols}
+
+
+class LiveAltData:
+    """The alternative-data columns a live bar sees: the store's series and posts known at the bar's
+    ``ts_event`` (the same as-of join as ``with_altdata``), re-read when a part was added (the node's poller
+    or `altdata fetch` writing to the same store)."""
+
+    def __init__(self, names: tuple[str, ...], symbol: str, data_dir: Path) -> None:
+        self.names, self.symbol = tuple(names), symbol
+        self.store = AltStore(data_dir)
+        self._parts: tuple[str, ...] | None = None
+        self._series: dict[str, Vintages] = {}
+        self._posts: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _reload(self) -> None:
+        root = self.store.root
+        parts = tuple(sorted(str(p) for p in root.rglob("part-*.parquet"))) if root.is_dir() else ()
+        if parts != self._parts:
+            self._parts = parts
+            self._series = series_arrays(self.store)
+            self._posts = post_arrays(self.store, self.symbol)
+
+    def __call__(self, ts_event: int) -> dict[str, float]:
+        self._reload()
+        cols = altdata_columns(self.names, np.array([ts_event], dtype=np.int64), self._series, self._posts)
+        return {k: float(v[0]) for k, v in cols.items()}
 
 
 def load_ptax(data_dir: Path) -> Mapping[date, Decimal]:

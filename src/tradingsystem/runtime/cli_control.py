@@ -53,7 +53,7 @@ def risk_kill(reason: Annotated[str, typer.Option(help="why (kept in the audit a
               flatten: Annotated[bool, typer.Option(help="also flatten every position")] = False,
               data_dir: DataDir = Path("data")) -> None:
     """Engage the kill switch: halt, cancel all working orders, optionally flatten."""
-    _print(_call(data_dir, "POST", "/risk/kill", {"reason": reason, "flatten": flatten}))
+    _print(_call(data_dir, "POST", "/risk/kill", {"reason": reason, "flatten": flatten, "who": "cli"}))
 
 
 @risk_app.command("reset")
@@ -70,3 +70,32 @@ def orders(data_dir: DataDir = Path("data")) -> None:
 def positions(data_dir: DataDir = Path("data")) -> None:
     """Positions and P&L of the running node."""
     _print(_call(data_dir, "GET", "/positions"))
+
+
+def audit(data_dir: DataDir = Path("data"),
+          limit: Annotated[int, typer.Option(min=1, help="how many of the latest actions")] = 50,
+          state_url: Annotated[str | None, typer.Option(help="the state database (default: DATA_DIR/state.db)")]
+          = None) -> None:
+    """Manual actions (kill, reset, flatten, cancel...) from the node's state store: when, who, what, result."""
+    from datetime import UTC, datetime
+
+    from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig, StoreError
+
+    url = state_url or f"sqlite:///{data_dir / 'state.db'}"
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        typer.echo(f"error: no state database at {url} (a node with persist on writes it)", err=True)
+        raise typer.Exit(2)
+    try:
+        store = SqlStateStore(SqlStoreConfig(url=url, migrate=False))
+    except StoreError as exc:
+        typer.echo(f"error: cannot read {url}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        rows = store.load_manual_actions(limit)
+    finally:
+        store.close()
+    if not rows:
+        typer.echo("no manual actions recorded")
+    for r in rows:
+        when = datetime.fromtimestamp(r.ts / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        typer.echo(f"{when}  {r.channel:<24} {r.action:<10} {r.detail}  -> {r.result}".rstrip())

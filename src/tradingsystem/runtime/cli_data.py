@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
@@ -41,6 +42,7 @@ from tradingsystem.adapters.storage import (
 )
 from tradingsystem.adapters.storage.backup import closed_files
 from tradingsystem.adapters.storage.replay import ReplayFeed
+from tradingsystem.adapters.storage.schema import scale_for
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.runtime.backup_setup import (
     PG_NAME,
@@ -51,6 +53,7 @@ from tradingsystem.runtime.backup_setup import (
     sealer_from_env,
 )
 from tradingsystem.runtime.cli_errors import fail, option_date
+from tradingsystem.runtime.corporate_actions import adjustment_factors, read_corporate_actions
 
 data_app = typer.Typer(help="Market-data catalog: list, query, bars, import, backup, verify, restore.",
                        no_args_is_help=True, add_completion=False)
@@ -148,10 +151,15 @@ def _day(text: str | None, what: str) -> date | None:
 
 
 def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | None, end: date | None,
-               adjust: str = "none", roll_sessions: int = 2, roll_on: str = "expiry") -> pa.Table:
+               adjust: str = "none", roll_sessions: int = 2, roll_on: str = "expiry",
+               corporate_actions: Path | None = None) -> pa.Table:  # fmt: skip
     """Bars with real (Decimal) prices and B3-local times, ready to print or write. A generic futures code
-    (``WINFUT``) is stitched from its dated contracts (``runtime/continuous.py``)."""
-    extra: dict[str, pa.ChunkedArray] = {}
+    (``WINFUT``) is stitched from its dated contracts (``runtime/continuous.py``); a stock's prices are
+    adjusted for splits and dividends with ``adjust="ratio"`` and a corporate-action file."""
+    extra: dict[str, pa.ChunkedArray | pa.Array] = {}
+    factor: np.ndarray | None = None
+    if corporate_actions is not None and (instrument.endswith("FUT") or adjust != "ratio"):
+        raise ValueError("--corporate-actions adjusts stocks, with --adjust ratio")
     if instrument.endswith("FUT"):
         from tradingsystem.runtime.backtest_setup import _calendar
         from tradingsystem.runtime.continuous import continuous_bars
@@ -159,19 +167,29 @@ def bars_table(catalog: Catalog, instrument: str, timeframe: str, start: date | 
         raw = continuous_bars(catalog, instrument, timeframe, start, end, _calendar("bvmf"), roll_sessions, roll_on,
                               adjust)
         extra = {"contract": raw.column("contract"), "adjustment": raw.column("adjustment")}
-    elif adjust != "none":
-        raise ValueError("--adjust applies to generic futures codes such as WINFUT")
+    elif adjust != "none" and (adjust != "ratio" or corporate_actions is None):
+        raise ValueError("--adjust applies to generic futures codes such as WINFUT, and to stocks as "
+                         "--adjust ratio --corporate-actions FILE")
     else:
+        actions = read_corporate_actions(corporate_actions) if corporate_actions is not None else None
         rejected: dict[str, int] = {}
         raw = catalog.bars(instrument, timeframe, start, end, rejected)
         if sum(rejected.values()):
             why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rejected.items() if v)
             err.print(f"warning: {sum(rejected.values())} stored trades rejected ({why})", highlight=False)
+        if actions is not None:
+            factor = adjustment_factors(actions, instrument, raw.column("ts_open").to_numpy(),
+                                        raw.column("close").to_numpy(), scale_for(instrument))
+            extra = {"adjustment": pa.array(factor)}
     scale = int(raw.column("scale")[0].as_py()) if raw.num_rows else 2
-    dec = pa.decimal128(18, scale)
+    dec = pa.decimal128(18, scale if factor is None else scale + 4)
 
     def prices(col: str) -> pa.Array:
-        return pa.array([Decimal(v).scaleb(-scale) for v in raw.column(col).to_pylist()], dec)
+        vals = [Decimal(v).scaleb(-scale) for v in raw.column(col).to_pylist()]
+        if factor is not None:
+            q = Decimal(1).scaleb(-scale - 4)
+            vals = [(v * Decimal(float(f))).quantize(q) for v, f in zip(vals, factor, strict=True)]
+        return pa.array(vals, dec)
 
     tz = "America/Sao_Paulo"
     return pa.table({
@@ -190,8 +208,10 @@ def bars(
     start: Annotated[str | None, typer.Option(help="first B3 session date, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option(help="last B3 session date, YYYY-MM-DD")] = None,
     out: Annotated[Path | None, typer.Option(help="write .parquet or .csv (default: CSV to stdout)")] = None,
-    adjust: Annotated[str, typer.Option(help="generic futures (WINFUT): none, difference or ratio back-adjustment")]
-    = "none",
+    adjust: Annotated[str, typer.Option(help="generic futures (WINFUT): none, difference or ratio back-adjustment; "
+                                             "stocks: ratio, with --corporate-actions")] = "none",
+    corporate_actions: Annotated[Path | None, typer.Option(
+        help="stocks: CSV date,symbol,kind,value of splits and dividends (docs/data.md)")] = None,
     roll_sessions: Annotated[int, typer.Option(help="generic futures: roll this many sessions before expiry")] = 2,
     roll_on: Annotated[str, typer.Option(help="generic futures: expiry or volume")] = "expiry",
     data_dir: DataDir = Path("data"),
@@ -203,7 +223,7 @@ def bars(
     with _errors():
         try:
             table = bars_table(_open(data_dir), instrument, timeframe, _day(start, "start"), _day(end, "end"),
-                               adjust, roll_sessions, roll_on)
+                               adjust, roll_sessions, roll_on, corporate_actions)
         except ValueError as exc:
             _fail(str(exc))
             return

@@ -85,6 +85,8 @@ def evaluate_cmd(
     data_dir: Annotated[Path | None, typer.Option(help="catalog directory instead of --input")] = None,
     allow_suspect: Annotated[bool, typer.Option(help="evaluate even when a leakage check flags a feature")]
     = False,
+    corporate_actions: Annotated[Path | None, typer.Option(
+        help="stocks: splits/dividends CSV (default: the one the model was trained with)")] = None,
 ) -> None:
     """Evaluate a stored model on a period: evaluation.json and an HTML report in OUT."""
     d0, d1 = option_date(start, "--start"), option_date(end, "--end")
@@ -94,7 +96,7 @@ def evaluate_cmd(
     if d1 < d0:
         _fail("--end is before --start")
     try:
-        ev = evaluate_model(registry, model, d0, d1, out, input_, data_dir, allow_suspect)
+        ev = evaluate_model(registry, model, d0, d1, out, input_, data_dir, allow_suspect, corporate_actions)
     except (ValueError, FileNotFoundError, RegistryError, LeakageError) as exc:
         _fail(str(exc))
         return

@@ -82,6 +82,8 @@ class ObservabilityConfig(BaseModel):
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
     control_host: str = "127.0.0.1"  # /health and /metrics are served without a token: keep on loopback
     control_port: int = Field(0, ge=0, le=65535)  # 0 picks a free port
+    token_max_failures: int = Field(5, ge=1)  # wrong control/dashboard tokens in a row before a client is locked out
+    token_lockout_s: float = Field(60.0, gt=0)  # how long a locked-out client gets HTTP 429
 
 
 class BarsConfig(BaseModel):
@@ -110,6 +112,7 @@ class SignalConfig(BaseModel):
 
     model: str
     registry: Path = Path("models")
+    altdata_dir: Path | None = None  # the altdata store a model's alt-data features read (default: data_dir)
 
 
 SAFE_RISK = RiskConfig(

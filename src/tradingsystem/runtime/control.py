@@ -3,6 +3,7 @@
 GET  /risk        risk status            POST /risk/kill  {"reason": "...", "flatten": false}
 GET  /orders      working orders         POST /risk/reset {"who": "..."}
 GET  /positions   positions and P&L      POST /flatten    {"symbol": null}
+After ``token_max_failures`` wrong tokens in a row a client gets HTTP 429 for ``token_lockout_s`` seconds.
 GET  /health and GET /metrics (Prometheus text) need no token: keep the server on loopback (the default)
 or behind a proxy that restricts them.
 The node writes ``{data_dir}/node.json`` (mode 0600) with the URL and token so the CLI finds it.
@@ -10,7 +11,6 @@ The node writes ``{data_dir}/node.json`` (mode 0600) with the URL and token so t
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import secrets
@@ -24,6 +24,7 @@ from typing import Any
 
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.limits import limits_view
+from tradingsystem.interfaces.throttle import Locked, TokenThrottle
 from tradingsystem.runtime.metrics import MetricSource, render_metrics
 
 TIMEOUT_S = 5.0
@@ -48,6 +49,11 @@ def _reset(kernel: Kernel, who: str) -> dict[str, object]:
     return kernel.guard.status()
 
 
+def _channel(body: dict[str, Any]) -> str:
+    """Who acts, for the manual-action audit: the body's ``who`` (the CLI sends ``cli``), else control-api."""
+    return str(body.get("who") or "control-api")
+
+
 def positions_view(kernel: Kernel) -> dict[str, Any]:
     snap = kernel.snapshot()
     return {"positions": [r for r in snap["instruments"] if r["position"]], "summary": snap["summary"]}
@@ -60,18 +66,23 @@ def orders_view(kernel: Kernel) -> dict[str, Any]:
 class ControlServer:
     """Serves the control API on 127.0.0.1 (or ``host``) from a daemon thread."""
 
-    def __init__(self, kernel: Kernel, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
+    def __init__(self, kernel: Kernel, host: str = "127.0.0.1", port: int = 0, token: str | None = None, *,
+                 token_max_failures: int = 5, token_lockout_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.kernel = kernel
         self.token = token or secrets.token_urlsafe(24)
+        self.throttle = TokenThrottle(self.token, token_max_failures, token_lockout_s, clock)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:  # no access log on stderr
                 return
 
-            def _reply(self, code: int, body: dict[str, Any]) -> None:
+            def _reply(self, code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body, default=str).encode()
                 self.send_response(code)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -79,7 +90,7 @@ class ControlServer:
 
             def _authorized(self) -> bool:
                 got = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-                return hmac.compare_digest(got.encode(), server.token.encode())
+                return server.throttle.check(got, self.client_address[0])
 
             def _body(self) -> dict[str, Any]:
                 n = int(self.headers.get("Content-Length") or 0)
@@ -116,8 +127,12 @@ class ControlServer:
             def _handle(self, method: str) -> None:
                 if method == "GET" and self._open_route():
                     return
-                if not self._authorized():
-                    self._reply(401, {"error": "missing or wrong token"})
+                try:
+                    if not self._authorized():
+                        self._reply(401, {"error": "missing or wrong token"})
+                        return
+                except Locked as exc:
+                    self._reply(429, {"error": str(exc)}, {"Retry-After": exc.retry_after})
                     return
                 route = server.routes.get((method, self.path.split("?")[0]))
                 if route is None:
@@ -142,10 +157,15 @@ class ControlServer:
             ("GET", "/risk"): lambda b: k.guard.status() | {"limits": limits_view(k)},
             ("GET", "/orders"): lambda b: orders_view(k),
             ("GET", "/positions"): lambda b: positions_view(k),
-            ("POST", "/risk/kill"): lambda b: k.guard.kill(str(b.get("reason") or "manual kill switch"),
-                                                           b.get("flatten")) | {"status": k.guard.status()},
-            ("POST", "/risk/reset"): lambda b: _reset(k, str(b.get("who") or "operator")),
-            ("POST", "/flatten"): lambda b: {"orders": k.flatten("manual flatten", b.get("symbol"))},
+            ("POST", "/risk/kill"): lambda b: k.manual_action(
+                _channel(b), "kill", f"reason={b.get('reason') or ''} flatten={bool(b.get('flatten'))}",
+                lambda: k.guard.kill(str(b.get("reason") or "manual kill switch"), b.get("flatten"))
+            ) | {"status": k.guard.status()},
+            ("POST", "/risk/reset"): lambda b: k.manual_action(
+                _channel(b), "reset", "", lambda: _reset(k, str(b.get("who") or "operator"))),
+            ("POST", "/flatten"): lambda b: k.manual_action(
+                _channel(b), "flatten", f"symbol={b.get('symbol') or 'all'}",
+                lambda: {"orders": k.flatten("manual flatten", b.get("symbol"))}),
         }
         self.metric_sources: list[MetricSource] = []
         self.started_at = time.time()

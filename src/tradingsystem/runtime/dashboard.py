@@ -47,7 +47,8 @@ def start_dashboard(kernel: Kernel, host: str = "127.0.0.1", port: int = 8000, t
                     data_dir: Path | None = None, reports_dir: Path | None = None,
                     allowed_hosts: tuple[str, ...] | None = None, push_interval_s: float = 0.1,
                     health: dict[str, Callable[[], dict[str, Any]]] | None = None,
-                    wait_s: float = 10.0) -> DashboardHandle:
+                    token_max_failures: int = 5, token_lockout_s: float = 60.0,
+                    clock: Callable[[], float] = time.monotonic, wait_s: float = 10.0) -> DashboardHandle:
     """Serve the dashboard for ``kernel`` on ``host:port`` (port 0 picks a free one) and return its handle."""
     token = token or os.environ.get("TRADINGSYSTEM_DASHBOARD_TOKEN") or secrets.token_urlsafe(24)
     if allowed_hosts is None:
@@ -55,7 +56,8 @@ def start_dashboard(kernel: Kernel, host: str = "127.0.0.1", port: int = 8000, t
     controller = DashboardController(kernel)
     controller.attach()
     options = WebOptions(token=token, allowed_hosts=allowed_hosts, push_interval_s=push_interval_s,
-                         data_dir=data_dir, reports_dir=reports_dir, health=dict(health or {}))
+                         data_dir=data_dir, reports_dir=reports_dir, health=dict(health or {}),
+                         token_max_failures=token_max_failures, token_lockout_s=token_lockout_s, clock=clock)
     config = uvicorn.Config(create_app(controller, options), host=host, port=port, log_level="warning",
                             access_log=False, ws="websockets-sansio", lifespan="on", ws_ping_interval=20)
     server = uvicorn.Server(config)

@@ -50,6 +50,7 @@ from tradingsystem.runtime import ml_deep
 from tradingsystem.runtime.altdata import with_altdata
 from tradingsystem.runtime.bar_source import BarLoad, asset_class_for, day_ns
 from tradingsystem.runtime.bar_source import load_bars as _load_bars
+from tradingsystem.runtime.corporate_actions import adjusted_for_actions, check_stock
 
 __all__ = [
     "TrainConfig", "build_signal_publisher", "code_revision", "evaluate_model", "load_bars", "load_feature_set",
@@ -72,6 +73,7 @@ class TrainConfig(BaseModel):
     input: str | None = None  # bar or trade file: Parquet, CSV or MetaTrader 5 export
     data_dir: str | None = None  # capture catalog
     altdata_dir: str | None = None  # where `altdata fetch` stored series and posts (default: data_dir)
+    corporate_actions: str | None = None  # stocks: CSV of splits and dividends; research bars adjusted
     asset_class: str = "auto"
     start: date
     end: date
@@ -224,10 +226,14 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
     ac = asset_class_of(cfg.instrument, cfg.asset_class)
     inp = (base / cfg.input) if cfg.input else None
     ddir = (base / cfg.data_dir) if cfg.data_dir else None
+    actions = (base / cfg.corporate_actions).resolve() if cfg.corporate_actions else None
+    if actions is not None:
+        check_stock(cfg.instrument, ac)
     load = BarLoad()
     bars = load_bars(cfg.instrument, cfg.start, cfg.end, fs.timeframe, ac, inp, ddir, cfg.source_tz, load)
     if len(bars.get("ts_event", ())) == 0:
         raise ValueError(f"no {cfg.instrument} data between {cfg.start} and {cfg.end}")
+    bars = adjusted_for_actions(bars, actions, cfg.instrument, ac)
     alt_dir = (base / cfg.altdata_dir) if cfg.altdata_dir else ddir
     bars = with_altdata(fs, bars, cfg.instrument, alt_dir)
     label, costs = label_with_costs(cfg.label, cfg.instrument, bars)
@@ -266,7 +272,8 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
         "warmup_bars": cfg.warmup_bars, "source_tz": cfg.source_tz, "leakage": leakage,
         "input_rejected": load.rejected,
         "data": {"input": str(inp) if inp else None, "data_dir": str(ddir) if ddir else None,
-                 "sha256": _sha256(inp) if inp and inp.is_file() else None},
+                 "sha256": _sha256(inp) if inp and inp.is_file() else None,
+                 "corporate_actions": str(actions) if actions else None},
         "libraries": library_versions(), "code": code_revision(),
         "created_utc": (now or datetime.now(UTC)).isoformat(), "config": cfg.model_dump(mode="json"),
     }  # fmt: skip
@@ -289,9 +296,11 @@ def _warmup_days(warmup_bars: int, tf_ns: int) -> int:
 
 
 def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, input_: Path | None = None,
-                   data_dir: Path | None = None, allow_suspect: bool = False) -> dict[str, Any]:  # fmt: skip
+                   data_dir: Path | None = None, allow_suspect: bool = False,
+                   corporate_actions: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Score a stored model on ``[start, end]`` (features warmed up on the ``warmup_bars`` bars before), with
-    the leakage checks, and write the report."""
+    the leakage checks, and write the report. Stock bars are adjusted with ``corporate_actions`` (default: the
+    training file, if any)."""
     reg = ModelRegistry(registry)
     model, card = reg.load(ref)
     fs = FeatureSet.from_yaml(card["feature_set"]["yaml"])
@@ -307,6 +316,9 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
                      ac, input_, data_dir, card.get("source_tz", "b3"), load)
     first = int(np.searchsorted(np.asarray(bars["ts_open"], dtype=np.int64), _day_ns(start)))
     bars = {k: np.asarray(v)[max(first - warm, 0):] for k, v in bars.items()}
+    actions = corporate_actions or (Path(card["data"]["corporate_actions"])
+                                    if card.get("data", {}).get("corporate_actions") else None)
+    bars = adjusted_for_actions(bars, actions, card["instrument"], ac)
     alt = card["config"].get("altdata_dir") if isinstance(card.get("config"), dict) else None
     bars = with_altdata(fs, bars, card["instrument"], Path(alt) if alt else data_dir)
     label = LabelSpec(**card["label"])
@@ -340,9 +352,19 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
     return ev
 
 
-def build_signal_publisher(registry: Path, ref: str, bus: Any, clock: Any = None) -> SignalPublisher:
-    """A live publisher for a stored model: its own feature set online, publishing on ``signals``."""
+def build_signal_publisher(registry: Path, ref: str, bus: Any, clock: Any = None,
+                           altdata_dir: Path | None = None) -> SignalPublisher:  # fmt: skip
+    """A live publisher for a stored model: its own feature set online, publishing on ``signals``. A set
+    using alternative data reads it as of each bar from the store in ``altdata_dir`` (the node's poller's)."""
+    from tradingsystem.runtime.altdata import LiveAltData
+
     model, card = ModelRegistry(registry).load(ref)
     fs = FeatureSet.from_yaml(card["feature_set"]["yaml"])
     stream = fs.online(AssetClass(card["asset_class"]))
-    return SignalPublisher(card["instrument"], stream, model, card["model_id"], bus, SIGNAL_TOPIC, clock)
+    alt = None
+    if fs.alt_inputs:
+        if altdata_dir is None:
+            raise ValueError(f"model {ref}: its features use alternative data ({', '.join(fs.alt_inputs)}); "
+                             "give the altdata store (signals: altdata_dir, default data_dir)")
+        alt = LiveAltData(fs.alt_inputs, card["instrument"], altdata_dir)
+    return SignalPublisher(card["instrument"], stream, model, card["model_id"], bus, SIGNAL_TOPIC, clock, alt)

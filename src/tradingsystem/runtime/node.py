@@ -109,7 +109,8 @@ def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any
     for scfg2 in config.signals:
         from tradingsystem.runtime.ml import build_signal_publisher
 
-        build_signal_publisher(scfg2.registry, scfg2.model, kernel.bus, kernel.clock).attach(kernel.data)
+        build_signal_publisher(scfg2.registry, scfg2.model, kernel.bus, kernel.clock,
+                               scfg2.altdata_dir or config.data_dir).attach(kernel.data)
     return strategies
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import torch
 import yaml
 from typer.testing import CliRunner
 
-from tests.ml.helpers import REPO, mt5_path
+from tests.ml.helpers import mt5_path
 from tradingsystem.domain import b3
 from tradingsystem.domain.events import Bar
 from tradingsystem.domain.instruments import AssetClass
@@ -125,10 +123,3 @@ def test_bad_model_or_device_is_a_one_line_error(tmp_path: Path) -> None:
     if not torch.cuda.is_available():
         res = CliRunner().invoke(ml_app, ["train", "--config", str(cfg), "--device", "cuda"])
         assert res.exit_code == 2 and "torch sees no CUDA device" in res.output
-
-
-def test_the_command_line_starts_without_importing_torch() -> None:
-    code = "import sys, tradingsystem.runtime.cli; print('torch' in sys.modules, 'onnxruntime' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(REPO / "src")}).stdout  # fmt: skip
-    assert out.split() == ["False", "False"]

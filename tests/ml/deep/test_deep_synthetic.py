@@ -11,6 +11,7 @@ import pytest
 from tests.ml.deep.helpers import LAG, lagged, tiny
 from tradingsystem.ml import PurgedWalkForward, WalkForwardSpec
 from tradingsystem.ml.deep import DEEP_KINDS, deep_walk_forward, fit_deep, train_and_evaluate_deep
+from tradingsystem.ml.deep.train import TRACED_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,7 @@ def test_a_window_ends_at_its_decision_row_and_live_equals_offline(market, kind:
     rows = np.flatnonzero(ds.usable)[:600]
     j = seq.rows(ds.ts_feature[rows])
     model = fit_deep(tiny(kind, epochs=1), seq, j, ds.y[rows], ds.weight[rows], ds.t0[rows], ds.t1[rows])
+    assert bool(model.script) == (kind in TRACED_KINDS)  # batches on the TorchScript trace, live on ONNX Runtime
     probe = np.arange(700, 760)
     base = model.predict_rows(seq, probe).probability
     F = seq.F.copy()

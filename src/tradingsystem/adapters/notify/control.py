@@ -48,7 +48,8 @@ class KernelControl:
         return text if ok and text is not None else f"The engine did not answer within {self.timeout:g}s."
 
     def kill(self, reason: str) -> str:
-        ok, result = self._ask(lambda: self.kernel.guard.kill(reason))
+        k = self.kernel
+        ok, result = self._ask(lambda: k.manual_action("telegram", "kill", reason, lambda: k.guard.kill(reason)))
         if not ok or result is None:
             return "Kill switch queued: the engine has not run it yet."
         return (f"Kill switch engaged: {reason}. Cancelled {result['cancelled']} order(s), "

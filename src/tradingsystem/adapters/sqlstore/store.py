@@ -42,10 +42,10 @@ from tradingsystem.adapters.sqlstore.engine import make_engine, safe_url, write_
 from tradingsystem.adapters.sqlstore.errors import FillConflict, StoreClosed, StoreError, StoreOverflow
 from tradingsystem.adapters.sqlstore.migrate import ensure_schema
 from tradingsystem.adapters.sqlstore.positions import PositionKey
-from tradingsystem.adapters.sqlstore.tables import AUDIT, FILLS, ORDERS, RISK_HISTORY, RISK_STATE
+from tradingsystem.adapters.sqlstore.tables import AUDIT, FILLS, MANUAL_ACTIONS, ORDERS, RISK_HISTORY, RISK_STATE
 from tradingsystem.domain.errors import InvalidRequest
 from tradingsystem.domain.orders import Side
-from tradingsystem.domain.records import AuditRecord, FillRecord, OrderRecord, RiskStateRecord
+from tradingsystem.domain.records import AuditRecord, FillRecord, ManualActionRecord, OrderRecord, RiskStateRecord
 
 if TYPE_CHECKING:
     from tradingsystem.ports.protocols import StateStore
@@ -132,6 +132,9 @@ class SqlStateStore:
     def save_audit(self, records: list[AuditRecord]) -> None:
         if records:
             self._put(tuple(records))
+
+    def save_manual_action(self, record: ManualActionRecord) -> None:
+        self._put(record)
 
     def _put(self, item: object) -> None:
         if self._closing or self._dead is not None:
@@ -259,6 +262,15 @@ class SqlStateStore:
         rows.reverse()
         return rows
 
+    def load_manual_actions(self, limit: int = 100) -> list[ManualActionRecord]:
+        """The latest ``limit`` manual actions, oldest first."""
+        q = select(MANUAL_ACTIONS).order_by(MANUAL_ACTIONS.c.seq.desc()).limit(limit)
+        with self._conn() as c:
+            rows = [ManualActionRecord(r["ts"], r["channel"], r["action"], r["detail"], r["result"])
+                    for r in c.execute(q).mappings()]
+        rows.reverse()
+        return rows
+
     def load_positions(self, keep_flat: bool = False) -> dict[PositionKey, int]:
         """Net signed quantity per (strategy, symbol) summed from the stored fills, in SQL."""
         signed = case((FILLS.c.side == int(Side.BUY), FILLS.c.quantity), else_=-FILLS.c.quantity)
@@ -379,6 +391,7 @@ class SqlStateStore:
         fills: dict[str, FillRecord] = {}
         risks: list[RiskStateRecord] = []
         audits: list[AuditRecord] = []
+        manual: list[dict[str, Any]] = []
         n_fills = 0
         for r in records:
             if isinstance(r, OrderRecord):
@@ -390,6 +403,8 @@ class SqlStateStore:
                 audits.extend(r)
             elif isinstance(r, RiskStateRecord):
                 risks.append(r)
+            elif isinstance(r, ManualActionRecord):
+                manual.append({f: getattr(r, f) for f in r.__struct_fields__})
             else:
                 raise TypeError(f"not a state record: {r!r}")
         st = self._stmts
@@ -411,6 +426,8 @@ class SqlStateStore:
                 conn.execute(insert(RISK_HISTORY), [risk_row(r) for r in risks])
         if audits:
             conn.execute(insert(AUDIT), [audit_row(a) for a in audits])
+        if manual:
+            conn.execute(insert(MANUAL_ACTIONS), manual)
         return dups
 
 

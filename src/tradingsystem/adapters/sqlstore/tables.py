@@ -135,3 +135,15 @@ AUDIT = Table(
     Index("ix_audit_ts", "ts"),
     Index("ix_audit_order_id", "order_id"),
 )
+
+# Actions a person took (issue 16): kill, reset, flatten, cancel..., by channel (control-api, cli, dashboard, telegram).
+MANUAL_ACTIONS = Table(
+    "manual_actions", METADATA,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("result", Text, nullable=False),
+    Index("ix_manual_actions_ts", "ts"),
+)

@@ -24,6 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradingsystem.domain.errors import TradingSystemError
+from tradingsystem.interfaces.throttle import Locked, TokenThrottle
 from tradingsystem.interfaces.web.altdata import altdata_summary
 from tradingsystem.interfaces.web.auth import COOKIE, Session, Sessions, same_origin
 from tradingsystem.interfaces.web.controller import DashboardController, EngineUnavailable, WebOptions
@@ -69,7 +70,8 @@ class SecurityHeaders:
 
 def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
     """The dashboard app for one node (``controller.attach()`` must have been called)."""
-    sessions = Sessions(options.token, options.session_ttl_s)
+    sessions = Sessions(options.token, options.session_ttl_s, throttle=TokenThrottle(
+        options.token, options.token_max_failures, options.token_lockout_s, options.clock))
     hub = PushHub(controller, options.push_interval_s)
 
     @contextlib.asynccontextmanager
@@ -93,7 +95,14 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
 
+    @app.exception_handler(Locked)
+    async def locked_out(request: Request, exc: Locked) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": exc.retry_after})
+
     # --- auth helpers --------------------------------------------------------------------------
+    def client_of(request: Request) -> str:
+        return request.client.host if request.client else "?"
+
     def session_of(request: Request) -> Session | None:
         return sessions.get(request.cookies.get(COOKIE))
 
@@ -102,13 +111,13 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
         session = session_of(request)
         if session is not None:
             return session.who
-        if sessions.bearer(request.headers.get("authorization")):
+        if sessions.bearer(request.headers.get("authorization"), client_of(request)):
             return "api"
         raise HTTPException(401, "log in first (session cookie or Authorization: Bearer <token>)")
 
     def actor(request: Request) -> str:
         """Who acts: bearer token, or a session with its CSRF token from the same origin; else 401/403."""
-        if sessions.bearer(request.headers.get("authorization")):
+        if sessions.bearer(request.headers.get("authorization"), client_of(request)):
             return "api"
         session = session_of(request)
         if session is None:
@@ -142,7 +151,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
     @app.get("/login", response_class=HTMLResponse)
     async def login_form(request: Request, token: str | None = None, next: str = "/") -> Response:
         if token is not None:
-            if sessions.check_token(token):
+            if sessions.check_token(token, client_of(request)):
                 return start_session(request, next)
             await asyncio.sleep(0.5)
             return HTMLResponse(login_page("wrong token", next), status_code=401)
@@ -154,7 +163,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             raise HTTPException(403, "cross-origin login refused")
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         next_url = (form.get("next") or ["/"])[0]
-        if sessions.check_token((form.get("token") or [""])[0]):
+        if sessions.check_token((form.get("token") or [""])[0], client_of(request)):
             return start_session(request, next_url)
         await asyncio.sleep(0.5)
         return HTMLResponse(login_page("wrong token", next_url), status_code=401)

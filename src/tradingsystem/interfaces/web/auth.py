@@ -2,7 +2,8 @@
 
 A person logs in with the node's token and gets a session cookie (HttpOnly, SameSite=Strict). Every
 control action also needs the session's CSRF token in ``X-CSRF-Token`` and a same-origin ``Origin``
-(when the browser sends one); scripts may instead send ``Authorization: Bearer <token>``.
+(when the browser sends one); scripts may instead send ``Authorization: Bearer <token>``. Repeated wrong
+tokens from one client lock it out for a while (``interfaces.throttle``, HTTP 429).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from tradingsystem.interfaces.throttle import TokenThrottle
 
 __all__ = ["COOKIE", "Session", "Sessions", "same_origin"]
 
@@ -29,23 +32,25 @@ class Session:
 class Sessions:
     """In-memory sessions (the dashboard lives and dies with its node)."""
 
-    def __init__(self, token: str, ttl_s: float = 12 * 3600, max_sessions: int = 100) -> None:
-        self._token = token.encode()
+    def __init__(self, token: str, ttl_s: float = 12 * 3600, max_sessions: int = 100,
+                 throttle: TokenThrottle | None = None) -> None:
+        self.throttle = throttle or TokenThrottle(token)
         self.ttl_s = ttl_s
         self.max_sessions = max_sessions
         self._by_id: dict[str, Session] = {}
-        self.failures = 0
 
-    def check_token(self, candidate: str | None) -> bool:
-        ok = bool(candidate) and hmac.compare_digest(str(candidate).encode(), self._token)
-        if not ok:
-            self.failures += 1
-        return ok
+    @property
+    def failures(self) -> int:
+        return self.throttle.failures
 
-    def bearer(self, authorization: str | None) -> bool:
+    def check_token(self, candidate: str | None, client: str = "?") -> bool:
+        """Raises ``Locked`` while ``client`` is locked out after too many wrong tokens."""
+        return self.throttle.check(candidate, client)
+
+    def bearer(self, authorization: str | None, client: str = "?") -> bool:
         if not authorization or not authorization.startswith("Bearer "):
             return False
-        return self.check_token(authorization.removeprefix("Bearer ").strip())
+        return self.check_token(authorization.removeprefix("Bearer ").strip(), client)
 
     def login(self, who: str = "operator") -> Session:
         now = time.monotonic()

@@ -53,6 +53,9 @@ class WebOptions:
     reports_dir: Path | None = None
     health: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
     engine_timeout_s: float = 3.0
+    token_max_failures: int = 5  # wrong tokens in a row from one client before it is locked out (HTTP 429)
+    token_lockout_s: float = 60.0
+    clock: Callable[[], float] = time.monotonic  # seconds, for the lockout (tests step it)
 
 
 class DashboardController:
@@ -105,6 +108,8 @@ class DashboardController:
         log.info(text)
         k.publish_alert(Alert("manual_action", Severity.WARNING, text, k.now(),
                               {"action": action, "who": who, **{key: str(v) for key, v in data.items()}}))
+        k.manual_action(f"dashboard:{who}", action, " ".join(f"{key}={val}" for key, val in data.items()),
+                        lambda: "accepted")
 
     # --- reads (engine thread) -----------------------------------------------------------------
     def _strategy(self, strategy_id: str) -> Strategy:

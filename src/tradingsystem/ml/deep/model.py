@@ -1,8 +1,12 @@
-"""A fitted sequence model as stored in the registry: its spec, scaler and ONNX graph; scored with ONNX Runtime.
+"""A fitted sequence model as stored in the registry: its spec, scaler, ONNX graph and TorchScript trace.
 
-Inference runs ONNX Runtime on CPU in float32 (measured faster than TorchScript on CPU, see
-``benchmarks/bench_deep.py``); the pickle holds plain bytes and arrays, no torch objects, so loading a
-model imports neither torch nor onnxruntime until it is first scored.
+Inference is on CPU in float32. The live path (one window at a time) runs ONNX Runtime on one thread,
+the faster engine for a single row; batch scoring (backtests, evaluation) runs a frozen TorchScript
+trace of the same network under ``torch.inference_mode`` in chunks of ``CHUNK`` windows, the faster
+engine for batches of LSTM and Transformer windows (measured in ``benchmarks/bench_deep.py``). A model
+stored without a trace (the TCN, which is faster on ONNX Runtime, or one stored before traces) scores
+batches with ONNX Runtime. The pickle holds plain bytes and arrays, no torch objects, so loading
+a model imports neither torch nor onnxruntime until it is first scored.
 
 Live (:meth:`DeepSignalModel.predict_one`) the model keeps the last ``window`` rows it was given and
 returns None until it has seen ``window`` rows; offline (:meth:`predict_rows`) the window of an early row
@@ -23,7 +27,7 @@ from tradingsystem.ml.models import Prediction
 
 __all__ = ["DeepSignalModel"]
 
-CHUNK = 8192
+CHUNK = 2048  # windows per batch call: measured fastest per CPU-second (larger chunks fall out of cache)
 
 
 def _session(onnx: bytes, threads: int) -> Any:
@@ -51,8 +55,10 @@ class DeepSignalModel:
     scaler: Scaler
     onnx: bytes
     info: dict[str, Any] = field(default_factory=dict)
+    script: bytes = b""
     _live: Any = field(default=None, repr=False, compare=False)
     _batch: Any = field(default=None, repr=False, compare=False)
+    _traced: Any = field(default=None, repr=False, compare=False)
     _buf: deque[np.ndarray] = field(default_factory=deque, repr=False, compare=False)
 
     @property
@@ -60,10 +66,30 @@ class DeepSignalModel:
         return self.spec.kind
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_live", "_batch", "_buf")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_live", "_batch", "_traced", "_buf")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _live=None, _batch=None, _buf=deque())
+        self.__dict__.update({"script": b"", **state}, _live=None, _batch=None, _traced=None, _buf=deque())
+
+    def _batch_logits(self, padded: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Raw scores of the windows ending at rows ``j`` of ``padded``: each chunk of windows is one
+        gather of a strided view (no per-window copies) scored by the TorchScript trace."""
+        import io
+        import warnings
+
+        import torch
+
+        if self._traced is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.13 marks TorchScript deprecated
+                self._traced = torch.jit.load(io.BytesIO(self.script))  # type: ignore[no-untyped-call]
+        w, c = self.spec.window, padded.shape[1]
+        x = torch.from_numpy(padded)
+        windows = x.as_strided((len(padded) - w + 1, w, c), (c, c, 1))
+        jt = torch.from_numpy(np.asarray(j, dtype=np.int64))
+        with torch.inference_mode():
+            out = [self._traced(windows[jt[a : a + CHUNK]]) for a in range(0, len(jt), CHUNK)]
+        return torch.cat(out).double().numpy() if out else np.zeros(0)
 
     def logits(self, windows: np.ndarray, single: bool = False) -> np.ndarray:
         """Raw scores for scaled windows ``(n, window, columns)``."""
@@ -83,6 +109,8 @@ class DeepSignalModel:
         cols = [seq.names.index(n) for n in self.names]
         last = int(j.max()) + 1 if len(j) else 0
         padded = self.scaler.padded(seq.F[:last, cols], self.spec.window)
+        if self.script and len(j):
+            return _prediction(1.0 / (1.0 + np.exp(-self._batch_logits(padded, j))))
         z = np.concatenate([self.logits(gather(padded, j[a : a + CHUNK], self.spec.window))
                             for a in range(0, len(j), CHUNK)]) if len(j) else np.zeros(0)  # fmt: skip
         return _prediction(1.0 / (1.0 + np.exp(-z)))

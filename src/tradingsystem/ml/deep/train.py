@@ -32,6 +32,10 @@ __all__ = ["Progress", "fit_deep", "resolve_device"]
 
 Progress = Callable[[dict[str, Any]], None]
 
+# kinds whose batch scoring runs a TorchScript trace: faster than ONNX Runtime per CPU second for these
+# (LSTM 1.26x, Transformer 1.44x); the TCN is slower traced (0.89x) and batches on ONNX Runtime
+TRACED_KINDS = ("lstm", "transformer")
+
 
 def resolve_device(device: str) -> str:
     """``auto`` is ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without one is an error."""
@@ -59,6 +63,19 @@ def _export(net: Any, window: int, d_in: int) -> bytes:
                               dynamic_axes={"x": {0: "batch"}, "logit": {0: "batch"}}, opset_version=17)  # fmt: skip
     finally:
         torch.backends.mha.set_fastpath_enabled(fast)
+    return buf.getvalue()
+
+
+def _trace(net: Any, window: int, d_in: int) -> bytes:
+    """A frozen TorchScript trace of ``net`` (CPU, float32, eval) for batch scoring."""
+    import torch
+
+    net = net.to("cpu").float().eval()
+    buf = io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(net, torch.zeros(1, window, d_in))  # type: ignore[no-untyped-call]
+        torch.jit.save(torch.jit.freeze(traced), buf)
     return buf.getvalue()
 
 
@@ -159,6 +176,7 @@ def fit_deep(spec: DeepSpec, seq: Sequences, j: np.ndarray, y: np.ndarray, w: np
         assert best is not None
         net.load_state_dict(best[2])
         onnx = _export(net, W, seq.F.shape[1])
+        script = _trace(net, W, seq.F.shape[1]) if spec.kind in TRACED_KINDS else b""
     finally:
         torch.use_deterministic_algorithms(was_det)
     info = {
@@ -173,4 +191,4 @@ def fit_deep(spec: DeepSpec, seq: Sequences, j: np.ndarray, y: np.ndarray, w: np
         "last_input_ts": int(seq.ts[int(j.max())]),
         "n_params": sum(int(v.numel()) for v in best[2].values()),
     }
-    return DeepSignalModel(spec, seq.names, scaler, onnx, info)
+    return DeepSignalModel(spec, seq.names, scaler, onnx, info, script)
