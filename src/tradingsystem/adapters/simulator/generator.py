@@ -503,7 +503,7 @@ class MarketGenerator:
         bb, ba = eng.best_bid, eng.best_ask
         if bb and ba:
             mid = (bb + ba) / (2.0 * sim.tick)
-            return min(0.7, max(0.3, 0.5 + 0.15 * (fv - mid)))
+            return min(0.85, max(0.15, 0.5 + 0.35 * (fv - mid)))
         return 0.5
 
     def _noise_market(self, sim: InstrumentSim, fv: float, now: int) -> None:
