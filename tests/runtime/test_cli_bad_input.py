@@ -86,6 +86,7 @@ def cases(d: Path) -> dict[str, list[list[str]]]:
         "data restore": [["data", "restore", "--from", nodir, "--data-dir", str(d / "rs")]],
         "data backup-key": [["data", "backup-key", "--bogus"]],
         "follow": [["follow", "--config", str(d / "latin1.yaml")], ["follow", "--config", str(d / "negfee.yaml")]],
+        "audit": [["audit", "--data-dir", str(d / "no-such-dir")]],
         "altdata fetch": [["altdata", "fetch", "--config", str(d / "latin1.yaml")]],
         "altdata ls": [["altdata", "ls", "--format", "xml", "--data-dir", nodir]],
         "altdata show": [["altdata", "show", "nosuchseries", "--as-of", "garbage", "--data-dir", nodir]],

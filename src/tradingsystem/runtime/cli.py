@@ -24,7 +24,8 @@ class _Root(LazyGroup):
         "orders": (_M + "cli_control", "orders", "Working orders of the running node."),
         "positions": (_M + "cli_control", "positions", "Positions and P&L of the running node."),
         "audit": (_M + "cli_control", "audit",
-                  "Manual actions (kill, reset, flatten, cancel...) from the state store: when, who, what, result."),
+                  "Manual actions (kill, reset, flatten, cancel...) from the node's state store: "
+                  "when, who, what, result."),
         "capture": (_M + "cli_data", "capture",
                     "Capture-only node: record a feed into the catalog until the duration ends."),
         "train": (_M + "cli_ml", "train_cmd",
