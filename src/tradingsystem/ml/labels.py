@@ -3,7 +3,8 @@
 A label for the decision at bar ``i`` (taken at that bar's close, ``ts_event[i]``) looks only at bars
 ``i+1 .. t1[i]`` of the same B3 session; ``t1`` is the index of the bar whose close ends the label.
 Rows whose label would cross the session end, or is inside the cost band, get ``label = -1`` (unusable);
-usable labels are 1 (up) and 0 (down).
+usable labels are 1 (up) and 0 (down). Daily bars (one bar per session) have no intraday end to respect:
+their labels span sessions (``across_sessions``: ``None`` decides from the bars, ``True``/``False`` force it).
 
 * ``direction``: the close-to-close return over ``horizon`` bars; up if above ``+threshold``, down if
   below ``-threshold``, else neutral (not a direction worth trading after costs).
@@ -76,6 +77,7 @@ class LabelSpec(BaseModel):
     threshold_bps: float | None = Field(None, ge=0)  # override the cost-derived threshold
     take_profit_bps: float = Field(30.0, gt=0)  # triple barrier
     stop_loss_bps: float = Field(30.0, gt=0)
+    across_sessions: bool | None = None  # None: only when every session has one bar (daily bars)
 
     @property
     def cost_bps(self) -> float:
@@ -118,7 +120,11 @@ def make_labels(ts_event: np.ndarray, close: np.ndarray, high: np.ndarray, low: 
     ts = np.asarray(ts_event, dtype=np.int64)
     c = np.asarray(close, dtype=np.float64)
     n = len(c)
-    end = _session_end(session_days(ts))
+    days = session_days(ts)
+    across = spec.across_sessions
+    if across is None:  # daily bars: one bar per session, a label must reach into later sessions
+        across = n > 1 and bool(np.all(np.diff(days) != 0))
+    end = np.full(n, n - 1, dtype=np.int64) if across else _session_end(days)
     h = spec.horizon
     idx = np.arange(n)
     label = np.full(n, -1, dtype=np.int64)
