@@ -90,6 +90,7 @@ def cases(d: Path) -> dict[str, list[list[str]]]:
         "altdata fetch": [["altdata", "fetch", "--config", str(d / "latin1.yaml")]],
         "altdata ls": [["altdata", "ls", "--format", "xml", "--data-dir", nodir]],
         "altdata show": [["altdata", "show", "nosuchseries", "--as-of", "garbage", "--data-dir", nodir]],
+        "altdata copom": [["altdata", "copom", "--as-of", "garbage", "--data-dir", nodir]],
         "altdata report": [["altdata", "report", "--config", str(d / "missing.yaml")]],
         "shadow": [["shadow", "--date", "2026-02-30", "--data-dir", nodir]],
         "calibrate": [["calibrate", "--date", "garbage", "--backtest", str(d / "missing.yaml"), "--data-dir", nodir]],

@@ -9,7 +9,9 @@ Indicator columns per series ``S`` (one of ``INDICATORS``):
   next release; a revision is a release too);
 - ``S_days``: days since that release.
 
-``copom_days``: days since the Selic target last changed (a Copom decision), as known. Sentiment of the
+``copom_days``: days since the Selic target last changed (a Copom decision), as known;
+``copom_next_days``: days until the next scheduled decision is announced, from the meeting calendars
+published by then (``domain.copom``; NaN past the last known calendar). Sentiment of the
 bar's instrument: ``sent_count``, ``sent_mean`` and ``sent_neg_share`` (score < -0.05) of the items known in
 the last day, and ``sent_z``, that mean against the items of the 30 days before
 ((mean - history mean) / history std). NaN where nothing is known yet.
@@ -22,6 +24,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from tradingsystem.domain.copom import CopomCalendar
+
 __all__ = ["ALT_COLUMNS", "INDICATORS", "SENTIMENT", "alt_columns_used", "altdata_columns", "indicator_columns",
            "sentiment_columns"]
 
@@ -29,7 +33,7 @@ DAY_NS = 86_400 * 1_000_000_000
 INDICATORS = ("selic_target", "selic", "cdi", "ptax", "ipca", "ipca_12m", "igpm", "ibc_br", "unemployment")
 _FIELDS = ("level", "change", "surprise", "days")
 SENTIMENT = ("sent_count", "sent_mean", "sent_neg_share", "sent_z")
-ALT_COLUMNS = (*(f"{s}_{f}" for s in INDICATORS for f in _FIELDS), "copom_days", *SENTIMENT)
+ALT_COLUMNS = (*(f"{s}_{f}" for s in INDICATORS for f in _FIELDS), "copom_days", "copom_next_days", *SENTIMENT)
 NEGATIVE = -0.05
 
 Vintages = tuple[np.ndarray, np.ndarray, np.ndarray]  # ref (days since epoch), value, published_ns
@@ -89,6 +93,19 @@ def copom_days(bar_ts: np.ndarray, selic_target: Vintages) -> np.ndarray:
     return out
 
 
+def copom_next_days(bar_ts: np.ndarray, calendar: CopomCalendar | None = None) -> np.ndarray:
+    """Days from each bar to the next scheduled Copom announcement known at that bar (NaN if none)."""
+    ts = np.asarray(bar_ts, dtype=np.int64)
+    best = np.full(len(ts), np.iinfo(np.int64).max, dtype=np.int64)
+    for m in (calendar or CopomCalendar()).meetings:
+        at = np.int64(m.decision_ns)
+        best = np.where((ts >= m.known_ns) & (ts < at) & (at < best), at, best)
+    out = np.full(len(ts), np.nan)
+    ok = best != np.iinfo(np.int64).max
+    out[ok] = (best[ok] - ts[ok]) / DAY_NS
+    return out
+
+
 def sentiment_columns(bar_ts: np.ndarray, known_ns: np.ndarray, score: np.ndarray, window_ns: int = DAY_NS,
                       history_ns: int = 30 * DAY_NS) -> dict[str, np.ndarray]:
     """Count, mean, negative share and z-score of the items known in ``(t - window, t]``."""
@@ -115,7 +132,8 @@ def sentiment_columns(bar_ts: np.ndarray, known_ns: np.ndarray, score: np.ndarra
 
 
 def altdata_columns(names: Iterable[str], bar_ts: np.ndarray, series: Mapping[str, Vintages],
-                    posts: tuple[np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+                    posts: tuple[np.ndarray, np.ndarray] | None, calendar: CopomCalendar | None = None
+                    ) -> dict[str, np.ndarray]:
     """The requested ``ALT_COLUMNS`` for bars at ``bar_ts``; a series or posts not given give NaN columns."""
     want = list(names)
     n = len(bar_ts)
@@ -126,6 +144,8 @@ def altdata_columns(names: Iterable[str], bar_ts: np.ndarray, series: Mapping[st
             out.update(indicator_columns(s, bar_ts, series.get(s, empty)))
     if "copom_days" in want:
         out["copom_days"] = copom_days(bar_ts, series.get("selic_target", empty))
+    if "copom_next_days" in want:
+        out["copom_next_days"] = copom_next_days(bar_ts, calendar)
     if any(c in SENTIMENT for c in want):
         known, score = posts if posts is not None else (np.zeros(0, np.int64), np.zeros(0))
         out.update(sentiment_columns(bar_ts, known, score))

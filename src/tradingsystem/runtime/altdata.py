@@ -12,10 +12,12 @@ import numpy as np
 
 from tradingsystem.adapters.altdata import AltStore, ptax_rates
 from tradingsystem.domain import b3
+from tradingsystem.domain.copom import CopomCalendar, parse_calendar
 from tradingsystem.features import FeatureSet
 from tradingsystem.features.altdata import INDICATORS, Vintages, alt_columns_used, altdata_columns
 
-__all__ = ["LiveAltData", "compare_oos", "instrument_key", "load_ptax", "series_arrays", "with_altdata"]
+__all__ = ["LiveAltData", "compare_oos", "copom_calendar", "instrument_key", "load_ptax", "series_arrays",
+           "with_altdata"]
 
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -26,6 +28,15 @@ def instrument_key(symbol: str) -> str:
     if parsed:
         return parsed[0]
     return symbol.upper().removesuffix("FUT") if symbol.upper().endswith("FUT") else symbol.upper()
+
+
+def copom_calendar(data_dir: Path | None) -> CopomCalendar:
+    """The built-in Copom calendar plus ``{data_dir}/altdata/copom_calendar.csv`` when present (lines
+    ``YYYY-MM-DD[,published YYYY-MM-DD]``); a bad line raises ``ValueError`` naming it."""
+    path = Path(data_dir) / "altdata" / "copom_calendar.csv" if data_dir is not None else None
+    if path is None or not path.is_file():
+        return CopomCalendar()
+    return CopomCalendar(parse_calendar(path.read_text(encoding="utf-8"), str(path)))
 
 
 def series_arrays(store: AltStore, names: tuple[str, ...] = INDICATORS) -> dict[str, Vintages]:
@@ -57,7 +68,7 @@ def with_altdata(fs: FeatureSet, bars: Mapping[str, np.ndarray], symbol: str, da
                          "give altdata_dir (where `tradingsystem altdata fetch` stored it)")
     store = AltStore(data_dir)
     cols = altdata_columns(fs.alt_inputs, np.asarray(bars["ts_event"]), series_arrays(store),
-                           post_arrays(store, symbol))
+                           post_arrays(store, symbol), copom_calendar(data_dir))
     return {**bars, **cols}
 
 
@@ -69,6 +80,7 @@ class LiveAltData:
     def __init__(self, names: tuple[str, ...], symbol: str, data_dir: Path) -> None:
         self.names, self.symbol = tuple(names), symbol
         self.store = AltStore(data_dir)
+        self.calendar = copom_calendar(data_dir)
         self._parts: tuple[str, ...] | None = None
         self._series: dict[str, Vintages] = {}
         self._posts: tuple[np.ndarray, np.ndarray] | None = None
@@ -83,7 +95,8 @@ class LiveAltData:
 
     def __call__(self, ts_event: int) -> dict[str, float]:
         self._reload()
-        cols = altdata_columns(self.names, np.array([ts_event], dtype=np.int64), self._series, self._posts)
+        cols = altdata_columns(self.names, np.array([ts_event], dtype=np.int64), self._series, self._posts,
+                               self.calendar)
         return {k: float(v[0]) for k, v in cols.items()}
 
 

@@ -1,4 +1,4 @@
-"""``tradingsystem altdata fetch|ls|show``: economic series, news and posts in the point-in-time store.
+"""``tradingsystem altdata fetch|ls|show|copom|report``: economic series, news and posts in the point-in-time store.
 
 Sources come from the config's ``altdata:`` section; the store lives under ``{data_dir}/altdata``.
 """
@@ -36,7 +36,7 @@ def _now_ns(text: str | None) -> int:
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--now takes an ISO time (2026-03-02T10:00:00-03:00), got {text!r}")
+        _fail(f"expected an ISO time such as 2026-03-02T10:00:00-03:00, got {text!r}")
         raise
     return int((dt if dt.tzinfo else dt.replace(tzinfo=B3_TZ)).timestamp() * 1e9)
 
@@ -144,6 +144,36 @@ def show(name: Annotated[str, typer.Argument(help="a series name, or 'posts'")],
         _fail(str(exc))
         return
     _print_rows(out, fmt, f"{name} ({'as of ' + as_of if as_of else 'latest'})")
+
+
+@altdata_app.command("copom")
+def copom(config: ConfigOpt = None, data_dir: DataDirOpt = None,
+          as_of: Annotated[str | None, typer.Option(help="ISO time to look from (default: now)")] = None,
+          last: Annotated[int, typer.Option(help="meetings to show around that time", min=1)] = 10,
+          fmt: Fmt = "table") -> None:
+    """The Copom meeting calendar (built-in years plus altdata/copom_calendar.csv) and the next decision."""
+    from tradingsystem.runtime.altdata import copom_calendar
+
+    _, root = _setup(config, data_dir)
+    try:
+        cal = copom_calendar(root)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    now = _now_ns(as_of)
+    nxt = cal.next_after(now)
+    past = [m for m in cal.meetings if m.decision_ns <= now]
+    ahead = [m for m in cal.meetings if m.decision_ns > now]
+    shown = past[-(last // 2):] + ahead[: last - min(len(past), last // 2)]
+    rows = [{"decision": _iso(m.decision_ns), "known_from": m.known_from.isoformat(), "source": m.source,
+             "next": "<- next" if nxt is not None and m.day == nxt.day else ""} for m in shown]
+    _print_rows(rows, fmt, f"Copom decisions, years {cal.years()[0]}-{cal.years()[-1]} "
+                           f"(known: {', '.join(map(str, cal.years()))})")
+    if nxt is None:
+        typer.echo(f"no scheduled decision known after {_iso(now)}: add the next year's calendar to "
+                   f"{root / 'altdata' / 'copom_calendar.csv'}", err=True)
+    elif fmt == "table":
+        typer.echo(f"next decision {_iso(nxt.decision_ns)}, in {(nxt.decision_ns - now) / 86_400e9:.1f} days")
 
 
 @altdata_app.command("report")
