@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from tradingsystem.domain.alerts import Alert, Severity
+from tradingsystem.domain.commands import OrderEvent
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
-from tradingsystem.domain.commands import OrderEvent
 from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus
 from tradingsystem.domain.records import ManualActionRecord, RiskStateRecord
 from tradingsystem.engine.bus import MessageBus
