@@ -208,13 +208,17 @@ class Kernel:
     def _cancel_paused(self, order: Order, event: OrderEvent) -> None:
         """A strategy order on a paused instrument that is working again (its ack overtook the cancel, or the
         venue refused the cancel) is cancelled again, up to 3 times."""
-        if not self.guard.paused or order.symbol not in self.guard.paused:
+        asked, paused = self._pause_cancels, self.guard.paused
+        if not paused and not asked:
             return
-        asked = self._pause_cancels
         if order.is_closed:
             asked.pop(order.order_id, None)
-        elif (self.orders.is_strategy(order.strategy_id) and asked.get(order.order_id, 0) < 3
-              and order.status is not OrderStatus.PENDING_CANCEL and order.can_apply(OrderEventKind.PENDING_CANCEL)):
+            return
+        if order.symbol not in paused:
+            return
+        if (self.orders.is_strategy(order.strategy_id) and asked.get(order.order_id, 0) < 3
+                and order.status is not OrderStatus.PENDING_CANCEL
+                and order.can_apply(OrderEventKind.PENDING_CANCEL)):
             asked[order.order_id] = asked.get(order.order_id, 0) + 1
             self.orders.cancel(order.order_id)
 
