@@ -4,6 +4,7 @@ the pause is alerted, shown in the snapshot and survives a restart."""
 
 from __future__ import annotations
 
+import os
 import random
 
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from tradingsystem.ports.memory import MemoryStateStore
 
 SYMBOL = "WINZ26"
 MS = 1_000_000
+EXAMPLES = int(os.environ.get("TS_PROPERTY_EXAMPLES", "300"))
 RISK = RiskConfig(max_order_qty=10, max_position=20)
 
 
@@ -164,7 +166,7 @@ class _Random(Strategy):
                                     if o.strategy_id == "r" and o.status is not OrderStatus.PENDING_CANCEL]
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
 @given(OPS, st.sampled_from([0, 1, 5, 20]), st.integers(0, 2**16))
 def test_no_strategy_order_is_accepted_on_a_paused_instrument(ops, latency_ms, seed):
     rng = random.Random(seed)
