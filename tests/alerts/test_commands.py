@@ -35,6 +35,9 @@ class Control:
         self.kills.append(reason)
         return "Kill switch engaged."
 
+    def resume(self, symbol: str | None) -> str:
+        return f"resumed {symbol}"
+
 
 def commands(control: Control, now: list[float]) -> TelegramCommands:
     api = TelegramBotApi(SecretStr("t"), "http://127.0.0.1:9")  # never called by handle()
@@ -129,5 +132,30 @@ def test_backlog_from_before_start_is_ignored(live_kernel: Kernel, telegram: Tel
         assert wait_until(lambda: len(telegram.texts(OPS)) == 1, 5)
         assert telegram.texts(OPS)[0].startswith("net R$")
         assert not live_kernel.guard.kill_switch
+    finally:
+        handle.close()
+
+
+def test_resume_over_telegram_hands_a_paused_instrument_back(live_kernel: Kernel, telegram: TelegramFake):
+    k = live_kernel
+    cfg: dict[str, Any] = {"telegram": {"token": telegram.token, "chat_ids": [OPS], "api_base": telegram.base,
+                                        "idle_seconds": 0.02, "poll_timeout_seconds": 0}}
+    k.call_soon_threadsafe(lambda: k.guard.pause(["WINZ26"], "cli", "manual flatten") and None)
+    handle = attach_alerts(k, cfg, environ={})
+    try:
+        def replies(prefix: str) -> list[str]:
+            return [t for t in telegram.texts(OPS) if t.startswith(prefix)]
+
+        telegram.push(OPS, "/status", "ana")
+        assert wait_until(lambda: replies("state:"), 5)
+        assert "strategies paused on WINZ26: manual flatten by cli (/resume WINZ26)" in replies("state:")[0]
+        telegram.push(OPS, "/resume nope", "ana")
+        assert wait_until(lambda: replies("Not resumed"), 5)
+        assert replies("Not resumed") == ["Not resumed: unknown instrument 'NOPE'."]
+        telegram.push(OPS, "/resume winz26", "ana")
+        assert wait_until(lambda: replies("Strategies resumed"), 5)
+        assert replies("Strategies resumed") == ["Strategies resumed on WINZ26."] and k.guard.paused == {}
+        telegram.push(OPS, "/resume", "ana")
+        assert wait_until(lambda: replies("Nothing was paused"), 5)
     finally:
         handle.close()

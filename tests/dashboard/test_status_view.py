@@ -42,3 +42,24 @@ def test_status_view_shows_phase_halt_and_alerts_in_80_by_24(tmp_path) -> None:
     finally:
         k.finish()
         node.market.close()
+
+
+def test_status_view_shows_instruments_a_manual_flatten_took_from_the_strategies(tmp_path) -> None:
+    cfg = AppConfig(data_dir=tmp_path, record=False, persist=False, sim=SimMarketConfig(start_time=time(10, 0)))
+    node = build_sim_node(cfg, seed=3)
+    k = node.kernel
+    try:
+        k.run(until_ts=local_ns(node.session_date, time(10, 5)))
+        win = k.strategies[0].symbols[0]
+        k.manual_flatten("cli", win)
+        lines = _screen(status_snapshot(k))
+        assert len(lines) <= 24 and max(map(len, lines)) <= 80
+        text = "\n".join(lines)
+        assert f"strategies paused on {win}: `tradingsystem strategies resume`" in text
+        assert f"strategies paused on {win} by cli (manual flatt" in text  # the alert says why and who
+        k.resume_strategies(win, "cli")
+        text = "\n".join(_screen(status_snapshot(k)))
+        assert f"strategies paused on {win}:" not in text and f"strategies resumed on {win} by cli" in text
+    finally:
+        k.finish()
+        node.market.close()

@@ -228,3 +228,15 @@ def test_numbers_follow_the_locale_setting(live: LiveNode, page: Any) -> None:
     page.select_option("#s-locale", "en")
     page.reload()
     page.wait_for_function(f"() => /^\\d{{1,3}},\\d{{3}}\\.\\d$/.test(document.querySelector(\"{cell}\")?.textContent)")
+
+
+def test_a_flatten_shows_strategies_paused_and_the_resume_button_hands_back(live: LiveNode, page: Any) -> None:
+    page.goto(live.url + "/")
+    symbol = live.kernel.strategies[0].symbols[0]
+    live.on_engine(lambda: live.handle.controller.flatten("test", symbol))
+    row = f"#instruments tr[data-symbol='{symbol}']"
+    page.wait_for_function(f"() => document.querySelector(\"{row} .phase\")?.textContent.includes('strategies paused')")
+    press(page, f"{row} .resume-one")
+    page.wait_for_selector(f"{row} .resume-one", state="hidden")
+    assert live.on_engine(lambda: dict(live.kernel.guard.paused)) == {}
+    assert "strategies paused" not in (page.text_content(f"{row} .phase") or "")

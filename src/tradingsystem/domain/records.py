@@ -70,6 +70,8 @@ class RiskStateRecord(msgspec.Struct, frozen=True):
     day: str = ""
     day_start_equity_brl: Decimal = Decimal(0)
     peak_equity_brl: Decimal = Decimal(0)
+    paused: dict[str, str] = {}
+    """Instruments a person took from the strategies (symbol -> why and by whom), until resumed."""
 
 
 class AuditRecord(msgspec.Struct, frozen=True):

@@ -6,6 +6,8 @@
   day's peak equity, checked on every fill and on a timer; a breach latches until reset.
 - Circuit breakers: stale data in session, venue reject rate, adapter errors. A tripped breaker
   sets its action state; after the cool-down it goes half-open and the next good sign closes it.
+- Strategy pauses: a person's flatten or order on an instrument takes it from the strategies
+  (``paused``, persisted with the risk state) until a person resumes them.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class Guard:
         self._last_count = -1
         self._last_data_ts = 0
         self.kills = 0
+        self.paused: dict[str, str] = {}  # symbol -> why and by whom; the order manager refuses strategies there
         self._started = False
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -140,6 +143,8 @@ class Guard:
         self.kill_switch, self.kill_reason = record.kill_switch, record.kill_reason
         self.day = record.day
         self.day_start_equity, self.peak_equity = record.day_start_equity_brl, record.peak_equity_brl
+        self.paused.clear()
+        self.paused.update(record.paused)
         if record.trading_state != TradingState.ACTIVE.value and not record.kill_switch:
             self.breach = record.breakers.get("breach", "")
             self.breach_state = TradingState(record.trading_state) if self.breach else TradingState.ACTIVE
@@ -207,6 +212,36 @@ class Guard:
         self.peak_equity = max(self.peak_equity, self.ctx.equity_brl())
         self._apply(ts)
         self.ctx.publish_alert(Alert("risk_reset", Severity.WARNING, f"risk state reset by {who}", ts))
+
+    # --- strategy pauses -----------------------------------------------------------------------
+    def pause(self, symbols: list[str], who: str, why: str) -> list[str]:
+        """Take ``symbols`` from the strategies until :meth:`resume`; alert and persist. Returns those newly
+        paused (a symbol already paused keeps its first reason)."""
+        new = [s for s in symbols if s not in self.paused]
+        if not new:
+            return []
+        ts = self.ctx.now()
+        for sym in new:
+            self.paused[sym] = f"{why} by {who}"
+            self.ctx.publish_alert(Alert("strategies_paused", Severity.WARNING,
+                                         f"strategies paused on {sym} by {who} ({why}); "
+                                         f"`tradingsystem strategies resume {sym}` hands it back", ts,
+                                         {"symbol": sym, "who": who}))
+        self.ctx.publish_state(self.record(ts))
+        return new
+
+    def resume(self, symbol: str | None, who: str) -> list[str]:
+        """Hand ``symbol`` (every paused one when None) back to the strategies; returns those resumed."""
+        symbols = sorted(self.paused) if symbol is None else [symbol] if symbol in self.paused else []
+        if not symbols:
+            return []
+        ts = self.ctx.now()
+        for sym in symbols:
+            del self.paused[sym]
+            self.ctx.publish_alert(Alert("strategies_resumed", Severity.INFO,
+                                         f"strategies resumed on {sym} by {who}", ts, {"symbol": sym, "who": who}))
+        self.ctx.publish_state(self.record(ts))
+        return symbols
 
     # --- inputs --------------------------------------------------------------------------------
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
@@ -387,6 +422,7 @@ class Guard:
             self.day,
             self.day_start_equity,
             self.peak_equity,
+            dict(self.paused),
         )
 
     def status(self) -> dict[str, object]:
@@ -402,4 +438,5 @@ class Guard:
             "peak_equity_brl": str(self.peak_equity),
             "denials": self.risk.denials,
             "checks": self.risk.checks,
+            "paused": dict(sorted(self.paused.items())),
         }

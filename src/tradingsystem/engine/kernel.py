@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from tradingsystem.domain.alerts import Alert, Severity
+from tradingsystem.domain.commands import OrderEvent
 from tradingsystem.domain.fees import FeeSchedule
 from tradingsystem.domain.instruments import Instrument
+from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus
 from tradingsystem.domain.records import ManualActionRecord, RiskStateRecord
 from tradingsystem.engine.bus import MessageBus
 from tradingsystem.engine.cache import Cache
@@ -67,10 +69,16 @@ class Kernel:
         self.orders = OrderManager(self.cache, self.portfolio, self.risk, self.clock)
         self.guard = Guard(self.risk, self, breakers, sorted(instruments))
         self.orders.add_listener(self.guard.on_order_event)
+        self.orders.paused = self.guard.paused  # one dict: the guard persists it, the order manager enforces it
+        self.orders.on_manual = self._manual_order
+        self.orders.add_listener(self._cancel_paused)
+        self._pause_cancels: dict[str, int] = {}  # order id -> cancels asked since its instrument was paused
         self.emulator = OrderEmulator(self.orders, self.data)
         self.flattener = Flattener(self.orders, self.cache, self.portfolio.quantity, self._flatten_limits,
                                    lambda: self.guard.kill_switch, self._flatten_alert)
         self.alerts: deque[Alert] = deque(maxlen=1000)
+        self.alert_counts: dict[str, int] = {}  # kind -> alerts raised this run (the summary shows them)
+        self.last_critical = ""
         self.equity_curve: deque[tuple[int, str, Decimal]] = deque(maxlen=200_000)
         self._equity_interval_ns = int(equity_interval_s * 1e9)
         self._inbox: deque[Callable[[], None]] = deque()
@@ -162,6 +170,63 @@ class Kernel:
     def _flatten_alert(self, symbol: str, message: str) -> None:
         self.publish_alert(Alert("flatten", Severity.CRITICAL, message, self.clock.now(), {"symbol": symbol}))
 
+    # --- manual trades and strategy pauses (docs/risk.md "Manual trades pause the strategies") -----------
+    def strategy_symbols(self) -> list[str]:
+        return sorted({sym for s in self.strategies for sym in s.symbols})
+
+    def pause_strategies(self, symbol: str | None, who: str, why: str) -> list[str]:
+        """Take ``symbol`` (every instrument a strategy trades when None) from the strategies until
+        :meth:`resume_strategies`: their new orders there are refused, their working orders and exit groups
+        there cancelled. Returns the symbols newly paused."""
+        traded = self.strategy_symbols()
+        symbols = traded if symbol is None else [symbol] if symbol in traded else []
+        new = self.guard.pause(symbols, who, why)
+        for sym in new:
+            for group in [g for g in self.emulator.groups.values()
+                          if g.symbol == sym and self.orders.is_strategy(g.strategy_id)]:
+                self.emulator.cancel(group.group_id)
+            for order in [o for o in self.cache.open_orders.values()
+                          if o.symbol == sym and self.orders.is_strategy(o.strategy_id)]:
+                self.orders.cancel(order.order_id)
+        return new
+
+    def resume_strategies(self, symbol: str | None = None, who: str = "operator") -> dict[str, Any]:
+        """A person hands ``symbol`` (every paused one when None) back to the strategies, with its position as
+        it stands."""
+        if symbol is not None and symbol not in self.instruments:
+            raise KeyError(f"unknown instrument {symbol!r}")
+        resumed = self.guard.resume(symbol, who)
+        return {"resumed": ",".join(resumed) or "none", "paused": dict(sorted(self.guard.paused.items()))}
+
+    def manual_flatten(self, who: str, symbol: str | None = None) -> dict[str, Any]:
+        """A person's flatten: pause the strategies on the instrument(s), cancel theirs, then flatten."""
+        if symbol is not None and symbol not in self.instruments:
+            raise KeyError(f"unknown instrument {symbol!r}")
+        paused = self.pause_strategies(symbol, who, "manual flatten")
+        return {"orders": self.flatten(f"manual flatten by {who}", symbol), "paused": ",".join(paused) or "none"}
+
+    def _cancel_paused(self, order: Order, event: OrderEvent) -> None:
+        """A strategy order on a paused instrument that is working again (its ack overtook the cancel, or the
+        venue refused the cancel) is cancelled again, up to 3 times."""
+        asked, paused = self._pause_cancels, self.guard.paused
+        if not paused and not asked:
+            return
+        if order.is_closed:
+            asked.pop(order.order_id, None)
+            return
+        if order.symbol not in paused:
+            return
+        if (self.orders.is_strategy(order.strategy_id) and asked.get(order.order_id, 0) < 3
+                and order.status is not OrderStatus.PENDING_CANCEL
+                and order.can_apply(OrderEventKind.PENDING_CANCEL)):
+            asked[order.order_id] = asked.get(order.order_id, 0) + 1
+            self.orders.cancel(order.order_id)
+
+    def _manual_order(self, order: Order) -> None:
+        """A person's order is going out: the strategies leave its instrument."""
+        who = order.strategy_id.partition(":")[2] or (order.tags[0] if order.tags else "manual")
+        self.pause_strategies(order.symbol, who, "manual order")
+
     def equity_brl(self) -> Decimal:
         return self.portfolio.net_brl()
 
@@ -169,6 +234,9 @@ class Kernel:
         return self.data.trades_seen + self.data.book_events
 
     def publish_alert(self, alert: Alert) -> None:
+        self.alert_counts[alert.kind] = self.alert_counts.get(alert.kind, 0) + 1
+        if alert.severity >= Severity.CRITICAL:
+            self.last_critical = alert.message
         self.alerts.append(alert)
         self.bus.publish("alerts", alert)
 
@@ -359,6 +427,11 @@ class Kernel:
             "net_pnl_brl": str(pf.realized_brl() + pf.unrealized_brl() - pf.fees_brl()),
             "risk_denials": self.risk.denials,
             "trading_state": self.risk.state.value,
+            "trading_reason": self.risk.state_reason,
+            "paused": dict(sorted(self.guard.paused.items())),
+            "paused_refused": self.orders.paused_refused,
+            "alerts": dict(sorted(self.alert_counts.items())),
+            "last_critical_alert": self.last_critical,
             "events_processed": self.events_processed,
             "wall_seconds": round(self.wall_seconds, 3),
         }
@@ -375,6 +448,7 @@ class Kernel:
                 "position": pos.quantity if pos else 0,
                 "pnl_brl": str((pos.realized_brl() + pos.unrealized_brl(tick.price if tick else None)
                                 - pos.fees) if pos else Decimal(0)),
+                "paused": self.guard.paused.get(symbol, ""),
             })
         working = [
             {"order_id": o.order_id, "symbol": o.symbol, "side": o.side.name, "qty": o.quantity,

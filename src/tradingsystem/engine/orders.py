@@ -1,4 +1,9 @@
-"""Order manager: creates orders, passes them through risk, routes them, applies their events."""
+"""Order manager: creates orders, passes them through risk, routes them, applies their events.
+
+Every order has an owner, its ``strategy_id``: a registered strategy, ``manual`` (or ``manual:<channel>``)
+for a person's order, ``risk`` for the flattener. A strategy's orders on an instrument a person has taken
+(``paused``) are refused; a manual order that is sent calls ``on_manual`` (the kernel pauses the strategies).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ _T_MARKET = OrderType.MARKET
 _UPDATABLE = frozenset({_S_PENDING_UPDATE, _S_ACCEPTED, _S_PARTIALLY_FILLED, _S_PENDING_CANCEL})
 
 EventHandler = Callable[[Order, OrderEvent], None]
+ManualHook = Callable[[Order], None]
 _FILLED = OrderEventKind.FILLED
 _KINDS = [OrderEventKind(k) if k in OrderEventKind._value2member_map_ else None for k in range(max(OrderEventKind) + 1)]
 _CLOSED_KINDS = frozenset(
@@ -61,6 +67,9 @@ class OrderManager:
         self.bad_events = 0
         self.listener_errors = 0
         self.last_error = ""
+        self.paused: dict[str, str] = {}  # symbol -> why: strategies may not trade it (the guard's dict)
+        self.paused_refused = 0
+        self.on_manual: ManualHook | None = None
 
     def attach(self, execution: ExecutionClient) -> None:
         self._execution = execution
@@ -72,6 +81,17 @@ class OrderManager:
     def add_listener(self, handler: EventHandler) -> None:
         """A listener sees every order event (stores, dashboards, alerts)."""
         self._listeners.append(handler)
+
+    def is_strategy(self, owner: str) -> bool:
+        """Whether ``owner`` is a registered strategy (not a person, the flattener or a roll)."""
+        return owner in self._handlers
+
+    def _paused_reason(self, order: Order) -> str | None:
+        why = self.paused.get(order.symbol)
+        if why is None or order.strategy_id not in self._handlers:
+            return None
+        return (f"strategies paused on {order.symbol}: {why}; "
+                f"`tradingsystem strategies resume {order.symbol}` hands it back")
 
     def track_pending(self, order: Order) -> None:
         """Count a restored working order's open quantity."""
@@ -105,7 +125,11 @@ class OrderManager:
         ``reduce_only`` marks the kill switch's flatten orders, the only ones a HALTED state lets through.
         """
         ts = self._clock.now()
-        reason = self._risk.check(order, ts, reduce_only)
+        reason = self._paused_reason(order) if self.paused else None
+        if reason is not None:
+            self.paused_refused += 1
+        else:
+            reason = self._risk.check(order, ts, reduce_only)
         if reason is not None:
             self.denied += 1
             order.reason = reason
@@ -114,6 +138,8 @@ class OrderManager:
             self._dispatch(order, OrderEvent(order.order_id, _K_DENIED, ts, order.symbol,
                                              reason=reason))
             return order
+        if self.on_manual is not None and order.strategy_id.startswith("manual"):
+            self.on_manual(order)  # strategies leave the instrument before the person's order goes out
         order.apply(_K_SUBMITTED, ts)
         self._cache.add_order(order)
         self._add_pending(order, order.quantity)
@@ -149,9 +175,10 @@ class OrderManager:
                       price or order.price, trigger_price or order.trigger_price, order.tif, order.strategy_id,
                       ts, order.tags)
         probe.filled_qty = order.filled_qty
+        reason = self._paused_reason(order) if self.paused else None
         self._add_pending(order, -order.leaves_qty)  # the check sees the order as it would be, not twice
         try:
-            reason = self._risk.check(probe, ts, modify=True)
+            reason = reason or self._risk.check(probe, ts, modify=True)
         finally:
             self._add_pending(order, order.leaves_qty)
         if reason is not None:

@@ -2,7 +2,8 @@
 
 ``status_snapshot(kernel)`` reads what the view needs on the engine thread (it runs as the kernel's idle
 hook): the kernel's snapshot plus risk state, session phase per instrument and the latest alerts.
-``render`` draws it: risk state first (HALTED in red with its reason and how to resume), then instruments
+``render`` draws it: risk state first (HALTED in red with its reason and how to resume; instruments a manual
+trade took from the strategies), then instruments
 with their phase (why a stock shows no price before 10:00), working orders and alerts.
 """
 
@@ -74,6 +75,10 @@ def render(snapshot: dict[str, Any], title: str = "TradingSystem") -> Group:
         why = risk.get("kill_reason") or risk.get("reason") or "risk limit"
         parts.append(Text(f"no new orders: {why}. `tradingsystem risk reset` resumes trading",
                           style="bold red", no_wrap=True, overflow="ellipsis"))
+    paused = [r["symbol"] for r in snapshot["instruments"] if r.get("paused")]  # why and by whom: the alert
+    if paused:
+        parts.append(Text(f"strategies paused on {', '.join(paused)}: `tradingsystem strategies resume`",
+                          style="bold yellow", no_wrap=True, overflow="ellipsis"))
     inst = Table(box=None, expand=False, show_edge=False, pad_edge=False, padding=(0, 1))
     for col, justify in (("instrument", "left"), ("session", "left"), ("last", "right"), ("pos", "right"),
                          ("P&L R$", "right")):

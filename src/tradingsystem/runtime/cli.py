@@ -23,6 +23,11 @@ class _Root(LazyGroup):
     lazy = {
         "orders": (_M + "cli_control", "orders", "Working orders of the running node."),
         "positions": (_M + "cli_control", "positions", "Positions and P&L of the running node."),
+        "flatten": (_M + "cli_control", "flatten",
+                    "Close positions (one instrument or all) and pause the strategies there until "
+                    "`strategies resume`."),
+        "strategies": (_M + "cli_control", "strategies_app",
+                       "Instruments taken from the strategies by a manual trade: list, resume."),
         "audit": (_M + "cli_control", "audit",
                   "Manual actions (kill, reset, flatten, cancel...) from the node's state store: "
                   "when, who, what, result."),

@@ -1,4 +1,4 @@
-"""CLI commands that talk to a running node's control API: risk, orders, positions."""
+"""CLI commands that talk to a running node's control API: risk, orders, positions, flatten, strategies."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import typer
 
 risk_app = typer.Typer(help="Risk state and the kill switch of a running node.", no_args_is_help=True)
+strategies_app = typer.Typer(help="Instruments taken from the strategies by a manual trade: list, resume.",
+                             no_args_is_help=True)
 
 DataDir = Annotated[Path, typer.Option(help="the node's data directory (holds node.json)",
                                        envvar="TRADINGSYSTEM_DATA_DIR")]
@@ -60,6 +62,26 @@ def risk_kill(reason: Annotated[str, typer.Option(help="why (kept in the audit a
 def risk_reset(data_dir: DataDir = Path("data")) -> None:
     """Clear the kill switch and latched breaches (a person's decision)."""
     _print(_call(data_dir, "POST", "/risk/reset", {"who": "cli"}))
+
+
+Symbol = Annotated[str | None, typer.Argument(help="one instrument (default: all)", show_default=False)]
+
+
+def flatten(symbol: Symbol = None, data_dir: DataDir = Path("data")) -> None:
+    """Close positions (one instrument or all) and pause the strategies there until `strategies resume`."""
+    _print(_call(data_dir, "POST", "/flatten", {"symbol": symbol, "who": "cli"}))
+
+
+@strategies_app.command("paused")
+def strategies_paused(data_dir: DataDir = Path("data")) -> None:
+    """Instruments the strategies may not trade now, why and by whom."""
+    _print(_call(data_dir, "GET", "/risk").get("paused", {}))
+
+
+@strategies_app.command("resume")
+def strategies_resume(symbol: Symbol = None, data_dir: DataDir = Path("data")) -> None:
+    """Hand an instrument (default: every paused one) back to the strategies, with its position as it is."""
+    _print(_call(data_dir, "POST", "/strategies/resume", {"symbol": symbol, "who": "cli"}))
 
 
 def orders(data_dir: DataDir = Path("data")) -> None:

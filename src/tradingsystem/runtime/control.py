@@ -2,7 +2,8 @@
 
 GET  /risk        risk status            POST /risk/kill  {"reason": "...", "flatten": false}
 GET  /orders      working orders         POST /risk/reset {"who": "..."}
-GET  /positions   positions and P&L      POST /flatten    {"symbol": null}
+GET  /positions   positions and P&L      POST /flatten    {"symbol": null}  (pauses the strategies there)
+                                         POST /strategies/resume {"symbol": null}
 After ``token_max_failures`` wrong tokens in a row a client gets HTTP 429 for ``token_lockout_s`` seconds.
 GET  /health and GET /metrics (Prometheus text) need no token: keep the server on loopback (the default)
 or behind a proxy that restricts them.
@@ -165,7 +166,10 @@ class ControlServer:
                 _channel(b), "reset", "", lambda: _reset(k, str(b.get("who") or "operator"))),
             ("POST", "/flatten"): lambda b: k.manual_action(
                 _channel(b), "flatten", f"symbol={b.get('symbol') or 'all'}",
-                lambda: {"orders": k.flatten("manual flatten", b.get("symbol"))}),
+                lambda: k.manual_flatten(_channel(b), b.get("symbol") or None)),
+            ("POST", "/strategies/resume"): lambda b: k.manual_action(
+                _channel(b), "resume", f"symbol={b.get('symbol') or 'all'}",
+                lambda: k.resume_strategies(b.get("symbol") or None, _channel(b))),
         }
         self.metric_sources: list[MetricSource] = []
         self.started_at = time.time()

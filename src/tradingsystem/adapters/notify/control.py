@@ -55,6 +55,19 @@ class KernelControl:
         return (f"Kill switch engaged: {reason}. Cancelled {result['cancelled']} order(s), "
                 f"sent {result['flatten_orders']} flatten order(s).")
 
+    def resume(self, symbol: str | None) -> str:
+        k = self.kernel
+        try:
+            ok, result = self._ask(lambda: k.manual_action("telegram", "resume", f"symbol={symbol or 'all'}",
+                                                           lambda: k.resume_strategies(symbol, "telegram")))
+        except KeyError as exc:
+            return f"Not resumed: {exc.args[0]}."
+        if not ok or result is None:
+            return "Resume queued: the engine has not run it yet."
+        if result["resumed"] == "none":
+            return "Nothing was paused" + (f" on {symbol}." if symbol else ".")
+        return f"Strategies resumed on {result['resumed']}."
+
     # --- engine thread -------------------------------------------------------------------------
     def _status_text(self) -> str:
         g = self.kernel.guard.status()
@@ -66,6 +79,9 @@ class KernelControl:
         if isinstance(breakers, dict):
             lines += [f"breaker {n}: {b['state']} {b['reason']}".rstrip() for n, b in breakers.items()
                       if b["state"] != "closed"]
+        paused = g.get("paused")
+        if isinstance(paused, dict) and paused:
+            lines += [f"strategies paused on {sym}: {why} (/resume {sym})" for sym, why in paused.items()]
         positions = {s: q for s, q in summary["positions"].items() if q}
         lines.append(f"positions: {positions or 'flat'}")
         lines.append(f"working orders: {len(self.kernel.cache.open_orders)}")

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 HELP = ("/status: trading state, positions, working orders\n/pnl: today's P&L\n"
         "/kill [reason]: engage the kill switch (asks for /confirm)\n/confirm: confirm a pending /kill\n"
-        "/cancel: drop a pending /kill")
+        "/cancel: drop a pending /kill\n/resume [SYMBOL]: hand instruments a manual trade paused back to the "
+        "strategies")
 
 
 class TelegramConfig(BaseModel):
@@ -234,6 +235,9 @@ class TelegramCommands:
             return self.control.kill(pending[0])
         if command == "/cancel":
             return "Kill cancelled." if self._pending.pop(chat_id, None) else "Nothing pending."
+        if command == "/resume":
+            log.warning("telegram: strategies resumed on %s by %s", rest or "all", who)
+            return self.control.resume(rest.upper() or None)
         if command in ("/help", "/start"):
             return HELP
         return f"Unknown command {command}.\n{HELP}"

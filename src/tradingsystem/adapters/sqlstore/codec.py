@@ -65,6 +65,7 @@ def risk_row(r: RiskStateRecord) -> dict[str, Any]:
         "trading_state": r.trading_state, "kill_switch": r.kill_switch, "kill_reason": r.kill_reason, "ts": r.ts,
         "breakers": _json.encode(dict(sorted(r.breakers.items()))).decode(), "day": r.day,
         "day_start_equity_brl": r.day_start_equity_brl, "peak_equity_brl": r.peak_equity_brl,
+        "paused": _json.encode(dict(sorted(r.paused.items()))).decode(),
     }
 
 
@@ -73,6 +74,7 @@ def risk_from_row(row: Mapping[Any, Any]) -> RiskStateRecord:
         trading_state=row["trading_state"], kill_switch=bool(row["kill_switch"]), kill_reason=row["kill_reason"],
         ts=row["ts"], breakers=_breakers.decode(row["breakers"]), day=row["day"],
         day_start_equity_brl=row["day_start_equity_brl"], peak_equity_brl=row["peak_equity_brl"],
+        paused=_breakers.decode(row["paused"]),
     )
 
 

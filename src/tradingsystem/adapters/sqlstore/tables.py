@@ -113,6 +113,7 @@ def _risk_columns() -> list[Column[Any]]:
         Column("day", Text, nullable=False),
         Column("day_start_equity_brl", ExactDecimal, nullable=False),
         Column("peak_equity_brl", ExactDecimal, nullable=False),
+        Column("paused", Text, nullable=False, server_default="{}"),  # symbol -> why (JSON), migration 0003
     ]
 
 

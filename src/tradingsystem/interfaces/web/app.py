@@ -320,6 +320,9 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             return await engine(lambda: controller.flatten(who, str(symbol) if symbol else None))
         if action == "cancel_all":
             return await engine(lambda: controller.cancel_all(who))
+        if action == "resume_symbol":  # hand an instrument a manual trade paused back to the strategies
+            symbol = b.get("symbol")
+            return await engine(lambda: controller.resume_symbol(who, str(symbol) if symbol else None))
         if action in ("pause", "resume"):
             sid = str(b.get("strategy") or "")
             return await engine(lambda: controller.set_paused(who, sid, action == "pause"))

@@ -283,7 +283,12 @@ class DashboardController:
         if symbol is not None and symbol not in self.kernel.instruments:
             raise KeyError(f"unknown instrument {symbol!r}")
         self._audit("flatten", who, symbol=symbol or "all")
-        return {"orders": self.kernel.flatten("dashboard flatten", symbol)}
+        return self.kernel.manual_flatten(f"dashboard:{who}", symbol)  # pauses the strategies there
+
+    def resume_symbol(self, who: str, symbol: str | None) -> dict[str, Any]:
+        """Hand an instrument (every paused one when None) a manual trade took back to the strategies."""
+        self._audit("resume", who, symbol=symbol or "all")
+        return self.kernel.resume_strategies(symbol, f"dashboard:{who}")
 
     def cancel_all(self, who: str) -> dict[str, Any]:
         self._audit("cancel_all", who)

@@ -48,11 +48,14 @@
       tr.innerHTML = `<td><a href="/instrument/${esc(i.symbol)}">${esc(i.symbol)}</a></td><td class="phase"></td>
         <td class="num last"></td><td class="num qty"></td><td class="num avg"></td><td class="num pts"></td>
         <td class="num pnl"></td><td class="num fees"></td><td class="acts"><button class="small flatten-one" data-symbol="${esc(i.symbol)}">flatten</button>
-        <button class="small reverse-one" data-symbol="${esc(i.symbol)}">reverse</button></td>`;
+        <button class="small reverse-one" data-symbol="${esc(i.symbol)}">reverse</button>
+        <button class="small resume-one" data-symbol="${esc(i.symbol)}" hidden>resume strategies</button></td>`;
     }, (tr, i) => {
       const c = tr.cells;
-      set(c[1], i.phase, "phase " + (i.phase === "continuous" ? "" : "muted"));
-      c[1].title = i.note;
+      const paused = (r.paused || {})[i.symbol];  // a manual trade took it from the strategies
+      set(c[1], paused ? `${i.phase} · strategies paused` : i.phase,
+        "phase " + (paused ? "neg" : i.phase === "continuous" ? "" : "muted"));
+      c[1].title = paused ? `strategies paused: ${paused}` : i.note;
       set(c[2], num(i.last), "num last");
       set(c[3], num(i.position), "num qty " + signCls(i.position));
       set(c[4], num(i.avg), "num avg");
@@ -60,7 +63,10 @@
       set(c[6], num(i.pnl_brl), "num pnl " + signCls(i.pnl_brl));
       set(c[7], num(i.fees_brl), "num fees");
       const has = i.position !== 0;
-      for (const b of c[8].children) if (b.disabled === has) b.disabled = !has;
+      for (const b of c[8].children) {
+        if (b.classList.contains("resume-one")) { if (b.hidden === !!paused) b.hidden = !paused; }
+        else if (b.disabled === has) b.disabled = !has;
+      }
     });
 
     keyed($("#orders tbody"), m.working_orders, (o) => o.order_id, (tr, o) => {
@@ -132,6 +138,9 @@
         if (!(await confirmed(`Flatten ${sym} with a market order?`))) return;
         const res = await call("/api/control/flatten", {symbol: sym}, $("#position-out"));
         if (res.ok) outcome($("#position-out"), {ok: true, message: `${sym}: ${res.orders} flatten order(s) sent`});
+      } else if (t.classList.contains("resume-one")) {
+        const res = await call("/api/control/resume_symbol", {symbol: t.dataset.symbol}, $("#position-out"));
+        if (res.ok) outcome($("#position-out"), {ok: true, message: `${t.dataset.symbol}: strategies resumed`});
       } else if (t.classList.contains("reverse-one")) {
         const sym = t.dataset.symbol;
         if (!(await confirmed(`Reverse ${sym}: one market order of twice the position?`))) return;
