@@ -200,7 +200,7 @@ def load_backtest_config(path: Path) -> BacktestConfig:
             if not Path(data[key]).exists():
                 raise ConfigError(f"{path}: data.{key}: {data[key]} does not exist ({given!r} is relative to "
                                   f"the config file's folder {path.parent}); fix the path or make it absolute")
-    bench = raw.get("benchmark") if isinstance(raw.get("benchmark"), dict) else {}
+    bench: dict[str, Any] = raw["benchmark"] if isinstance(raw.get("benchmark"), dict) else {}
     for key in ("data_dir", "cdi_csv", "ibovespa_csv"):
         if bench.get(key) and not Path(bench[key]).is_absolute():
             bench[key] = str((path.parent / bench[key]).resolve())
