@@ -114,3 +114,31 @@ def test_a_denied_move_shows_its_rule_under_the_chart(live: LiveNode, page: Any)
     finally:
         live.on_engine(lambda: risk.closing.discard(STOCK))
         live.on_engine(lambda: live.kernel.orders.cancel(oid))
+
+
+def test_click_the_chart_to_place_a_limit_ten_of_ten(live: LiveNode, page: Any) -> None:
+    inst = live.kernel.instruments[STOCK]
+    box = page.locator("#chart").bounding_box()
+    done = 0
+    for i in range(ROUNDS):
+        x, y = box["x"] + box["width"] * (0.3 + 0.03 * i), box["y"] + box["height"] * (0.15 if i % 2 else 0.6)
+        page.mouse.move(x, y, steps=3)
+        page.mouse.down()
+        page.wait_for_timeout(HOLD_MS)
+        page.mouse.up()
+        button = page.locator("#chart-menu button[data-kind='LIMIT']")
+        button.wait_for(state="visible")
+        side, price = button.get_attribute("data-side"), str(button.get_attribute("data-price"))
+        b = button.bounding_box()
+        page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=3)
+        page.mouse.down()
+        page.wait_for_timeout(HOLD_MS)
+        page.mouse.up()
+        page.wait_for_selector("#l-out.accepted")
+        oid = (page.text_content("#l-out") or "").split(":")[0]
+        o = live.on_engine(lambda oid=oid: live.kernel.cache.order(oid))  # resting, or filled if the market came
+        done += o is not None and o.side.name == side and o.price == inst.to_raw(price) and o.strategy_id == "manual"
+        live.on_engine(lambda oid=oid: live.kernel.orders.cancel(oid) if oid in live.kernel.cache.open_orders else None)
+        page.evaluate("() => { const o = document.querySelector('#l-out'); o.className = 'outcome'; }")
+        assert page.is_hidden("#chart-menu")
+    assert done == ROUNDS

@@ -317,7 +317,17 @@
   // the pointer on the tick grid; the release sends the modify and the answer shows under the chart. The
   // line goes back to the order's price until the engine's answer moves the order (and so the line).
   const GRAB = 6;
-  let lineDrag = null, dragEnded = -1e9;
+  let lineDrag = null, pressAt = null;  // a drag's release is not a click-to-trade
+  // A press and release in one spot on the pane (however long the press) is a click-to-trade; the chart's
+  // own click event is not used: it misses a slow press that follows another click.
+  function chartPress(e) {
+    const p = pressAt;
+    pressAt = null;
+    if (!p || Math.hypot(e.clientX - p.x, e.clientY - p.y) > 5) return;
+    const r = $("#chart").getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top;
+    if (x < 0 || y < 0 || x > chart.timeScale().width() || y > r.height) return;  // the axes are not the pane
+    chartClick({point: {x, y}});
+  }
   const snap = (y) => {
     const p = candles.coordinateToPrice(y);
     return p === null || !tickRaw ? null : Math.round(Math.round(p * 10 ** scale) / tickRaw) * tickRaw;
@@ -336,6 +346,7 @@
   function onChartDown(e) {
     if (!candles || e.button !== 0) return;
     const hit = lineAt(chartY(e));
+    pressAt = hit ? null : {x: e.clientX, y: e.clientY};
     if (!hit) return;
     e.preventDefault(); e.stopPropagation();  // the chart does not pan under a grabbed line
     lineDrag = {...hit, from: rawOf(orderPrice(hit.order)), to: null};
@@ -355,9 +366,8 @@
   }
   async function onChartUp(e) {
     const d = lineDrag;
-    if (!d) return;
+    if (!d) { chartPress(e); return; }
     lineDrag = null;
-    dragEnded = performance.now();  // the click that ends a drag is not a click-to-trade
     e.preventDefault(); e.stopPropagation();
     chart.applyOptions({handleScroll: true, handleScale: true});
     $("#chart").classList.remove("dragging");
@@ -400,7 +410,6 @@
 
   function chartClick(param) {
     const menu = $("#chart-menu");
-    if (lineDrag || performance.now() - dragEnded < 500) { menu.hidden = true; return; }
     if (!param.point) { menu.hidden = true; return; }
     const y = candles.coordinateToPrice(param.point.y);
     if (y === null || !tickRaw) return;
@@ -456,7 +465,6 @@
     ema = chart.addSeries(LW.LineSeries, {color: "#f5a623", lineWidth: 2, priceLineVisible: false, lastValueVisible: false});
     markers = LW.createSeriesMarkers(candles, []);
     window.__chart = {chart, candles, volume, ema};
-    chart.subscribeClick(chartClick);
     setupChartDrag();
     setupLadder();
     load();
