@@ -26,10 +26,12 @@ _PX = pa.decimal128(20, 6)
 
 
 def write_report(result: BacktestResult, out_dir: Path, deterministic: bool = False,
-                 title: str = "Backtest") -> dict[str, Any]:
-    """Write the four files into ``out_dir`` and return the summary."""
+                 title: str = "Backtest", benchmark: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the four files into ``out_dir`` and return the summary (``benchmark``: see ``backtest.benchmark``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = metrics(result, deterministic)
+    if benchmark is not None:
+        summary["benchmark"] = benchmark
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     trades = round_trips(result.fills, result.instruments)
     pq.write_table(pa.table({
@@ -183,21 +185,51 @@ def _candles_svg(result: BacktestResult) -> str:
     return "".join(parts) or "<p>No candle data.</p>"
 
 
-_NO_BENCHMARK = ("<h3>Benchmark</h3><p>No CDI or Ibovespa series is in the data for this period, so no benchmark "
-                 "is drawn; compare the net P&amp;L with the CDI of the same dates yourself.</p>")
+_NO_BENCHMARK = ("<h3>Benchmark</h3><p>No benchmark was asked for (the config's <code>benchmark.enabled</code> "
+                 "is false).</p>")
+
+
+def _pct(fraction: str) -> str:
+    return f"{Decimal(fraction) * 100:.2f}%"
+
+
+def _benchmark_html(bench: dict[str, Any] | None) -> str:
+    """Strategy vs CDI and Ibovespa over the same days; a row says why a series is missing."""
+    if bench is None:
+        return _NO_BENCHMARK
+    if "strategy_return" not in bench:
+        return f"<h3>Benchmark</h3><p class=note>{html.escape(bench.get('note', 'unavailable'))}</p>"
+    rows = [f"<tr><td>strategy</td><td class=n>{_pct(bench['strategy_return'])}</td><td></td><td></td>"
+            f"<td>net P&amp;L on R$ {html.escape(bench['capital_brl'])} of capital</td></tr>"]
+    for key, label in (("cdi", "CDI"), ("ibovespa", "Ibovespa")):
+        b = bench.get(key)
+        if b is None:
+            continue
+        if not b["available"]:
+            rows.append(f"<tr><td>{label}</td><td colspan=4 class=note>unavailable: {html.escape(b['note'])}"
+                        "</td></tr>")
+            continue
+        extra = (f"{b['days']} business days" if key == "cdi"
+                 else f"{b['from']} close {b['start']} to {b['to']} close {b['end']}; beta {b['beta']}")
+        rows.append(f"<tr><td>{label}</td><td class=n>{_pct(b['return'])}</td><td class=n>R$ {b['pnl_brl']}</td>"
+                    f"<td class=n>{_pct(b['excess_return'])}</td><td>{html.escape(extra)} "
+                    f"({html.escape(b['source'])})</td></tr>")
+    return (f"<h3>Benchmark ({bench['from']} to {bench['to']})</h3><table><tr><th></th><th>return</th>"
+            f"<th>same capital</th><th>strategy minus it</th><th></th></tr>{''.join(rows)}</table>")
 
 
 def _html(result: BacktestResult, summary: dict[str, Any], dd: list[Decimal], title: str,
           trades: list[Trade] | None = None) -> str:
     xs = [t for t, _ in result.equity]
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in sorted(summary.items()))
+                   for k, v in sorted(summary.items()) if k != "benchmark")
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:20px}}"
-        "td{padding:2px 10px;border-bottom:1px solid #eee}td.n{text-align:right}</style></head><body>"
+        "td{padding:2px 10px;border-bottom:1px solid #eee}td.n{text-align:right}.note{color:#a50}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><table>{rows}</table>"
         f"<h3>Equity (BRL, net of fees)</h3>{_line_svg(xs, [float(v) for _, v in result.equity], '#06c')}"
         f"<h3>Drawdown (BRL)</h3>{_line_svg(xs, [float(d) for d in dd], '#c33', fill=True)}"
-        f"{_candles_svg(result)}{_NO_BENCHMARK}{_trades_table(trades or [])}</body></html>\n"
+        f"{_candles_svg(result)}{_benchmark_html(summary.get('benchmark'))}{_trades_table(trades or [])}"
+        "</body></html>\n"
     )

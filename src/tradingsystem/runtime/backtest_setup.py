@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tradingsystem.adapters.altdata.sgs import DEFAULT_BASE_URL
 from tradingsystem.backtest.feeds import Event, MergedFeed, bar_events, session_filter, trade_events
 from tradingsystem.backtest.queue_venue import QueueVenue, QueueVenueConfig, VenueParams
 from tradingsystem.backtest.results import BacktestResult, daily_pnl, metrics, run_kernel
@@ -137,6 +139,26 @@ class ReportSettings(_Frozen):
     candles: int = Field(default=300, ge=0)
 
 
+class BenchmarkSettings(_Frozen):
+    """The report's CDI and Ibovespa comparison (``backtest.benchmark``; sources in ``runtime.benchmark_source``)."""
+
+    enabled: bool = True
+    capital_brl: Decimal = Field(default=Decimal("100000"), gt=0)
+    """The capital the strategy's return is measured on (and the benchmarks' P&L)."""
+    data_dir: Path = Path("data")
+    """Cache: the altdata store ``{data_dir}/altdata/series`` (relative paths: the config file's folder)."""
+    fetch: bool = False
+    """Ask SGS for the days the cache lacks and store them there."""
+    sgs_url: str = DEFAULT_BASE_URL
+    timeout_s: float = Field(default=10.0, gt=0)
+    cdi_sgs: int = 12
+    cdi_csv: Path | None = None
+    ibovespa_sgs: int | None = 7
+    """BCB SGS 7 is the Ibovespa close; null with no ``ibovespa_csv``: no Ibovespa comparison."""
+    ibovespa_csv: Path | None = None
+    """A CSV (the SGS download ``data;valor`` or ``date,value``) used instead of SGS."""
+
+
 class WalkForwardSettings(_Frozen):
     in_sample_days: int = Field(default=40, gt=0)
     out_sample_days: int = Field(default=10, gt=0)
@@ -160,6 +182,7 @@ class BacktestConfig(_Frozen):
     risk: RiskConfig = RiskConfig(max_order_qty=10_000, max_position=100_000)
     fees: FeesConfig = FeesConfig()
     report: ReportSettings = ReportSettings()
+    benchmark: BenchmarkSettings = BenchmarkSettings()
     optimize: OptimizeSettings = OptimizeSettings()
 
 
@@ -177,6 +200,10 @@ def load_backtest_config(path: Path) -> BacktestConfig:
             if not Path(data[key]).exists():
                 raise ConfigError(f"{path}: data.{key}: {data[key]} does not exist ({given!r} is relative to "
                                   f"the config file's folder {path.parent}); fix the path or make it absolute")
+    bench: dict[str, Any] = raw["benchmark"] if isinstance(raw.get("benchmark"), dict) else {}
+    for key in ("data_dir", "cdi_csv", "ibovespa_csv"):
+        if bench.get(key) and not Path(bench[key]).is_absolute():
+            bench[key] = str((path.parent / bench[key]).resolve())
     try:
         return BacktestConfig.model_validate(raw)
     except ValidationError as exc:

@@ -29,6 +29,7 @@ from tradingsystem.runtime.backtest_setup import (
     load_dataset,
     run_backtest,
 )
+from tradingsystem.runtime.benchmark_source import backtest_benchmark
 from tradingsystem.runtime.cli_errors import fail
 from tradingsystem.runtime.config import ConfigError
 
@@ -61,7 +62,8 @@ def backtest_command(
             task = bar.add_task("replaying", total=None)
             result = run_backtest(cfg, progress=lambda n: bar.update(task, completed=n))
             bar.update(task, total=result.events, completed=result.events)
-        summary = write_report(result, out, cfg.report.deterministic, title=f"{cfg.strategy.name} backtest")
+        summary = write_report(result, out, cfg.report.deterministic, title=f"{cfg.strategy.name} backtest",
+                               benchmark=backtest_benchmark(cfg.benchmark, result.equity))
     except (ConfigError, TradingSystemError, ValueError, OSError) as exc:
         fail(exc)
     table = Table("metric", "value")

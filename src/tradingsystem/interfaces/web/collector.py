@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from tradingsystem.domain.commands import OrderEvent
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 from tradingsystem.domain.orders import Order, OrderEventKind
+from tradingsystem.engine.session_gate import day_of
 
 __all__ = ["BASE_NS", "BASE_S", "Collector"]
 
@@ -41,6 +44,7 @@ class Collector:
         self.results: dict[str, list[int]] = {}  # strategy -> [wins, losses, closing fills]
         self._pos: dict[tuple[str, str], tuple[int, float]] = {}
         self.fill_seq = 0
+        self.day_fees: dict[str, tuple[date, Decimal]] = {}  # symbol -> (B3 day, fees of that day's fills)
         self.first_wall = 0.0  # wall time (s) of the oldest event not yet collected
 
     # --- Sink ----------------------------------------------------------------------------------
@@ -93,6 +97,9 @@ class Collector:
         self.fills.append({"seq": self.fill_seq, "ts": event.ts_event, "symbol": order.symbol,
                            "side": "BUY" if sign > 0 else "SELL", "qty": event.fill_qty, "price": event.fill_price,
                            "strategy": order.strategy_id, "order_id": order.order_id, "fee": str(event.fee)})
+        day = day_of(event.ts_event)
+        seen, fees = self.day_fees.get(order.symbol, (day, Decimal(0)))
+        self.day_fees[order.symbol] = (day, (fees if seen == day else Decimal(0)) + event.fee)
         self._score(order.strategy_id, order.symbol, sign * event.fill_qty, event.fill_price)
 
     def _score(self, strategy: str, symbol: str, qty: int, price: int) -> None:
@@ -118,6 +125,11 @@ class Collector:
         self._pos[(strategy, symbol)] = (pos, avg)
 
     # --- reads (engine thread) -----------------------------------------------------------------
+    def fees_today(self, symbol: str, ts: int) -> Decimal:
+        """Fees of the symbol's fills on the B3 day of ``ts`` (0 from the first moment of a new day)."""
+        got = self.day_fees.get(symbol)
+        return got[1] if got is not None and got[0] == day_of(ts) else Decimal(0)
+
     def take_walls(self) -> tuple[float, float]:
         """The wall times of the oldest event since the last call and of now (this read); resets them."""
         first = self.first_wall

@@ -169,9 +169,9 @@ class DashboardController:
             crossed = max(book.bids) >= min(book.asks)
         qty = pos.quantity if pos else 0
         avg = pts = ""
-        pnl = fees = Decimal(0)
+        pnl = Decimal(0)
+        fees = self.collector.fees_today(symbol, ts)  # the day's fees; the P&L keeps the position's
         if pos is not None:
-            fees = pos.fees
             pnl = pos.realized_brl() + pos.unrealized_brl(last_raw) - pos.fees
             if qty:
                 avg_raw = pos.avg_price

@@ -190,11 +190,15 @@ const TS = (() => {
   }
   function alertUser(kind, text) {
     window.__alerts = (window.__alerts || []).concat([{kind, text}]).slice(-50);
-    if (setting("sounds")) beep(kind === "fill" ? 880 : kind === "denial" ? 330 : 220);
+    if (setting("sounds")) beep(kind === "fill" ? 880 : kind === "denial" ? 330 : kind === "alert" ? 550 : 220);
     if (setting("notify") && "Notification" in window && Notification.permission === "granted") {
       try { new Notification("TradingSystem: " + kind, {body: text, tag: kind}); } catch (err) { /* page not allowed */ }
     }
   }
+  // Node alerts worth a sound: warnings and critical ones, not the audit line of every dashboard action
+  // (manual_action) nor the kill switch (its own "kill" event).
+  const QUIET_ALERTS = new Set(["manual_action", "kill_switch"]);
+  let alertKeys = null;
   function watchEvents(msg) {
     const now = {fills: msg.fill_seq || 0, denials: msg.denials || 0, kill: !!(msg.risk && msg.risk.kill_switch)};
     if (seen) {
@@ -203,6 +207,15 @@ const TS = (() => {
       if (now.kill && !seen.kill) alertUser("kill", "kill switch engaged: " + (msg.risk.kill_reason || ""));
     }
     seen = now;
+    if (!msg.alerts) return;
+    const keys = new Set(msg.alerts.map((a) => `${a.ts}|${a.kind}|${a.message}`));
+    if (alertKeys) {
+      for (const a of msg.alerts.slice().reverse()) {  // oldest first
+        if (alertKeys.has(`${a.ts}|${a.kind}|${a.message}`) || a.severity === "INFO" || QUIET_ALERTS.has(a.kind)) continue;
+        alertUser("alert", `${a.kind}: ${a.message}`);
+      }
+    }
+    alertKeys = keys;
   }
 
   async function post(action, body) {

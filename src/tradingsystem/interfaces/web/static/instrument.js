@@ -298,13 +298,115 @@
     if (!candles) return;
     const want = new Map();
     for (const o of list) { const p = orderPrice(o); if (p) want.set(o.order_id + "@" + p, o); }
-    for (const [k, line] of priceLines) if (!want.has(k)) { candles.removePriceLine(line); priceLines.delete(k); }
+    for (const [k, line] of priceLines) {
+      if (want.has(k) || (lineDrag && lineDrag.key === k)) continue;  // the line being dragged stays
+      candles.removePriceLine(line); priceLines.delete(k);
+    }
     for (const [k, o] of want) {
-      if (priceLines.has(k)) continue;
-      priceLines.set(k, candles.createPriceLine({price: Number(orderPrice(o)), color: o.side === "BUY" ? "#26a69a" : "#ef5350",
-        lineWidth: 1, lineStyle: 2, axisLabelVisible: true, title: `${o.side === "BUY" ? "B" : "S"} ${o.qty - o.filled} ${o.type.toLowerCase()}`}));
+      const have = priceLines.get(k);
+      if (have) { have._order = o; continue; }
+      const line = candles.createPriceLine({price: Number(orderPrice(o)), color: o.side === "BUY" ? "#26a69a" : "#ef5350",
+        lineWidth: 1, lineStyle: 2, axisLabelVisible: true, title: lineTitle(o)});
+      line._order = o;
+      priceLines.set(k, line);
     }
   }
+
+  // --- drag a working order's price line on the chart to move it (same modify call as the ladder) --------
+  // A press within GRAB px of a line grabs it (the chart neither pans nor opens its menu); the line follows
+  // the pointer on the tick grid; the release sends the modify and the answer shows under the chart. The
+  // line goes back to the order's price until the engine's answer moves the order (and so the line).
+  const GRAB = 6;
+  let lineDrag = null, pressAt = null;  // a drag's release is not a click-to-trade
+  // A press and release in one spot on the pane (however long the press) is a click-to-trade; the chart's
+  // own click event is not used: it misses a slow press that follows another click.
+  function chartPress(e) {
+    const p = pressAt;
+    pressAt = null;
+    if (!p || Math.hypot(e.clientX - p.x, e.clientY - p.y) > 5) return;
+    const r = $("#chart").getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top;
+    if (x < 0 || y < 0 || x > chart.timeScale().width() || y > r.height) return;  // the axes are not the pane
+    chartClick({point: {x, y}});
+  }
+  const snap = (y) => {
+    const p = candles.coordinateToPrice(y);
+    return p === null || !tickRaw ? null : Math.round(Math.round(p * 10 ** scale) / tickRaw) * tickRaw;
+  };
+  function lineAt(y) {
+    let hit = null, bestD = GRAB + 1;
+    for (const [k, line] of priceLines) {
+      const o = line._order, ly = candles.priceToCoordinate(Number(orderPrice(o)));
+      if (ly === null) continue;
+      const d = Math.abs(ly - y);
+      if (d < bestD) { bestD = d; hit = {key: k, line, order: o}; }
+    }
+    return hit;
+  }
+  function chartY(e) { return e.clientY - $("#chart").getBoundingClientRect().top; }
+  function onChartDown(e) {
+    if (!candles || e.button !== 0) return;
+    const hit = lineAt(chartY(e));
+    pressAt = hit ? null : {x: e.clientX, y: e.clientY};
+    if (!hit) return;
+    e.preventDefault(); e.stopPropagation();  // the chart does not pan under a grabbed line
+    lineDrag = {...hit, from: rawOf(orderPrice(hit.order)), to: null};
+    chart.applyOptions({handleScroll: false, handleScale: false});
+    $("#chart").classList.add("dragging");
+  }
+  function onChartMove(e) {
+    if (!lineDrag) {
+      if (candles && e.target.closest && e.target.closest("#chart")) $("#chart").style.cursor = lineAt(chartY(e)) ? "ns-resize" : "";
+      return;
+    }
+    e.preventDefault();
+    const raw = snap(chartY(e));
+    if (raw === null || raw <= 0) return;
+    lineDrag.to = raw;
+    lineDrag.line.applyOptions({price: Number(fmtRaw(raw)), title: `→ ${num(fmtRaw(raw))}`});
+  }
+  async function onChartUp(e) {
+    const d = lineDrag;
+    if (!d) { chartPress(e); return; }
+    lineDrag = null;
+    e.preventDefault(); e.stopPropagation();
+    chart.applyOptions({handleScroll: true, handleScale: true});
+    $("#chart").classList.remove("dragging");
+    d.line.applyOptions({price: Number(fmtRaw(d.from)), title: lineTitle(d.order)});
+    if (d.to === null || d.to === d.from) return;
+    if (d.order.order_id.startsWith("G-")) {
+      TS.outcome($("#c-out"), {ok: false, message: "OCO and bracket exits move with their group; cancel and re-arm"});
+      return;
+    }
+    const price = fmtRaw(d.to);
+    window.__lastModify = {id: d.order.order_id, price};
+    await call(`/api/orders/${encodeURIComponent(d.order.order_id)}/modify`, {price}, $("#c-out"));
+  }
+  function setupChartDrag() {
+    const el = $("#chart");
+    el.addEventListener("pointerdown", onChartDown, true);  // capture: before the chart's own handlers
+    el.addEventListener("mousedown", (e) => { if (lineDrag) { e.preventDefault(); e.stopPropagation(); } }, true);
+    document.addEventListener("pointermove", onChartMove, true);
+    document.addEventListener("pointerup", onChartUp, true);
+    if (!$("#c-out")) {  // the answer to a drag, under the chart
+      const out = document.createElement("p");
+      out.id = "c-out"; out.className = "outcome"; out.setAttribute("aria-live", "polite");
+      el.parentElement.appendChild(out);
+    }
+  }
+  // The price axis takes in my working orders near the candles (within 2% of their range's middle), so
+  // their lines are on screen to be dragged; a far-away order does not squash the candles.
+  function withOrders(original) {
+    const r = original();
+    if (!r || !r.priceRange || !working.length) return r;
+    let lo = r.priceRange.minValue, hi = r.priceRange.maxValue;
+    const mid = (lo + hi) / 2;
+    for (const o of working) {
+      const p = Number(orderPrice(o));
+      if (p && Math.abs(p - mid) <= mid * 0.02) { lo = Math.min(lo, p); hi = Math.max(hi, p); }
+    }
+    return {...r, priceRange: {minValue: lo, maxValue: hi}};
+  }
+  const lineTitle = (o) => `${o.side === "BUY" ? "B" : "S"} ${o.qty - o.filled} ${o.type.toLowerCase()}`;
 
   function chartClick(param) {
     const menu = $("#chart-menu");
@@ -355,14 +457,15 @@
       rightPriceScale: {borderColor: "#243041"},
     });
     candles = chart.addSeries(LW.CandlestickSeries, {upColor: "#26a69a", downColor: "#ef5350", wickUpColor: "#26a69a",
-      wickDownColor: "#ef5350", borderVisible: false});
+      wickDownColor: "#ef5350", borderVisible: false,
+      autoscaleInfoProvider: withOrders});
     candles.priceScale().applyOptions({scaleMargins: {top: 0.05, bottom: 0.25}});
     volume = chart.addSeries(LW.HistogramSeries, {priceFormat: {type: "volume"}, priceScaleId: "vol", lastValueVisible: false});
     volume.priceScale().applyOptions({scaleMargins: {top: 0.8, bottom: 0}});
     ema = chart.addSeries(LW.LineSeries, {color: "#f5a623", lineWidth: 2, priceLineVisible: false, lastValueVisible: false});
     markers = LW.createSeriesMarkers(candles, []);
     window.__chart = {chart, candles, volume, ema};
-    chart.subscribeClick(chartClick);
+    setupChartDrag();
     setupLadder();
     load();
   });
