@@ -139,7 +139,8 @@ class _TransformerLast(nn.Module):
 class _TCNLast(nn.Module):
     """A :class:`TCN` computing only the positions its last output reads: block ``i`` (dilation ``2**i``)
     needs its input at every ``2**i``-th step back from the last, where its dilated convolutions become
-    plain ones, so each block runs on half the steps of the one before; the same numbers to rounding."""
+    plain ones, so each block runs on half the steps of the one before (the last block's second
+    convolution on the last step alone); the same numbers to rounding."""
 
     def __init__(self, net: TCN) -> None:
         super().__init__()
@@ -152,12 +153,14 @@ class _TCNLast(nn.Module):
         h = x.transpose(1, 2)
         blocks = list(self.net.blocks)
         for i, blk in enumerate(blocks):
-            k = blk.conv1.kernel_size[0]
+            k, n = blk.conv1.kernel_size[0], h.shape[-1]
+            # the steps this block's output is read at: every other one back from the last (the next,
+            # twice as dilated, block), or the last alone; a stride-2 convolution computes just those
+            first = n - 1 if i == len(blocks) - 1 else (n - 1) % 2
             a = torch.relu(nn.functional.conv1d(nn.functional.pad(h, (k - 1, 0)), blk.conv1.weight, blk.conv1.bias))
-            c = torch.relu(nn.functional.conv1d(nn.functional.pad(a, (k - 1, 0)), blk.conv2.weight, blk.conv2.bias))
-            h = torch.relu(c + blk.skip(h))
-            if i < len(blocks) - 1:
-                h = h[:, :, (h.shape[-1] - 1) % 2 :: 2]  # the steps the next, twice as dilated, block reads
+            a = nn.functional.pad(a, (k - 1, 0))[:, :, first:]
+            c = torch.relu(nn.functional.conv1d(a, blk.conv2.weight, blk.conv2.bias, stride=2))
+            h = torch.relu(c + blk.skip(h[:, :, first::2]))
         y: torch.Tensor = self.net.head(h[:, :, -1]).squeeze(-1)
         return y
 
