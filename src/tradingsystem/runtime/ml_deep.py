@@ -49,7 +49,7 @@ def with_return_names(names: Sequence[str] | None) -> tuple[str, ...] | None:
 def model_override(model: Any, kind: str | None, device: str | None) -> ModelSpec | DeepSpec:
     """``train --model KIND --device D``: the config's model with its kind (and device) replaced."""
     if kind is None and device is None and not (isinstance(model, DeepSpec) and model.device == "cuda"):
-        return _members_on(model, None) if isinstance(model, ModelSpec) else model  # type: ignore[no-any-return]
+        return _members_on(model, None) if isinstance(model, ModelSpec) else model
     kind = kind or model.kind
     kinds = (*DEEP_KINDS, *get_args(ModelSpec.model_fields["kind"].annotation))
     if kind not in kinds:
@@ -63,10 +63,10 @@ def model_override(model: Any, kind: str | None, device: str | None) -> ModelSpe
             resolve_device("cuda")  # fail before loading any data
         return spec
     base = model.model_dump() if isinstance(model, ModelSpec) else {}
-    spec = ModelSpec.model_validate({**base, "kind": kind})
-    if device is not None and not spec.sequence_members:
+    classical = ModelSpec.model_validate({**base, "kind": kind})
+    if device is not None and not classical.sequence_members:
         raise ValueError(f"--device applies to {'/'.join(DEEP_KINDS)} models and ensembles with them, not {kind}")
-    return _members_on(spec, device)
+    return _members_on(classical, device)
 
 
 def _members_on(spec: ModelSpec, device: str | None) -> ModelSpec:

@@ -17,6 +17,7 @@ torch out of the command line's start-up).
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -116,12 +117,12 @@ class _TransformerLast(nn.Module):
         n = self.net
         b, _, d = x.shape
         z = n.embed(x.reshape(b, n.tokens, n.patch * d)) + n.pos
-        layers = list(n.encoder.layers)
+        layers = cast(list[nn.TransformerEncoderLayer], list(n.encoder.layers))
         for i, layer in enumerate(layers):
             att = layer.self_attn
             heads, width = att.num_heads, z.shape[-1]
             q, k, v = nn.functional.linear(layer.norm1(z), att.in_proj_weight, att.in_proj_bias).chunk(3, -1)
-            mask: torch.Tensor | None = n.mask
+            mask: torch.Tensor | None = cast(torch.Tensor, n.mask)
             if i == len(layers) - 1:  # only the last token goes on; it attends to every patch
                 q, z, mask = q[:, -1:], z[:, -1:], None
             q, k, v = (t.reshape(b, -1, heads, width // heads).transpose(1, 2) for t in (q, k, v))
@@ -144,16 +145,16 @@ class _TCNLast(nn.Module):
 
     def __init__(self, net: TCN) -> None:
         super().__init__()
-        for i, blk in enumerate(net.blocks):
+        for i, blk in enumerate(cast(list[_Block], list(net.blocks))):
             if blk.conv1.dilation[0] != 2**i or blk.conv2.dilation[0] != 2**i:
                 raise ValueError("the last-step TCN needs dilations 1, 2, 4, ...")
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.transpose(1, 2)
-        blocks = list(self.net.blocks)
+        blocks = cast(list[_Block], list(self.net.blocks))
         for i, blk in enumerate(blocks):
-            k, n = blk.conv1.kernel_size[0], h.shape[-1]
+            k, n = int(blk.conv1.kernel_size[0]), int(h.shape[-1])
             # the steps this block's output is read at: every other one back from the last (the next,
             # twice as dilated, block), or the last alone; a stride-2 convolution computes just those
             first = n - 1 if i == len(blocks) - 1 else (n - 1) % 2
