@@ -87,3 +87,15 @@ def test_device_cuda_without_a_gpu_is_one_line(tmp_path: Path) -> None:
     res = CliRunner().invoke(ml_app, ["train", "--config", str(_config(tmp_path)), "--device", "cuda"])
     assert res.exit_code != 0 and "torch sees no CUDA device" in res.output
     assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_evaluate_scores_the_stored_ensemble_out_of_sample(trained) -> None:
+    root, _ = trained
+    res = CliRunner().invoke(ml_app, ["evaluate", "--model", "petr4_m1_mixed", "--start", "2020-05-18", "--end",
+                                      "2020-05-20", "--out", str(root / "eval"), "--registry", str(root / "models"),
+                                      "--allow-suspect"])  # fmt: skip
+    # (three days are too few for the single-feature check: --allow-suspect)
+    assert res.exit_code == 0, res.output
+    ev = json.loads((root / "eval" / "evaluation.json").read_text())
+    assert ev["model_id"] == "petr4_m1_mixed:1" and not ev["overlaps_training"] and ev["n_predictions"] > 300
+    assert ev["hit_rate_ci_low"] <= ev["hit_rate"] <= ev["hit_rate_ci_high"]
