@@ -26,6 +26,7 @@ from tradingsystem.ml.deep import (
     train_and_evaluate_deep,
     train_and_evaluate_mixed,
 )
+from tradingsystem.ml.deep.ensemble import member_spec
 from tradingsystem.ml.pipeline import TrainResult
 
 __all__ = ["RETURNS", "model_override", "predict_deep", "progress_bar", "train_deep", "train_mixed", "with_returns"]
@@ -73,7 +74,7 @@ def _members_on(spec: ModelSpec, device: str | None) -> ModelSpec:
     """An ensemble's sequence members on ``device`` (their configured one when None); cuda without a GPU fails."""
     params = dict(spec.params)
     for k in spec.sequence_members:
-        member = DeepSpec.model_validate({**params.get(k, {}), "kind": k, **({"device": device} if device else {})})
+        member = member_spec(k, {**params.get(k, {}), **({"device": device} if device else {})})
         if member.device == "cuda":
             resolve_device("cuda")  # fail before loading any data
         params[k] = member.model_dump(exclude={"kind"})

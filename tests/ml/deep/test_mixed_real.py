@@ -81,6 +81,16 @@ def test_live_signals_equal_offline_predictions_on_a_replay(trained) -> None:
     assert [e.direction for e in got] == offline.direction[w - 1 :].tolist()
 
 
+def test_a_bad_member_setting_is_one_line(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    text = yaml.safe_load(cfg.read_text())
+    text["model"]["params"]["lstm"]["windw"] = 8
+    cfg.write_text(yaml.safe_dump(text))
+    res = CliRunner().invoke(ml_app, ["train", "--config", str(cfg)])
+    assert res.exit_code == 2 and "model.params.lstm.windw: Extra inputs are not permitted" in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
 def test_device_cuda_without_a_gpu_is_one_line(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         return  # the message is for machines without CUDA; on a GPU the flag is honoured

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from tradingsystem.ml.deep.data import Sequences
 from tradingsystem.ml.deep.model import DeepSignalModel
@@ -34,14 +35,23 @@ from tradingsystem.ml.models import (
     fit_member,
 )
 
-__all__ = ["MixedSignalModel", "fit_mixed", "member_specs"]
+__all__ = ["MixedSignalModel", "fit_mixed", "member_spec", "member_specs"]
+
+
+def member_spec(kind: str, params: dict[str, Any]) -> DeepSpec:
+    """The :class:`DeepSpec` of sequence member ``kind`` from its ``params``; a bad setting is a one-line error."""
+    try:
+        return DeepSpec.model_validate({**params, "kind": kind})
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise ValueError(f"model.params.{kind}.{'.'.join(map(str, e['loc']))}: {e['msg']}") from None
 
 
 def member_specs(spec: ModelSpec) -> dict[str, DeepSpec]:
     """Each sequence member's :class:`DeepSpec` (its ``params`` entry plus the kind)."""
     if len(set(spec.sequence_members)) < len(spec.sequence_members):
         raise ValueError(f"a sequence member kind appears twice in {list(spec.members)}")
-    return {k: DeepSpec.model_validate({**spec.params.get(k, {}), "kind": k}) for k in spec.sequence_members}
+    return {k: member_spec(k, spec.params.get(k, {})) for k in spec.sequence_members}
 
 
 @dataclass
