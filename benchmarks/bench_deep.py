@@ -6,12 +6,12 @@
 * ``deep_inference``: per architecture, the live path (``predict_one`` on the next row, window already
   full, ONNX Runtime) p50/p99 in µs of wall and of thread CPU time (steadier on a shared machine, where
   wall p99 is mostly scheduling) against a frozen TorchScript trace of the same network as the reference;
-  and batch scoring (``predict_rows``: the TorchScript trace where the kind has one) in samples/s against
-  the same ``predict_rows`` on ONNX Runtime (the model without its trace) as the reference.
-  ``ratio_single_p50`` is TorchScript over ONNX Runtime latency; ``ratio_batch`` (wall) and
-  ``ratio_batch_cpu`` are the batch path over ONNX Runtime throughput (1.0 for the TCN, not traced).
-  Batch rates are also given per second of process CPU time (all threads), which a busy machine
-  disturbs less.
+  and batch scoring (``predict_rows``: the TorchScript trace of the network's last-step form) in
+  samples/s against the same ``predict_rows`` on ONNX Runtime (the full network, the model without its
+  trace) as the reference. ``ratio_single_p50`` is TorchScript over ONNX Runtime latency; ``ratio_batch``
+  (wall) and ``ratio_batch_cpu`` are the batch path over ONNX Runtime throughput; ``batch_max_abs_diff``
+  the largest probability difference between the two. Batch rates are also given per second of process
+  CPU time (all threads), which a busy machine disturbs less.
 
 Run: ``python benchmarks/bench_deep.py [--rows 20000] [--features 37] [--threads 0]``.
 """
@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from tradingsystem.ml.deep import DEEP_KINDS, DeepSpec, Sequences, fit_deep
+from tradingsystem.ml.deep.model import CHUNK
 from tradingsystem.ml.deep.nets import build_net
 
 
@@ -90,7 +91,7 @@ def main() -> None:
         jb = np.arange(W - 1, a.rows)
         model.predict_rows(seq, jb[:100])
         t, c = time.perf_counter(), time.process_time()
-        model.predict_rows(seq, jb)
+        fast = model.predict_rows(seq, jb).probability
         batch, batch_cpu = len(jb) / (time.perf_counter() - t), len(jb) / (time.process_time() - c)
         # reference: TorchScript of the same network, same windows
         net = build_net(model.spec, a.features).eval()
@@ -102,11 +103,13 @@ def main() -> None:
         ort = dataclasses.replace(model, script=b"")
         ort.predict_rows(seq, jb[:100])
         t, c = time.perf_counter(), time.process_time()
-        ort.predict_rows(seq, jb)
+        ref = ort.predict_rows(seq, jb).probability
         ort_batch, ort_batch_cpu = len(jb) / (time.perf_counter() - t), len(jb) / (time.process_time() - c)
         engine = {"single": "onnxruntime", "batch": "torchscript" if model.script else "onnxruntime"}
         emit(bench="deep_inference", kind=kind, engine=engine,
-             window=W, hidden=model.spec.hidden, features=a.features, single=live,
+             window=W, hidden=model.spec.hidden, features=a.features, single=live, rows=len(jb),
+             chunk=CHUNK, torch_threads=torch.get_num_threads(),
+             batch_max_abs_diff=float(np.abs(fast - ref).max()),
              batch_samples_per_s=round(batch), batch_samples_per_cpu_s=round(batch_cpu),
              reference={"single": {"engine": "torchscript", **one},
                         "batch": {"engine": "onnxruntime", "samples_per_s": round(ort_batch),

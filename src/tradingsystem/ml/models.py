@@ -25,21 +25,27 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["MEMBER_KINDS", "Member", "ModelSpec", "Prediction", "SignalModel", "fit_member", "fit_model"]
+__all__ = [
+    "MEMBER_KINDS", "SEQUENCE_MEMBERS", "Member", "ModelSpec", "Prediction", "SignalModel", "calibration_split",
+    "fit_combiner", "fit_member", "fit_model",
+]  # fmt: skip
 
 MEMBER_KINDS = ("logistic", "random_forest", "lightgbm")
+SEQUENCE_MEMBERS = ("lstm", "transformer", "tcn")  # ensemble members fitted by ``ml.deep.ensemble``
 EPS = 1e-6
 
 Kind = Literal["logistic", "random_forest", "lightgbm", "soft_voting", "hard_voting", "stacking"]
 
 
 class ModelSpec(BaseModel):
-    """What to fit. ``params`` maps a member kind to its hyper-parameters (tuning overrides them)."""
+    """What to fit. ``params`` maps a member kind to its hyper-parameters (tuning overrides them); a
+    sequence member's (``lstm``, ``transformer``, ``tcn``) are ``DeepSpec`` fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Kind = "soft_voting"
-    members: tuple[Literal["logistic", "random_forest", "lightgbm"], ...] = ("logistic", "random_forest", "lightgbm")
+    members: tuple[Literal["logistic", "random_forest", "lightgbm", "lstm", "transformer", "tcn"], ...] = (
+        "logistic", "random_forest", "lightgbm")  # fmt: skip
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     calibrate: bool = True
     holdout: float = Field(0.25, gt=0, lt=0.9)
@@ -49,6 +55,11 @@ class ModelSpec(BaseModel):
     @property
     def member_kinds(self) -> tuple[str, ...]:
         return tuple(self.members) if self.kind in ("soft_voting", "hard_voting", "stacking") else (self.kind,)
+
+    @property
+    def sequence_members(self) -> tuple[str, ...]:
+        """The members that read a window of rows (fitted by ``ml.deep.ensemble.fit_mixed``)."""
+        return tuple(k for k in self.member_kinds if k in SEQUENCE_MEMBERS)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -153,6 +164,8 @@ class SignalModel:
 
     def _member_probs(self, X: np.ndarray) -> np.ndarray:
         Xk = np.ascontiguousarray(X[:, self.keep], dtype=np.float64)
+        if not self.members:
+            return np.zeros((len(X), 0))
         return np.column_stack([m.prob(Xk) for m in self.members])
 
     def _combine(self, P: np.ndarray) -> np.ndarray:
@@ -172,7 +185,10 @@ class SignalModel:
         return self._combine(self._member_probs(np.atleast_2d(X)))
 
     def predict(self, X: np.ndarray) -> Prediction:
-        P = self._member_probs(np.atleast_2d(X))
+        return self.from_member_probs(self._member_probs(np.atleast_2d(X)))
+
+    def from_member_probs(self, P: np.ndarray) -> Prediction:
+        """The prediction from the members' up-probabilities ``P`` (rows x members, spec order)."""
         p = self._combine(P)
         if self.spec.kind == "hard_voting":
             up = (P > 0.5).sum(axis=1) * 2 > P.shape[1]
@@ -212,10 +228,42 @@ def _fit_platt(s: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, floa
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
+def calibration_split(spec: ModelSpec, y: np.ndarray, t0: np.ndarray | None, t1: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """Head and purged tail (``holdout``) of the training rows for the stacker or the Platt calibrator;
+    None when neither is wanted or the rows are too few."""
+    if not (spec.kind == "stacking" or spec.calibrate):
+        return None
+    n = len(y)
+    cut = int(n * (1 - spec.holdout))
+    head = np.arange(cut)
+    if t0 is not None and t1 is not None and cut < n:
+        head = head[np.asarray(t1)[head] < np.asarray(t0)[cut]]
+    tail = np.arange(cut, n)
+    if len(head) >= 20 and len(tail) >= 20 and len(np.unique(y[head])) == 2:
+        return head, tail
+    return None
+
+
+def fit_combiner(model: SignalModel, P: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
+    """Fit ``model``'s stacker (stacking) or Platt calibrator on members' probabilities ``P`` of held-out rows."""
+    if model.spec.kind == "stacking":
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=1.0, max_iter=500)
+        lr.fit(_logit(P), y, sample_weight=w)
+        model.stack_w = np.asarray(lr.coef_[0], dtype=np.float64)
+        model.stack_b = float(lr.intercept_[0])
+    else:
+        model.platt = _fit_platt(model._combine(P), y, w)
+
+
 def fit_model(spec: ModelSpec, X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...],
               t0: np.ndarray | None = None, t1: np.ndarray | None = None) -> SignalModel:  # fmt: skip
     """Fit ``spec`` on training rows (sorted in time). ``t0``/``t1`` (label bar spans) purge the
     calibration tail: head rows whose label reaches into the tail are dropped from the head."""
+    if spec.sequence_members:
+        raise ValueError(f"members {spec.sequence_members} read windows of rows: fit with ml.deep.fit_mixed")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     w = np.asarray(w, dtype=np.float64)
@@ -223,26 +271,11 @@ def fit_model(spec: ModelSpec, X: np.ndarray, y: np.ndarray, w: np.ndarray, name
     Xk = X[:, keep]
     kinds = spec.member_kinds
     model = SignalModel(spec, tuple(names), keep, [])
-    needs_tail = spec.kind == "stacking" or spec.calibrate
-    if needs_tail:
-        n = len(y)
-        cut = int(n * (1 - spec.holdout))
-        head = np.arange(cut)
-        if t0 is not None and t1 is not None and cut < n:
-            head = head[np.asarray(t1)[head] < np.asarray(t0)[cut]]
-        tail = np.arange(cut, n)
-        if len(head) >= 20 and len(tail) >= 20 and len(np.unique(y[head])) == 2:
-            model.members = [fit_member(k, Xk[head], y[head], w[head], spec.params.get(k), spec.seed) for k in kinds]
-            P = np.column_stack([m.prob(Xk[tail]) for m in model.members])
-            if spec.kind == "stacking":
-                from sklearn.linear_model import LogisticRegression
-
-                lr = LogisticRegression(C=1.0, max_iter=500)
-                lr.fit(_logit(P), y[tail], sample_weight=w[tail])
-                model.stack_w = np.asarray(lr.coef_[0], dtype=np.float64)
-                model.stack_b = float(lr.intercept_[0])
-            else:
-                model.platt = _fit_platt(model._combine(P), y[tail], w[tail])
+    split = calibration_split(spec, y, t0, t1)
+    if split is not None:
+        head, tail = split
+        model.members = [fit_member(k, Xk[head], y[head], w[head], spec.params.get(k), spec.seed) for k in kinds]
+        fit_combiner(model, np.column_stack([m.prob(Xk[tail]) for m in model.members]), y[tail], w[tail])
     model.members = [fit_member(k, Xk, y, w, spec.params.get(k), spec.seed) for k in kinds]
     model.info = {"kept_columns": [names[i] for i in keep], "n_train": len(y)}
     return model

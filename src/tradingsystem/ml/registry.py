@@ -17,8 +17,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tradingsystem.ml.deep.ensemble import MixedSignalModel
 from tradingsystem.ml.deep.model import DeepSignalModel
 from tradingsystem.ml.models import SignalModel
+
+Stored = SignalModel | DeepSignalModel | MixedSignalModel
 
 __all__ = ["ModelRegistry", "RegistryError", "library_versions", "parse_ref"]
 
@@ -67,7 +70,7 @@ class ModelRegistry:
     def names(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
 
-    def save(self, name: str, model: SignalModel | DeepSignalModel, card: dict[str, Any]) -> dict[str, Any]:
+    def save(self, name: str, model: Stored, card: dict[str, Any]) -> dict[str, Any]:
         """Store ``model`` as the next version of ``name``; returns the card written (with ``version``)."""
         parse_ref(name)
         version = (self.versions(name) or [0])[-1] + 1
@@ -94,7 +97,7 @@ class ModelRegistry:
         card: dict[str, Any] = json.loads((self.path(ref) / "card.json").read_text())
         return card
 
-    def load(self, ref: str) -> tuple[SignalModel | DeepSignalModel, dict[str, Any]]:
+    def load(self, ref: str) -> tuple[Stored, dict[str, Any]]:
         """The model and its card; raises :class:`RegistryError` if the file does not match its hash."""
         d = self.path(ref)
         card = self.card(ref)
@@ -102,6 +105,6 @@ class ModelRegistry:
         if hashlib.sha256(blob).hexdigest() != card.get("model_sha256"):
             raise RegistryError(f"{d / 'model.pkl'} does not match the SHA-256 in its card")
         model = pickle.loads(blob)
-        if not isinstance(model, SignalModel | DeepSignalModel):
-            raise RegistryError(f"{d / 'model.pkl'} does not hold a SignalModel or DeepSignalModel")
+        if not isinstance(model, Stored):
+            raise RegistryError(f"{d / 'model.pkl'} does not hold a SignalModel, DeepSignalModel or MixedSignalModel")
         return model, card

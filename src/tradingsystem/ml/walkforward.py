@@ -14,7 +14,7 @@ import numpy as np
 
 from tradingsystem.ml.dataset import Dataset
 from tradingsystem.ml.metrics import hit_rate, log_loss_brier
-from tradingsystem.ml.models import ModelSpec, Prediction, SignalModel, _select, fit_model
+from tradingsystem.ml.models import SEQUENCE_MEMBERS, ModelSpec, Prediction, SignalModel, _select, fit_model
 from tradingsystem.ml.splits import PurgedWalkForward
 from tradingsystem.ml.tuning import TuningSpec, tune_member
 
@@ -44,6 +44,8 @@ def tuned_spec(spec: ModelSpec, tuning: TuningSpec, ds: Dataset, train: np.ndarr
     params = dict(spec.params)
     scores: dict[str, Any] = {}
     for kind in spec.member_kinds:
+        if kind in SEQUENCE_MEMBERS:  # sequence members keep their given settings
+            continue
         best, loss = tune_member(kind, X[:, keep], y, w, ds.t0[train], ds.t1[train], tuning, params.get(kind))
         params[kind] = best
         scores[kind] = loss

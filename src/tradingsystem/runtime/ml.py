@@ -37,7 +37,8 @@ from tradingsystem.ml import (
     train_and_evaluate,
 )
 from tradingsystem.ml.dataset import LeakageError
-from tradingsystem.ml.deep import DeepSignalModel, DeepSpec
+from tradingsystem.ml.deep import DeepSignalModel, DeepSpec, MixedSignalModel
+from tradingsystem.ml.deep.ensemble import member_specs
 from tradingsystem.ml.labels import instrument_costs
 from tradingsystem.ml.leakage import (
     describe,
@@ -80,7 +81,8 @@ class TrainConfig(BaseModel):
     feature_set: str = "default"  # a YAML file or a bundled set name
     features: tuple[str, ...] | None = None  # a subset of the set's features (default: every usable one)
     label: LabelSpec = LabelSpec()
-    model: ModelSpec | DeepSpec = ModelSpec()  # kind lstm | transformer | tcn: a sequence model
+    model: ModelSpec | DeepSpec = ModelSpec()  # kind lstm | transformer | tcn: a sequence model; an ensemble
+    # may list them as members (their DeepSpec settings under params)
     walk_forward: WalkForwardSpec = WalkForwardSpec()
     tuning: TuningSpec = TuningSpec()
     registry: str = "models"
@@ -215,7 +217,9 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
                       now: datetime | None = None, progress: Any = None) -> dict[str, Any]:  # fmt: skip
     """Walk-forward evaluation with the leakage checks, final fit and registration; returns the stored card."""
     fs0, fs_text = load_feature_set(cfg.feature_set, base)
-    deep = isinstance(cfg.model, DeepSpec)
+    deep = isinstance(cfg.model, DeepSpec) or bool(cfg.model.sequence_members)
+    if isinstance(cfg.model, ModelSpec):
+        member_specs(cfg.model)  # a bad sequence member fails before any data is read
     if deep:
         fs_text = ml_deep.with_returns(fs_text)
         fs0 = FeatureSet.from_yaml(fs_text)
@@ -244,6 +248,11 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
         result = ml_deep.train_deep(cfg.model, fs, bars, ds, ac, cfg.walk_forward, progress=progress)
         control = ml_deep.train_deep(cfg.model, fs, bars, ds, ac, cfg.walk_forward, shuffle_labels=True,
                                      fit_final_model=False)  # fmt: skip
+    elif cfg.model.sequence_members:
+        result = ml_deep.train_mixed(cfg.model, fs, bars, ds, ac, cfg.walk_forward, cfg.tuning, progress=progress)
+        control = ml_deep.train_mixed(cfg.model, fs, bars, ds, ac, cfg.walk_forward,
+                                      cfg.tuning.model_copy(update={"trials": 0}), shuffle_labels=True,
+                                      fit_final_model=False)  # fmt: skip
     else:
         result = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning)
         control = train_and_evaluate(ds, cfg.model, cfg.walk_forward, cfg.tuning.model_copy(update={"trials": 0}),
@@ -253,7 +262,7 @@ def train_from_config(cfg: TrainConfig, base: Path, out: Path | None = None,
         raise LeakageError(f"shuffled-label control scored {control.evaluation['hit_rate']:.1%}, above its baseline "
                            f"{leakage['shuffled_label']['baseline_hit_rate']:.1%}: the evaluation leaks; "
                            "pass --allow-suspect to train anyway")  # fmt: skip
-    model: SignalModel | DeepSignalModel = result.model
+    model: SignalModel | DeepSignalModel | MixedSignalModel = result.model
     usable = ds.usable
     majority = int(np.average(ds.y[usable], weights=ds.weight[usable]) >= 0.5)
     card = {
@@ -327,7 +336,7 @@ def evaluate_model(registry: Path, ref: str, start: date, end: date, out: Path, 
     if len(ds) == 0:
         raise ValueError(f"no rows to evaluate between {start} and {end}")
     leakage = _leakage(fs, bars, ds, ac, allow_suspect)
-    pred = ml_deep.predict_deep(model, fs, bars, ac, ds) if isinstance(model, DeepSignalModel) \
+    pred = ml_deep.predict_deep(model, fs, bars, ac, ds) if isinstance(model, DeepSignalModel | MixedSignalModel) \
         else predict_dataset(model, ds)
     t_end = card["windows"]["final_train_end"]
     t_start = card["windows"]["final_train_start"]

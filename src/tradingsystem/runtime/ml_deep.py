@@ -15,18 +15,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tradingsystem.domain.instruments import AssetClass
 from tradingsystem.features import FeatureSet
-from tradingsystem.ml import Dataset, ModelSpec, WalkForwardSpec
+from tradingsystem.ml import Dataset, ModelSpec, TuningSpec, WalkForwardSpec
 from tradingsystem.ml.deep import (
     DEEP_KINDS,
     DeepSignalModel,
     DeepSpec,
+    MixedSignalModel,
     Sequences,
     resolve_device,
     train_and_evaluate_deep,
+    train_and_evaluate_mixed,
 )
+from tradingsystem.ml.deep.ensemble import member_spec
 from tradingsystem.ml.pipeline import TrainResult
 
-__all__ = ["RETURNS", "model_override", "predict_deep", "progress_bar", "train_deep", "with_returns"]
+__all__ = ["RETURNS", "model_override", "predict_deep", "progress_bar", "train_deep", "train_mixed", "with_returns"]
 
 RETURNS = {"ret_1": "roc(close, 1)"}  # raw one-bar return (percent), next to the point-in-time features
 
@@ -47,7 +50,7 @@ def with_return_names(names: Sequence[str] | None) -> tuple[str, ...] | None:
 def model_override(model: Any, kind: str | None, device: str | None) -> ModelSpec | DeepSpec:
     """``train --model KIND --device D``: the config's model with its kind (and device) replaced."""
     if kind is None and device is None and not (isinstance(model, DeepSpec) and model.device == "cuda"):
-        return model  # type: ignore[no-any-return]
+        return _members_on(model, None) if isinstance(model, ModelSpec) else model
     kind = kind or model.kind
     kinds = (*DEEP_KINDS, *get_args(ModelSpec.model_fields["kind"].annotation))
     if kind not in kinds:
@@ -60,10 +63,22 @@ def model_override(model: Any, kind: str | None, device: str | None) -> ModelSpe
         if spec.device == "cuda":
             resolve_device("cuda")  # fail before loading any data
         return spec
-    if device is not None:
-        raise ValueError(f"--device applies to {'/'.join(DEEP_KINDS)} models, not {kind}")
     base = model.model_dump() if isinstance(model, ModelSpec) else {}
-    return ModelSpec.model_validate({**base, "kind": kind})
+    classical = ModelSpec.model_validate({**base, "kind": kind})
+    if device is not None and not classical.sequence_members:
+        raise ValueError(f"--device applies to {'/'.join(DEEP_KINDS)} models and ensembles with them, not {kind}")
+    return _members_on(classical, device)
+
+
+def _members_on(spec: ModelSpec, device: str | None) -> ModelSpec:
+    """An ensemble's sequence members on ``device`` (their configured one when None); cuda without a GPU fails."""
+    params = dict(spec.params)
+    for k in spec.sequence_members:
+        member = member_spec(k, {**params.get(k, {}), **({"device": device} if device else {})})
+        if member.device == "cuda":
+            resolve_device("cuda")  # fail before loading any data
+        params[k] = member.model_dump(exclude={"kind"})
+    return spec.model_copy(update={"params": params}) if spec.sequence_members else spec
 
 
 @contextmanager
@@ -101,17 +116,31 @@ def sequences(fs: FeatureSet, bars: dict[str, np.ndarray], ac: AssetClass, names
     return Sequences.from_table(fs.compute(bars, ac), names)
 
 
+def _cublas(device: str) -> None:
+    if device != "cpu":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
+
+
 def train_deep(spec: DeepSpec, fs: FeatureSet, bars: dict[str, np.ndarray], ds: Dataset, ac: AssetClass,
                wf: WalkForwardSpec, shuffle_labels: bool = False, fit_final_model: bool = True,
                progress: Any = None) -> TrainResult:  # fmt: skip
     """Walk-forward evaluation and final fit of a sequence model on ``ds`` (its features computed from ``bars``)."""
-    if spec.device != "cpu":
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
+    _cublas(spec.device)
     seq = sequences(fs, bars, ac, ds.names)
     return train_and_evaluate_deep(ds, seq, spec, wf, shuffle_labels, fit_final_model, progress)
 
 
-def predict_deep(model: DeepSignalModel, fs: FeatureSet, bars: dict[str, np.ndarray], ac: AssetClass,
+def train_mixed(spec: ModelSpec, fs: FeatureSet, bars: dict[str, np.ndarray], ds: Dataset, ac: AssetClass,
+                wf: WalkForwardSpec, tuning: TuningSpec, shuffle_labels: bool = False, fit_final_model: bool = True,
+                progress: Any = None) -> TrainResult:  # fmt: skip
+    """:func:`train_deep` for an ensemble mixing classical and sequence members."""
+    for k in spec.sequence_members:
+        _cublas(str(spec.params.get(k, {}).get("device", "auto")))
+    seq = sequences(fs, bars, ac, ds.names)
+    return train_and_evaluate_mixed(ds, seq, spec, wf, tuning, shuffle_labels, fit_final_model, progress)
+
+
+def predict_deep(model: DeepSignalModel | MixedSignalModel, fs: FeatureSet, bars: dict[str, np.ndarray], ac: AssetClass,
                  ds: Dataset) -> dict[str, Any]:  # fmt: skip
     """:func:`~tradingsystem.ml.predict_dataset` for a sequence model (windows from the full feature table)."""
     seq = sequences(fs, bars, ac, model.names)

@@ -7,10 +7,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 from tests.ml.deep.helpers import LAG, lagged, tiny
 from tradingsystem.ml import PurgedWalkForward, WalkForwardSpec
-from tradingsystem.ml.deep import DEEP_KINDS, deep_walk_forward, fit_deep, train_and_evaluate_deep
+from tradingsystem.ml.deep import DEEP_KINDS, DeepSpec, deep_walk_forward, fit_deep, train_and_evaluate_deep
+from tradingsystem.ml.deep.nets import build_net, last_step_form
 from tradingsystem.ml.deep.train import TRACED_KINDS
 
 
@@ -70,3 +72,14 @@ def test_a_window_ends_at_its_decision_row_and_live_equals_offline(market, kind:
     w = model.spec.window
     assert all(v is None for v in live[: w - 1])
     np.testing.assert_allclose([v[1] for v in live[w - 1 :]], offline[w - 1 :], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", DEEP_KINDS)
+@pytest.mark.parametrize("size", [{}, {"window": 20, "kernel": 2, "hidden": 8}, {"window": 8, "patch": 2, "heads": 2}])
+def test_the_batch_form_of_a_network_gives_the_training_networks_numbers(kind: str, size: dict) -> None:
+    torch.manual_seed(3)
+    spec = DeepSpec.model_validate({"kind": kind, **size})
+    net = build_net(spec, 5).eval()
+    x = 3 * torch.randn(300, spec.window, 5)
+    with torch.inference_mode():
+        np.testing.assert_allclose(last_step_form(net)(x).numpy(), net(x).numpy(), rtol=0, atol=2e-6)

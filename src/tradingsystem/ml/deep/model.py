@@ -2,10 +2,11 @@
 
 Inference is on CPU in float32. The live path (one window at a time) runs ONNX Runtime on one thread,
 the faster engine for a single row; batch scoring (backtests, evaluation) runs a frozen TorchScript
-trace of the same network under ``torch.inference_mode`` in chunks of ``CHUNK`` windows, the faster
-engine for batches of LSTM and Transformer windows (measured in ``benchmarks/bench_deep.py``). A model
-stored without a trace (the TCN, which is faster on ONNX Runtime, or one stored before traces) scores
-batches with ONNX Runtime. The pickle holds plain bytes and arrays, no torch objects, so loading
+trace of the network's last-step form (``nets.last_step_form``: only what the output reads is computed)
+under ``torch.inference_mode`` in chunks of ``CHUNK`` windows, each chunk a slice (consecutive rows) or
+one gather of a strided view of the scaled rows, never a per-window copy (measured in
+``benchmarks/bench_deep.py``). A model stored without a trace (stored before traces) scores batches with
+ONNX Runtime. The pickle holds plain bytes and arrays, no torch objects, so loading
 a model imports neither torch nor onnxruntime until it is first scored.
 
 Live (:meth:`DeepSignalModel.predict_one`) the model keeps the last ``window`` rows it was given and
@@ -27,7 +28,7 @@ from tradingsystem.ml.models import Prediction
 
 __all__ = ["DeepSignalModel"]
 
-CHUNK = 2048  # windows per batch call: measured fastest per CPU-second (larger chunks fall out of cache)
+CHUNK = 1024  # windows per batch call: measured fastest per CPU-second (larger chunks fall out of cache)
 
 
 def _session(onnx: bytes, threads: int) -> Any:
@@ -72,8 +73,7 @@ class DeepSignalModel:
         self.__dict__.update({"script": b"", **state}, _live=None, _batch=None, _traced=None, _buf=deque())
 
     def _batch_logits(self, padded: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Raw scores of the windows ending at rows ``j`` of ``padded``: each chunk of windows is one
-        gather of a strided view (no per-window copies) scored by the TorchScript trace."""
+        """Raw scores of the windows ending at rows ``j`` of ``padded``, scored by the TorchScript trace."""
         import io
         import warnings
 
@@ -86,9 +86,14 @@ class DeepSignalModel:
         w, c = self.spec.window, padded.shape[1]
         x = torch.from_numpy(padded)
         windows = x.as_strided((len(padded) - w + 1, w, c), (c, c, 1))
-        jt = torch.from_numpy(np.asarray(j, dtype=np.int64))
+        j = np.asarray(j, dtype=np.int64)
+        if len(j) and j[-1] - j[0] == len(j) - 1 and np.all(np.diff(j) == 1):  # consecutive rows: slices
+            chunks = [windows[j[0] + a : j[0] + min(a + CHUNK, len(j))] for a in range(0, len(j), CHUNK)]
+        else:
+            jt = torch.from_numpy(j)
+            chunks = [windows[jt[a : a + CHUNK]] for a in range(0, len(j), CHUNK)]
         with torch.inference_mode():
-            out = [self._traced(windows[jt[a : a + CHUNK]]) for a in range(0, len(jt), CHUNK)]
+            out = [self._traced(chunk) for chunk in chunks]
         return torch.cat(out).double().numpy() if out else np.zeros(0)
 
     def logits(self, windows: np.ndarray, single: bool = False) -> np.ndarray:

@@ -32,9 +32,9 @@ __all__ = ["Progress", "fit_deep", "resolve_device"]
 
 Progress = Callable[[dict[str, Any]], None]
 
-# kinds whose batch scoring runs a TorchScript trace: faster than ONNX Runtime per CPU second for these
-# (LSTM 1.26x, Transformer 1.44x); the TCN is slower traced (0.89x) and batches on ONNX Runtime
-TRACED_KINDS = ("lstm", "transformer")
+# kinds whose batch scoring runs a TorchScript trace of their last-step form (``nets.last_step_form``):
+# faster than ONNX Runtime on the full network per CPU second for all three (``benchmarks/bench_deep.py``)
+TRACED_KINDS = ("lstm", "transformer", "tcn")
 
 
 def resolve_device(device: str) -> str:
@@ -67,10 +67,12 @@ def _export(net: Any, window: int, d_in: int) -> bytes:
 
 
 def _trace(net: Any, window: int, d_in: int) -> bytes:
-    """A frozen TorchScript trace of ``net`` (CPU, float32, eval) for batch scoring."""
+    """A frozen TorchScript trace of ``net``'s last-step form (CPU, float32, eval) for batch scoring."""
     import torch
 
-    net = net.to("cpu").float().eval()
+    from tradingsystem.ml.deep.nets import last_step_form
+
+    net = last_step_form(net.to("cpu").float().eval())
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
