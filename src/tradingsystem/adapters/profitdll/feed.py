@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from tradingsystem.adapters.profitdll.convert import LocalTime, dll_date, price_to_raw, today_b3
 from tradingsystem.adapters.profitdll.errors import ProfitDLLError
+from tradingsystem.adapters.profitdll.handoff import GAP, NO_SYM, Ring
 from tradingsystem.adapters.profitdll.session import (
     K_DEPTH,
     K_HEALTH,
@@ -50,6 +51,11 @@ log = logging.getLogger(__name__)
 IsSession = Callable[[date], bool]
 _AGGRESSOR = {2: 1, 3: 2}  # TradeType 2 buyer-aggressor, 3 seller-aggressor; others none
 _unpack = TRADE_LAYOUT.unpack_from
+
+
+def _record(item: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A ctypes-path trade item ``(kind, ticker, bytes, flags, ts_init)`` as a ``RECORD`` tuple."""
+    return (*_unpack(item[2]), NO_SYM, item[3], item[4])
 
 
 def exchange_of(inst: Instrument) -> str:
@@ -133,6 +139,11 @@ class ProfitDLLFeed:
         self._md_state = -1
         self._lost = False
         self._failed = False  # a login or activation failure arrived: raised by next_ts once what came before is out
+        self._consumed = 0  # C ring records taken so far (the index the deque's events are stamped against)
+        self._leftover: list[tuple[Any, ...]] = []  # ring records drained but not taken (after a failure)
+        self._by_id: list[_Symbol | None] = []  # C ring ticker id -> subscribed symbol
+        self._drops_seen = 0
+        self._drops_by_symbol: dict[str, int] = {}
         self.counters = {
             "trades": 0, "book_deltas": 0, "duplicates": 0, "edits": 0, "bad_prices": 0, "unknown_symbol": 0,
             "backfills": 0, "backfill_failures": 0, "backfilled": 0, "disconnects": 0, "reconnects": 0,
@@ -153,6 +164,7 @@ class ProfitDLLFeed:
             if sym.symbol in self._syms:
                 continue
             self._syms[sym.symbol] = sym
+            self._by_id = []  # a ticker id cached as unknown may be this one
             self._subscribe(sym)
 
     def next_ts(self) -> int | None:
@@ -186,9 +198,9 @@ class ProfitDLLFeed:
         else:
             self._on_book(ev)  # type: ignore[arg-type]
 
-    def _correct(self, sym: _Symbol, item: tuple[Any, ...]) -> None:
+    def _correct(self, sym: _Symbol, r: tuple[Any, ...]) -> None:
         """An exchange correction (``bEdit``) of a trade already delivered: hand it on as a correction."""
-        tick = self._convert(sym, item)
+        tick = self._convert(sym, r)
         if tick is not None:
             self._ready.append(Correction(tick))
 
@@ -199,20 +211,22 @@ class ProfitDLLFeed:
     def wait(self, timeout_s: float) -> bool:
         """Block (GIL released) until the DLL thread queues something or ``timeout_s`` passes."""
         session = self.session
-        q = session.market
-        if self._ready or q or session.orders:
+        if self._ready or self._leftover or session.depth() or session.orders:
             return True
         session.wake.clear()
         session.waiting = True
         try:
-            if q or session.orders:
+            if session.depth() or session.orders:
                 return True
-            return session.wake.wait(timeout_s) or bool(q) or bool(session.orders)
+            return session.wake.wait(timeout_s) or bool(session.depth()) or bool(session.orders)
         finally:
             session.waiting = False
 
     def stats(self) -> dict[str, int]:
         """Queue depth, maximum depth, overflow and conversion counters (never silent)."""
+        ring = self.session.ring
+        if ring is not None and ring.dropped() != self._drops_seen:
+            self._ring_drops()
         out = dict(self.session.stats())
         out.update(self.counters)
         out["ready"] = len(self._ready)
@@ -249,85 +263,173 @@ class ProfitDLLFeed:
 
     def _pump(self) -> None:
         session = self.session
-        q = session.market
-        depth = len(q)
+        depth = session.depth()
         if depth > session.max_depth:
             session.max_depth = depth
+        ring = session.ring
+        if ring is not None and ring.dropped() != self._drops_seen:
+            self._ring_drops()
         if session.overflow_symbols:
             self._overflowed()
         if session.book_lost:
             self._book_lost()
-        syms = self._syms
-        ready_append = self._ready.append
+        if ring is not None:
+            self._pump_ring(ring)
+            return
+        q = session.market
         popleft = q.popleft
+        ready_append = self._ready.append
+        syms = self._syms
+        for _ in range(min(len(q), self._batch)):
+            item = popleft()
+            if item[0] != K_TRADE:
+                self._other(item)
+                if self._failed:
+                    break
+                continue
+            sym = syms.get(item[1])
+            if sym is None:
+                self.counters["unknown_symbol"] += 1
+                continue
+            if item[3] & GAP:
+                self._begin_backfill(sym)
+            if sym.backfilling:
+                sym.held.append(_record(item))
+            else:
+                tick = self._tick(sym, _record(item))
+                if tick is not None:
+                    ready_append(tick)
+
+    def _pump_ring(self, ring: Ring) -> None:
+        """Live trades from the C ring, interleaved with the deque's events where the DLL sent them."""
+        if self._leftover:
+            records, self._leftover = self._leftover, []
+            self._take(records)
+        if not self._failed:
+            self._take(ring.drain())
+        if not self._failed:
+            self._others_upto(self._consumed)
+
+    def _others_upto(self, index: int) -> int:
+        """Handle the deque's events queued before trade ``index`` of the ring; the next one's index."""
+        q = self.session.market
+        while q and q[0][0] <= index:
+            self._other(q.popleft()[1])
+            if self._failed:
+                return -1
+        return q[0][0] if q else 1 << 62
+
+    def _take(self, records: Iterable[tuple[Any, ...]]) -> None:
+        """The hot path: ring records to ticks (the logic of ``_tick``, inlined)."""
+        g = self._consumed  # ring index of the next record
+        mark = self._others_upto(g)
+        if mark < 0:
+            self._leftover = list(records)
+            return
+        by_id = self._by_id
+        ready_append = self._ready.append
         days = self._time._days
         day_ns = self._time.day_ns
         aggressor = _AGGRESSOR.get
         counters = self.counters
         trades = 0
-        for _ in range(min(depth, self._batch)):
-            item = popleft()
-            kind = item[0]
-            if kind == K_TRADE:  # the hot path, inlined
-                sym = syms.get(item[1])
-                if sym is None:
-                    counters["unknown_symbol"] += 1
-                    continue
-                if sym.backfilling:
-                    sym.held.append(item)
-                    continue
-                (_v, y, mo, _dw, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype) = _unpack(item[2])
-                if number <= sym.last_id:
-                    if item[3] & 1:
-                        counters["edits"] += 1
-                        self._correct(sym, item)
-                    else:
-                        counters["duplicates"] += 1
-                    continue
-                try:
-                    raw = round(price * sym.mult)
-                except (ValueError, OverflowError):
-                    raw = 0
-                if raw <= 0 or raw % sym.tick:
-                    raw = price_to_raw(sym.inst, price) or 0
-                    if raw <= 0:
-                        counters["bad_prices"] += 1
-                        continue
-                day = days.get((y, mo, d))
-                if day is None:
-                    day = day_ns(y, mo, d)
-                ts = day + ((h * 60 + mi) * 60 + sec) * 1_000_000_000 + ms * 1_000_000
-                sym.last_id = number
-                sym.last_ts = ts
-                trades += 1
-                ready_append(TradeTick(sym.symbol, raw, qty, aggressor(ttype, 0), number, ts, item[4], buyer, seller))
-            elif kind == K_HIST:
-                sym = syms.get(item[1])
-                if sym is not None and sym.backfilling:
-                    tick = self._convert(sym, item)
-                    if tick is not None:
-                        sym.hist.append(tick)
-            elif kind == K_PROGRESS:
-                if item[2] >= 100:
-                    sym = syms.get(item[1])
-                    if sym is not None and sym.backfilling:
-                        self._finish_backfill(sym)
-            elif kind == K_STATE:
-                self._on_state(item[1], item[2])
-                if self._failed:
+        it = iter(records)
+        for r in it:
+            if mark <= g:
+                mark = self._others_upto(g)
+                if mark < 0:
+                    self._leftover = [r, *it]
                     break
-            elif kind == K_DEPTH:
-                self._on_depth(item)
-            elif kind == K_OFFER:
-                self._on_offer(item)
-            elif kind == K_HEALTH:
-                if item[1] == 1:
-                    counters["frozen"] += 1
-                    log.warning("ProfitDLL reports frozen health")
+            g += 1
+            sid = r[16]
+            sym = by_id[sid] if sid < len(by_id) else self._sym_of(sid)
+            if sym is None:
+                counters["unknown_symbol"] += 1
+                continue
+            if r[17] & GAP:  # trades of this symbol were dropped just before this one: fill the hole first
+                self._begin_backfill(sym)
+            if sym.backfilling:
+                sym.held.append(r)
+                continue
+            (_v, y, mo, _dw, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype, _s, flags, ts_init) = r
+            if number <= sym.last_id:
+                if flags & 1:
+                    counters["edits"] += 1
+                    self._correct(sym, r)
+                else:
+                    counters["duplicates"] += 1
+                continue
+            try:
+                raw = round(price * sym.mult)
+            except (ValueError, OverflowError):
+                raw = 0
+            if raw <= 0 or raw % sym.tick:
+                raw = price_to_raw(sym.inst, price) or 0
+                if raw <= 0:
+                    counters["bad_prices"] += 1
+                    continue
+            day = days.get((y, mo, d))
+            if day is None:
+                day = day_ns(y, mo, d)
+            ts = day + ((h * 60 + mi) * 60 + sec) * 1_000_000_000 + ms * 1_000_000
+            sym.last_id = number
+            sym.last_ts = ts
+            trades += 1
+            ready_append(TradeTick(sym.symbol, raw, qty, aggressor(ttype, 0), number, ts, ts_init, buyer, seller))
+        self._consumed = g
         counters["trades"] += trades
 
-    def _convert(self, sym: _Symbol, item: tuple[Any, ...]) -> TradeTick | None:
-        (_v, y, mo, _dow, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype) = _unpack(item[2])
+    def _sym_of(self, sid: int) -> _Symbol | None:
+        """The subscribed symbol of ring ticker id ``sid`` (cached in ``_by_id``)."""
+        ring = self.session.ring
+        assert ring is not None
+        by_id = self._by_id
+        while len(by_id) <= sid:
+            name = ring.name(len(by_id))
+            if name is None:
+                return None
+            by_id.append(self._syms.get(name))
+        return by_id[sid]
+
+    def _ring_drops(self) -> None:
+        """Trades the C ring dropped when full: name their symbols for backfill (``_overflowed``)."""
+        ring = self.session.ring
+        assert ring is not None
+        self._drops_seen = ring.dropped()
+        for name, n in ring.drops_by_symbol().items():
+            if n > self._drops_by_symbol.get(name, 0):
+                self._drops_by_symbol[name] = n
+                self.session.overflow_symbols.add(name)
+
+    def _other(self, item: tuple[Any, ...]) -> None:
+        """Every market-data event but a live trade."""
+        kind = item[0]
+        syms = self._syms
+        if kind == K_HIST:
+            sym = syms.get(item[1])
+            if sym is not None and sym.backfilling:
+                tick = self._convert(sym, _record(item))
+                if tick is not None:
+                    sym.hist.append(tick)
+        elif kind == K_PROGRESS:
+            if item[2] >= 100:
+                sym = syms.get(item[1])
+                if sym is not None and sym.backfilling:
+                    self._finish_backfill(sym)
+        elif kind == K_STATE:
+            self._on_state(item[1], item[2])
+        elif kind == K_DEPTH:
+            self._on_depth(item)
+        elif kind == K_OFFER:
+            self._on_offer(item)
+        elif kind == K_HEALTH:
+            if item[1] == 1:
+                self.counters["frozen"] += 1
+                log.warning("ProfitDLL reports frozen health")
+
+    def _convert(self, sym: _Symbol, r: tuple[Any, ...]) -> TradeTick | None:
+        """A ``RECORD`` tuple (ring record, or a ctypes-path item through ``_record``) to a tick."""
+        (_v, y, mo, _dow, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype, _s, _f, ts_init) = r
         try:
             raw = round(price * sym.mult)
         except (ValueError, OverflowError):  # NaN, infinities
@@ -338,14 +440,14 @@ class ProfitDLLFeed:
                 self.counters["bad_prices"] += 1
                 return None
         ts = self._time.to_ns(y, mo, d, h, mi, sec, ms)
-        return TradeTick(sym.symbol, raw, qty, _AGGRESSOR.get(ttype, 0), number, ts, item[4], buyer, seller)
+        return TradeTick(sym.symbol, raw, qty, _AGGRESSOR.get(ttype, 0), number, ts, ts_init, buyer, seller)
 
-    def _tick(self, sym: _Symbol, item: tuple[Any, ...]) -> TradeTick | None:
-        tick = self._convert(sym, item)
+    def _tick(self, sym: _Symbol, r: tuple[Any, ...]) -> TradeTick | None:
+        tick = self._convert(sym, r)
         if tick is None:
             return None
         if tick.trade_id <= sym.last_id:
-            if item[3] & 1:
+            if r[17] & 1:
                 self.counters["edits"] += 1
                 self._ready.append(Correction(tick))
             else:
@@ -385,7 +487,7 @@ class ProfitDLLFeed:
         taken = set(self.session.overflow_symbols)
         self.session.overflow_symbols.difference_update(taken)
         log.warning("ProfitDLL hand-off queue overflowed (%d dropped so far); backfilling %s",
-                    self.session.overflow, sorted(taken))
+                    self.session.stats()["overflow"], sorted(taken))
         for name in taken:
             sym = self._syms.get(name)
             if sym is not None:
@@ -414,6 +516,8 @@ class ProfitDLLFeed:
         self.counters["backfills"] += 1
 
     def _finish_backfill(self, sym: _Symbol) -> None:
+        """Merge the history; then the held live trades, unless more were lost meanwhile (``rebackfill``):
+        then the next backfill starts where this history ended and the live trades stay held."""
         ready = self._ready
         before = self.counters["trades"]
         sym.hist.sort(key=lambda t: t.trade_id)
@@ -424,15 +528,18 @@ class ProfitDLLFeed:
                 self.counters["trades"] += 1
                 ready.append(tick)
         self.counters["backfilled"] += self.counters["trades"] - before
-        held, sym.held, sym.hist = sym.held, [], []
+        sym.hist = []
         sym.backfilling = False
+        if sym.rebackfill:
+            sym.rebackfill = False
+            self._begin_backfill(sym)
+            if sym.backfilling:
+                return
+        held, sym.held = sym.held, []
         for item in held:
             live = self._tick(sym, item)
             if live is not None:
                 ready.append(live)
-        if sym.rebackfill:
-            sym.rebackfill = False
-            self._begin_backfill(sym)
 
     # --- price depth --------------------------------------------------------------------------
     def _on_depth(self, item: tuple[Any, ...]) -> None:

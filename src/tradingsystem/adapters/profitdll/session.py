@@ -6,6 +6,11 @@ it to a deque (``market`` for market data, ``orders`` for routing). Nothing bloc
 engine state, and nothing calls a request function (the binding would refuse). Live trades and book
 updates are bounded by ``queue_capacity``: past it they are dropped, counted per symbol, and the feed
 backfills the hole from history. States, history and order events are never dropped.
+
+Live trades, the hot path, go through the C hand-off (``handoff.c``) when it builds: the DLL calls C
+directly, without the GIL, and the feed drains its ring in batches. Each ``market`` item then carries
+the ring's write count when it was queued, so the feed replays both in the DLL's order. Without a C
+compiler live trades take the ctypes trampoline below, like every other callback.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from tradingsystem.adapters.profitdll import structs as s
 from tradingsystem.adapters.profitdll.binding import ProfitDLL
 from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.profitdll.errors import LoginError, LoginTimeout, login_error
+from tradingsystem.adapters.profitdll.handoff import GAP, HandoffUnavailable, Ring, open_ring
 
 __all__ = [
     "K_DEPTH", "K_HEALTH", "K_HIST", "K_OFFER", "K_PROGRESS", "K_STATE", "K_TRADE", "O_MESSAGE", "O_ORDER",
@@ -54,6 +60,7 @@ class ProfitSession:
         self.capacity = config.queue_capacity
         self.overflow = 0
         self.overflow_symbols: set[str] = set()
+        self._gaps: set[str] = set()  # tickers whose next live trade follows dropped ones (flagged GAP)
         self.max_depth = 0
         self.callback_errors = 0
         self.accessor_errors = 0
@@ -64,7 +71,9 @@ class ProfitSession:
         self.accounts_seen: list[tuple[int, str, str]] = []
         self.order_pump: Callable[[], int] | None = None  # set by the execution client on connect
         self.waiting = False  # the engine is blocked in wait(): callbacks set ``wake``
-        self.wake = threading.Event()
+        self.wake: threading.Event | Ring = threading.Event()
+        self.ring: Ring | None = None  # the C hand-off of live trades, when it is in use
+        self._put: Callable[[tuple[Any, ...]], None] = self.market.append
         self._cond = threading.Condition()
         self._started = False
         self._users = 0
@@ -77,9 +86,10 @@ class ProfitSession:
         if self._started:
             return
         cfg = self.config
+        trade = self._open_ring() if cfg.handoff == "auto" else None
         callbacks = {
             "state": self._on_state, "progress": self._on_progress, "account": self._on_account,
-            "health": self._on_health, "trade": self._trade_trampoline(K_TRADE),
+            "health": self._on_health, "trade": self._trade_trampoline(K_TRADE) if trade is None else trade,
             "history_trade": self._trade_trampoline(K_HIST), "price_depth": self._on_depth,
             "offer_book": self._on_offer,
         }
@@ -92,6 +102,24 @@ class ProfitSession:
         )
         self._started = True
         self.wait_ready(cfg.login_timeout_s)
+
+    def _open_ring(self) -> Any:
+        """Route live trades through the C hand-off; None (and one log line) when it cannot be built."""
+        try:
+            ring = open_ring(self.config.queue_capacity, self.dll.lib.TranslateTrade)
+        except HandoffUnavailable as exc:
+            log.warning("ProfitDLL C hand-off unavailable (%s): live trades use the ctypes callback", exc)
+            return None
+        self.ring = self.wake = ring
+        written = ring.written
+        put = self.market.append
+
+        def put_marked(item: tuple[Any, ...]) -> None:  # where the item falls in the trade stream
+            put((written(), item))
+
+        self._put = put_marked
+        self.dll.on_finalize.append(ring.close)  # the DLL calls it no more once DLLFinalize returns
+        return ring.callback
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -145,12 +173,19 @@ class ProfitSession:
             self._closed = True
             self.dll.finalize()
 
+    def depth(self) -> int:
+        """Market-data events waiting for the feed (the deque and the C ring)."""
+        ring = self.ring
+        return len(self.market) + (ring.depth() if ring is not None else 0)
+
     def stats(self) -> dict[str, int]:
+        ring = self.ring
         return {
-            "queue_depth": len(self.market), "max_queue_depth": self.max_depth,
-            "queue_capacity": self.capacity, "overflow": self.overflow, "order_queue": len(self.orders),
-            "callback_errors": self.callback_errors, "accessor_errors": self.accessor_errors,
-            "offer_bad_arrays": self.offer_bad_arrays, "health": self.health,
+            "queue_depth": self.depth(), "max_queue_depth": self.max_depth,
+            "queue_capacity": self.capacity, "overflow": self.overflow + (ring.dropped() if ring else 0),
+            "order_queue": len(self.orders), "callback_errors": self.callback_errors,
+            "accessor_errors": self.accessor_errors + (ring.accessor_errors() if ring else 0),
+            "offer_bad_arrays": self.offer_bad_arrays, "health": self.health, "c_handoff": int(ring is not None),
         }
 
     # --- trampolines (DLL thread) -------------------------------------------------------------
@@ -160,7 +195,7 @@ class ProfitSession:
             with self._cond:
                 self.states[state_type] = result
                 self._cond.notify_all()
-            self.market.append((K_STATE, state_type, result, time.time_ns()))
+            self._put((K_STATE, state_type, result, time.time_ns()))
             self.wake.set()
         except BaseException:  # never let an exception cross into the DLL
             self.callback_errors += 1
@@ -169,7 +204,7 @@ class ProfitSession:
         try:
             self.dll.note_callback_thread()
             self.health = status
-            self.market.append((K_HEALTH, status, time.time_ns()))
+            self._put((K_HEALTH, status, time.time_ns()))
         except BaseException:
             self.callback_errors += 1
 
@@ -183,14 +218,14 @@ class ProfitSession:
     def _on_progress(self, asset: s.TAssetIDRec, progress: int) -> None:
         try:
             self.dll.note_callback_thread()
-            self.market.append((K_PROGRESS, asset.Ticker, progress))
+            self._put((K_PROGRESS, asset.Ticker, progress))
             self.wake.set()
         except BaseException:
             self.callback_errors += 1
 
     def _trade_trampoline(self, kind: int) -> Any:
         q = self.market
-        append = q.append
+        append = self._put
         cap = self.capacity
         translate = self.dll.translate_trade
         rec = s.TConnectorTrade()
@@ -198,6 +233,7 @@ class ProfitSession:
         time_ns = time.time_ns
         session = self
         live = kind == K_TRADE
+        gaps = self._gaps
 
         def on_trade(asset: s.TConnectorAssetIdentifier, ptr: int, flags: int) -> None:
             try:
@@ -209,7 +245,13 @@ class ProfitSession:
                 if live and len(q) >= cap:
                     session.overflow += 1
                     session.overflow_symbols.add(asset.Ticker)
+                    gaps.add(asset.Ticker)
                     return
+                if live and gaps:
+                    ticker = asset.Ticker
+                    if ticker in gaps:
+                        gaps.discard(ticker)
+                        flags |= GAP
                 append((kind, asset.Ticker, bytes(rec), flags, time_ns()))
                 if session.waiting:
                     session.wake.set()
@@ -235,7 +277,7 @@ class ProfitSession:
                 if self.dll.get_price_group(ref, side, pos, byref(pg)) != 0:
                     self.accessor_errors += 1
                     return
-                self.market.append((K_DEPTH, ticker, side, pos, update, ((pg.Price, pg.Quantity, pg.Count),), ts))
+                self._put((K_DEPTH, ticker, side, pos, update, ((pg.Price, pg.Quantity, pg.Count),), ts))
             elif update == 4:
                 for sd in ((0, 1) if side == 254 else (side,)):
                     n = self.dll.get_price_depth_side_count(ref, sd)
@@ -244,9 +286,9 @@ class ProfitSession:
                         pg = s.TConnectorPriceGroup()
                         if self.dll.get_price_group(ref, sd, i, byref(pg)) == 0:
                             levels.append((pg.Price, pg.Quantity, pg.Count))
-                    self.market.append((K_DEPTH, ticker, sd, 0, 4, tuple(levels), ts))
+                    self._put((K_DEPTH, ticker, sd, 0, 4, tuple(levels), ts))
             else:  # 2 delete, 8 delete-from
-                self.market.append((K_DEPTH, ticker, side, pos, update, (), ts))
+                self._put((K_DEPTH, ticker, side, pos, update, (), ts))
         except BaseException:
             self.callback_errors += 1
 
@@ -286,7 +328,7 @@ class ProfitSession:
                 self.book_lost.add(ticker)
                 return
             has = (bool(has_price), bool(has_qty), bool(has_id), bool(has_agent))
-            self.market.append((K_OFFER, ticker, action, pos, side, qty, agent, offer_id, price, has, sell, buy,
+            self._put((K_OFFER, ticker, action, pos, side, qty, agent, offer_id, price, has, sell, buy,
                                 time.time_ns()))
             if self.waiting:
                 self.wake.set()
