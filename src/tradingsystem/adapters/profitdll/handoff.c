@@ -4,9 +4,13 @@
  * TranslateTrade (inside the callback, as the manual requires), interns the ticker, stamps the time and
  * copies one record into slot k's single-producer ring. The engine thread drains the ring in batches
  * (``handoff_drain``). A full ring drops the trade and counts it, in total and per ticker, and flags the
- * ticker's next record (GAP_FLAG), so the engine backfills from the last trade before the hole. ``handoff_wait`` blocks the engine (GIL released by ctypes) until a record or a
- * ``handoff_notify`` arrives. Built on first use by ``handoff.py``; no Python headers needed.
+ * ticker's next record (GAP_FLAG), so the engine backfills from the last trade before the hole.
+ * ``handoff_wait`` blocks the engine (GIL released by ctypes) until a record or a ``handoff_notify``
+ * arrives. Built on first use by ``handoff.py``; no Python headers needed.
  */
+#if defined(_WIN32) && !defined(_WIN32_WINNT)
+#define _WIN32_WINNT 0x0602 /* GetSystemTimePreciseAsFileTime (Windows 8+); before any header */
+#endif
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>

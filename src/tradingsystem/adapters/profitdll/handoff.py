@@ -115,7 +115,7 @@ class Ring:
         self.lib = lib
         self.slot = slot
         self.ptr: int = lib.handoff_ring(slot)
-        self.callback = TRADE_CALLBACK(ctypes.cast(getattr(lib, f"handoff_trade_{slot}"), c_void_p).value)
+        self.callback = TRADE_CALLBACK(ctypes.cast(getattr(lib, f"handoff_trade_{slot}"), c_void_p).value or 0)
         self.batch = batch
         self.closed = False
         self._head = c_uint64.from_address(self.ptr)  # the C struct's first fields (handoff.c ring_t)
