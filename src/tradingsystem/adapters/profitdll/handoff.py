@@ -118,6 +118,7 @@ class Ring:
         self.callback = TRADE_CALLBACK(ctypes.cast(getattr(lib, f"handoff_trade_{slot}"), c_void_p).value or 0)
         self.batch = batch
         self.closed = False
+        self._freeable = False
         self._head = c_uint64.from_address(self.ptr)  # the C struct's first fields (handoff.c ring_t)
         self._tail = c_uint64.from_address(self.ptr + 64)
         self._dropped = c_uint64.from_address(self.ptr + 128)
@@ -172,12 +173,14 @@ class Ring:
         """Block with the GIL released until a trade or ``set()`` arrives, or ``timeout_s`` passes."""
         return bool(self.lib.handoff_wait(self.ptr, timeout_s))
 
-    def close(self) -> None:
-        """Detach from the DLL's callback (after DLLFinalize); what is in the ring stays readable."""
+    def close(self, freeable: bool = True) -> None:
+        """Give the slot back (its callback then does nothing); what is in the ring stays readable. Called
+        after DLLFinalize; ``freeable`` False keeps the memory for good (a DLL that may still call it)."""
         if not self.closed:
             self.closed = True
+            self._freeable = freeable
             self.lib.handoff_close(self.slot)
 
     def __del__(self) -> None:
-        if self.closed:
+        if self._freeable:
             self.lib.handoff_free(self.ptr)

@@ -96,10 +96,15 @@ class ProfitSession:
         if not cfg.market_only:
             callbacks["order"] = self._on_order
             callbacks["trading_message"] = self._on_message
-        self.dll.initialize(
-            cfg.activation_key.get_secret_value(), cfg.user, cfg.password.get_secret_value(), callbacks,
-            cfg.market_only,
-        )
+        try:
+            self.dll.initialize(
+                cfg.activation_key.get_secret_value(), cfg.user, cfg.password.get_secret_value(), callbacks,
+                cfg.market_only,
+            )
+        except BaseException:
+            if self.ring is not None:
+                self.ring.close(freeable=False)  # the DLL may hold its callback: give the slot back, keep the memory
+            raise
         self._started = True
         self.wait_ready(cfg.login_timeout_s)
 
