@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from tradingsystem.adapters.profitdll.convert import LocalTime, dll_date, price_to_raw, today_b3
 from tradingsystem.adapters.profitdll.errors import ProfitDLLError
-from tradingsystem.adapters.profitdll.handoff import GAP, NO_SYM, Ring
+from tradingsystem.adapters.profitdll.handoff import GAP
 from tradingsystem.adapters.profitdll.session import (
     K_DEPTH,
     K_HEALTH,
@@ -26,7 +26,6 @@ from tradingsystem.adapters.profitdll.session import (
     K_OFFER,
     K_PROGRESS,
     K_STATE,
-    K_TRADE,
     STATE_ACTIVATION,
     STATE_LOGIN,
     STATE_MARKET,
@@ -37,7 +36,6 @@ from tradingsystem.adapters.profitdll.structs import (
     OFFER_ENTRY_V2,
     OFFER_HEADER,
     OFFER_TRAILER,
-    TRADE_LAYOUT,
 )
 from tradingsystem.domain.b3 import instrument, resolve_generic
 from tradingsystem.domain.events import BookAction, BookDelta, TradeTick
@@ -50,12 +48,6 @@ log = logging.getLogger(__name__)
 
 IsSession = Callable[[date], bool]
 _AGGRESSOR = {2: 1, 3: 2}  # TradeType 2 buyer-aggressor, 3 seller-aggressor; others none
-_unpack = TRADE_LAYOUT.unpack_from
-
-
-def _record(item: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A ctypes-path trade item ``(kind, ticker, bytes, flags, ts_init)`` as a ``RECORD`` tuple."""
-    return (*_unpack(item[2]), NO_SYM, item[3], item[4])
 
 
 def exchange_of(inst: Instrument) -> str:
@@ -139,9 +131,9 @@ class ProfitDLLFeed:
         self._md_state = -1
         self._lost = False
         self._failed = False  # a login or activation failure arrived: raised by next_ts once what came before is out
-        self._consumed = 0  # C ring records taken so far (the index the deque's events are stamped against)
-        self._leftover: list[tuple[Any, ...]] = []  # ring records drained but not taken (after a failure)
-        self._by_id: list[_Symbol | None] = []  # C ring ticker id -> subscribed symbol
+        self._consumed = 0  # live trades taken so far (the index the other events are stamped against)
+        self._leftover: list[tuple[Any, ...]] = []  # live trades drained but not taken (after a failure)
+        self._by_id: dict[int, _Symbol] = {}  # C ring ticker id -> subscribed symbol
         self._drops_seen = 0
         self._drops_by_symbol: dict[str, int] = {}
         self.counters = {
@@ -164,7 +156,6 @@ class ProfitDLLFeed:
             if sym.symbol in self._syms:
                 continue
             self._syms[sym.symbol] = sym
-            self._by_id = []  # a ticker id cached as unknown may be this one
             self._subscribe(sym)
 
     def next_ts(self) -> int | None:
@@ -224,9 +215,8 @@ class ProfitDLLFeed:
 
     def stats(self) -> dict[str, int]:
         """Queue depth, maximum depth, overflow and conversion counters (never silent)."""
-        ring = self.session.ring
-        if ring is not None and ring.dropped() != self._drops_seen:
-            self._ring_drops()
+        if self.session.trades.dropped() != self._drops_seen:
+            self._trade_drops()
         out = dict(self.session.stats())
         out.update(self.counters)
         out["ready"] = len(self._ready)
@@ -262,56 +252,27 @@ class ProfitDLLFeed:
             dll.subscribe_offer_book(sym.symbol, sym.exchange)
 
     def _pump(self) -> None:
+        """Live trades (C ring or callback queue) and the other events, in the order the DLL sent them."""
         session = self.session
         depth = session.depth()
         if depth > session.max_depth:
             session.max_depth = depth
-        ring = session.ring
-        if ring is not None and ring.dropped() != self._drops_seen:
-            self._ring_drops()
+        if session.trades.dropped() != self._drops_seen:
+            self._trade_drops()
         if session.overflow_symbols:
             self._overflowed()
         if session.book_lost:
             self._book_lost()
-        if ring is not None:
-            self._pump_ring(ring)
-            return
-        q = session.market
-        popleft = q.popleft
-        ready_append = self._ready.append
-        syms = self._syms
-        for _ in range(min(len(q), self._batch)):
-            item = popleft()
-            if item[0] != K_TRADE:
-                self._other(item)
-                if self._failed:
-                    break
-                continue
-            sym = syms.get(item[1])
-            if sym is None:
-                self.counters["unknown_symbol"] += 1
-                continue
-            if item[3] & GAP:
-                self._begin_backfill(sym)
-            if sym.backfilling:
-                sym.held.append(_record(item))
-            else:
-                tick = self._tick(sym, _record(item))
-                if tick is not None:
-                    ready_append(tick)
-
-    def _pump_ring(self, ring: Ring) -> None:
-        """Live trades from the C ring, interleaved with the deque's events where the DLL sent them."""
         if self._leftover:
             records, self._leftover = self._leftover, []
             self._take(records)
         if not self._failed:
-            self._take(ring.drain())
+            self._take(session.trades.drain())
         if not self._failed:
             self._others_upto(self._consumed)
 
     def _others_upto(self, index: int) -> int:
-        """Handle the deque's events queued before trade ``index`` of the ring; the next one's index."""
+        """Handle the events queued before live trade ``index``; the index the next one waits for."""
         q = self.session.market
         while q and q[0][0] <= index:
             self._other(q.popleft()[1])
@@ -320,13 +281,13 @@ class ProfitDLLFeed:
         return q[0][0] if q else 1 << 62
 
     def _take(self, records: Iterable[tuple[Any, ...]]) -> None:
-        """The hot path: ring records to ticks (the logic of ``_tick``, inlined)."""
-        g = self._consumed  # ring index of the next record
+        """The hot path: ``RECORD`` tuples to ticks (the logic of ``_tick``, inlined)."""
+        g = self._consumed  # index of the next live trade
         mark = self._others_upto(g)
         if mark < 0:
             self._leftover = list(records)
             return
-        by_id = self._by_id
+        lookup = (self._syms if self.session.trades.keys_are_names else self._by_id).get
         ready_append = self._ready.append
         days = self._time._days
         day_ns = self._time.day_ns
@@ -341,11 +302,12 @@ class ProfitDLLFeed:
                     self._leftover = [r, *it]
                     break
             g += 1
-            sid = r[16]
-            sym = by_id[sid] if sid < len(by_id) else self._sym_of(sid)
+            sym = lookup(r[16])
             if sym is None:
-                counters["unknown_symbol"] += 1
-                continue
+                sym = self._sym_of(r[16])
+                if sym is None:
+                    counters["unknown_symbol"] += 1
+                    continue
             if r[17] & GAP:  # trades of this symbol were dropped just before this one: fill the hole first
                 self._begin_backfill(sym)
             if sym.backfilling:
@@ -379,24 +341,19 @@ class ProfitDLLFeed:
         self._consumed = g
         counters["trades"] += trades
 
-    def _sym_of(self, sid: int) -> _Symbol | None:
-        """The subscribed symbol of ring ticker id ``sid`` (cached in ``_by_id``)."""
-        ring = self.session.ring
-        assert ring is not None
-        by_id = self._by_id
-        while len(by_id) <= sid:
-            name = ring.name(len(by_id))
-            if name is None:
-                return None
-            by_id.append(self._syms.get(name))
-        return by_id[sid]
+    def _sym_of(self, key: Any) -> _Symbol | None:
+        """The subscribed symbol of a live trade's key (the C ring's ticker id, cached in ``_by_id``)."""
+        name = self.session.trades.name(key)
+        sym = self._syms.get(name) if name is not None else None
+        if sym is not None:
+            self._by_id[key] = sym
+        return sym
 
-    def _ring_drops(self) -> None:
-        """Trades the C ring dropped when full: name their symbols for backfill (``_overflowed``)."""
-        ring = self.session.ring
-        assert ring is not None
-        self._drops_seen = ring.dropped()
-        for name, n in ring.drops_by_symbol().items():
+    def _trade_drops(self) -> None:
+        """Live trades dropped on a full queue: name their symbols for backfill (``_overflowed``)."""
+        trades = self.session.trades
+        self._drops_seen = trades.dropped()
+        for name, n in trades.drops_by_symbol().items():
             if n > self._drops_by_symbol.get(name, 0):
                 self._drops_by_symbol[name] = n
                 self.session.overflow_symbols.add(name)
@@ -408,7 +365,7 @@ class ProfitDLLFeed:
         if kind == K_HIST:
             sym = syms.get(item[1])
             if sym is not None and sym.backfilling:
-                tick = self._convert(sym, _record(item))
+                tick = self._convert(sym, item[2])
                 if tick is not None:
                     sym.hist.append(tick)
         elif kind == K_PROGRESS:
@@ -428,7 +385,7 @@ class ProfitDLLFeed:
                 log.warning("ProfitDLL reports frozen health")
 
     def _convert(self, sym: _Symbol, r: tuple[Any, ...]) -> TradeTick | None:
-        """A ``RECORD`` tuple (ring record, or a ctypes-path item through ``_record``) to a tick."""
+        """A ``RECORD``-shaped tuple (C ring record, or what the ctypes callback queued) to a tick."""
         (_v, y, mo, _dow, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype, _s, _f, ts_init) = r
         try:
             raw = round(price * sym.mult)

@@ -17,13 +17,14 @@ import shutil
 import struct
 import subprocess
 import sys
+from collections import deque
 from ctypes import c_char, c_double, c_int32, c_int64, c_uint32, c_uint64, c_void_p, c_wchar
 from pathlib import Path
 from typing import Any
 
 from tradingsystem.adapters.profitdll.structs import TRADE_CALLBACK
 
-__all__ = ["GAP", "NO_SYM", "RECORD", "HandoffUnavailable", "Ring", "build", "load", "open_ring"]
+__all__ = ["GAP", "NO_SYM", "RECORD", "CallbackQueue", "HandoffUnavailable", "Ring", "build", "load", "open_ring"]
 
 # One ring record: the TConnectorTrade that TranslateTrade wrote (``structs.TRADE_LAYOUT``'s 16 fields,
 # padded to its C size), then the ticker id, the callback's flags and ``ts_init`` (ns, wall clock).
@@ -108,8 +109,54 @@ def open_ring(capacity: int, translate_trade: Any, batch: int = 4096) -> Ring:
     raise HandoffUnavailable(f"all {lib.handoff_slots()} hand-off slots are in use in this process")
 
 
+class CallbackQueue:
+    """The ctypes path's live trades: ``RECORD``-shaped tuples (the ticker itself in the id's place) in a
+    deque that the Python trade callback fills, with ``Ring``'s engine-side interface."""
+
+    keys_are_names = True
+
+    def __init__(self, capacity: int, batch: int = 4096) -> None:
+        self.records: deque[tuple[Any, ...]] = deque()
+        self.capacity = capacity
+        self.batch = batch
+        self.count = 0  # records queued so far (what a queued event is stamped with)
+        self.lost = 0
+        self.lost_by_symbol: dict[str, int] = {}
+        self.gaps: set[str] = set()  # tickers whose next record follows dropped ones (flagged GAP)
+
+    def drop(self, ticker: str) -> None:
+        """DLL thread: the queue is full; count the trade and flag the ticker's next record."""
+        self.lost += 1
+        self.lost_by_symbol[ticker] = self.lost_by_symbol.get(ticker, 0) + 1
+        self.gaps.add(ticker)
+
+    def written(self) -> int:
+        return self.count
+
+    def depth(self) -> int:
+        return len(self.records)
+
+    def dropped(self) -> int:
+        return self.lost
+
+    def accessor_errors(self) -> int:
+        return 0
+
+    def drops_by_symbol(self) -> dict[str, int]:
+        return dict(self.lost_by_symbol)
+
+    def name(self, key: Any) -> str | None:
+        return key if isinstance(key, str) else None
+
+    def drain(self) -> list[tuple[Any, ...]]:
+        popleft = self.records.popleft
+        return [popleft() for _ in range(min(len(self.records), self.batch))]
+
+
 class Ring:
     """Engine side of one ring; also the session's wake-up (``set``/``clear``/``wait`` like an Event)."""
+
+    keys_are_names = False
 
     def __init__(self, lib: ctypes.CDLL, slot: int, batch: int) -> None:
         self.lib = lib

@@ -7,10 +7,10 @@ engine state, and nothing calls a request function (the binding would refuse). L
 updates are bounded by ``queue_capacity``: past it they are dropped, counted per symbol, and the feed
 backfills the hole from history. States, history and order events are never dropped.
 
-Live trades, the hot path, go through the C hand-off (``handoff.c``) when it builds: the DLL calls C
-directly, without the GIL, and the feed drains its ring in batches. Each ``market`` item then carries
-the ring's write count when it was queued, so the feed replays both in the DLL's order. Without a C
-compiler live trades take the ctypes trampoline below, like every other callback.
+Live trades, the hot path, have their own queue (``trades``): the C hand-off's ring (``handoff.c``) when
+it builds, where the DLL calls C directly, without the GIL; else a deque that the ctypes trampoline
+below fills. Each ``market`` item carries the number of live trades queued before it, so the feed
+replays both in the DLL's order.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tradingsystem.adapters.profitdll import structs as s
 from tradingsystem.adapters.profitdll.binding import ProfitDLL
 from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.profitdll.errors import LoginError, LoginTimeout, login_error
-from tradingsystem.adapters.profitdll.handoff import GAP, HandoffUnavailable, Ring, open_ring
+from tradingsystem.adapters.profitdll.handoff import GAP, CallbackQueue, HandoffUnavailable, Ring, open_ring
 
 __all__ = [
     "K_DEPTH", "K_HEALTH", "K_HIST", "K_OFFER", "K_PROGRESS", "K_STATE", "K_TRADE", "O_MESSAGE", "O_ORDER",
@@ -60,7 +60,6 @@ class ProfitSession:
         self.capacity = config.queue_capacity
         self.overflow = 0
         self.overflow_symbols: set[str] = set()
-        self._gaps: set[str] = set()  # tickers whose next live trade follows dropped ones (flagged GAP)
         self.max_depth = 0
         self.callback_errors = 0
         self.accessor_errors = 0
@@ -72,8 +71,8 @@ class ProfitSession:
         self.order_pump: Callable[[], int] | None = None  # set by the execution client on connect
         self.waiting = False  # the engine is blocked in wait(): callbacks set ``wake``
         self.wake: threading.Event | Ring = threading.Event()
-        self.ring: Ring | None = None  # the C hand-off of live trades, when it is in use
-        self._put: Callable[[tuple[Any, ...]], None] = self.market.append
+        # live trades: the C ring when it builds (``start``), else the ctypes callback's queue
+        self.trades: Ring | CallbackQueue = CallbackQueue(config.queue_capacity)
         self._cond = threading.Condition()
         self._started = False
         self._users = 0
@@ -102,8 +101,8 @@ class ProfitSession:
                 cfg.market_only,
             )
         except BaseException:
-            if self.ring is not None:
-                self.ring.close(freeable=False)  # the DLL may hold its callback: give the slot back, keep the memory
+            if isinstance(self.trades, Ring):  # the DLL may hold its callback: give the slot back, keep the memory
+                self.trades.close(freeable=False)
             raise
         self._started = True
         self.wait_ready(cfg.login_timeout_s)
@@ -115,14 +114,7 @@ class ProfitSession:
         except HandoffUnavailable as exc:
             log.warning("ProfitDLL C hand-off unavailable (%s): live trades use the ctypes callback", exc)
             return None
-        self.ring = self.wake = ring
-        written = ring.written
-        put = self.market.append
-
-        def put_marked(item: tuple[Any, ...]) -> None:  # where the item falls in the trade stream
-            put((written(), item))
-
-        self._put = put_marked
+        self.trades = self.wake = ring
         self.dll.on_finalize.append(ring.close)  # the DLL calls it no more once DLLFinalize returns
         return ring.callback
 
@@ -179,19 +171,23 @@ class ProfitSession:
             self.dll.finalize()
 
     def depth(self) -> int:
-        """Market-data events waiting for the feed (the deque and the C ring)."""
-        ring = self.ring
-        return len(self.market) + (ring.depth() if ring is not None else 0)
+        """Market-data events waiting for the feed (live trades and the rest)."""
+        return len(self.market) + self.trades.depth()
 
     def stats(self) -> dict[str, int]:
-        ring = self.ring
+        trades = self.trades
         return {
             "queue_depth": self.depth(), "max_queue_depth": self.max_depth,
-            "queue_capacity": self.capacity, "overflow": self.overflow + (ring.dropped() if ring else 0),
+            "queue_capacity": self.capacity, "overflow": self.overflow + trades.dropped(),
             "order_queue": len(self.orders), "callback_errors": self.callback_errors,
-            "accessor_errors": self.accessor_errors + (ring.accessor_errors() if ring else 0),
-            "offer_bad_arrays": self.offer_bad_arrays, "health": self.health, "c_handoff": int(ring is not None),
+            "accessor_errors": self.accessor_errors + trades.accessor_errors(),
+            "offer_bad_arrays": self.offer_bad_arrays, "health": self.health,
+            "c_handoff": int(isinstance(trades, Ring)),
         }
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        """Queue a market-data event with the number of live trades queued before it (their order)."""
+        self.market.append((self.trades.written(), item))
 
     # --- trampolines (DLL thread) -------------------------------------------------------------
     def _on_state(self, state_type: int, result: int) -> None:
@@ -229,16 +225,35 @@ class ProfitSession:
             self.callback_errors += 1
 
     def _trade_trampoline(self, kind: int) -> Any:
-        q = self.market
-        append = self._put
-        cap = self.capacity
+        """The ctypes trade callback: live trades (``K_TRADE``) into ``trades``, history into ``market``."""
         translate = self.dll.translate_trade
         rec = s.TConnectorTrade()
         addr = ctypes.addressof(rec)
+        unpack = s.TRADE_LAYOUT.unpack_from
         time_ns = time.time_ns
         session = self
-        live = kind == K_TRADE
-        gaps = self._gaps
+        if kind == K_HIST:
+            put = self._put
+
+            def on_history(asset: s.TConnectorAssetIdentifier, ptr: int, flags: int) -> None:
+                try:
+                    if session.dll.callback_thread is None:
+                        session.dll.note_callback_thread()
+                    if translate(ptr, addr) != 0:
+                        session.accessor_errors += 1
+                        return
+                    ticker = asset.Ticker
+                    put((K_HIST, ticker, (*unpack(rec), ticker, flags, time_ns())))
+                    if session.waiting:
+                        session.wake.set()
+                except BaseException:
+                    session.callback_errors += 1
+
+            return on_history
+        queue = self.trades
+        assert isinstance(queue, CallbackQueue)
+        append = queue.records.append
+        records, cap, gaps = queue.records, queue.capacity, queue.gaps
 
         def on_trade(asset: s.TConnectorAssetIdentifier, ptr: int, flags: int) -> None:
             try:
@@ -247,17 +262,15 @@ class ProfitSession:
                 if translate(ptr, addr) != 0:
                     session.accessor_errors += 1
                     return
-                if live and len(q) >= cap:
-                    session.overflow += 1
-                    session.overflow_symbols.add(asset.Ticker)
-                    gaps.add(asset.Ticker)
+                ticker = asset.Ticker
+                if len(records) >= cap:
+                    queue.drop(ticker)
                     return
-                if live and gaps:
-                    ticker = asset.Ticker
-                    if ticker in gaps:
-                        gaps.discard(ticker)
-                        flags |= GAP
-                append((kind, asset.Ticker, bytes(rec), flags, time_ns()))
+                if gaps and ticker in gaps:
+                    gaps.discard(ticker)
+                    flags |= GAP
+                append((*unpack(rec), ticker, flags, time_ns()))
+                queue.count += 1
                 if session.waiting:
                     session.wake.set()
             except BaseException:
