@@ -83,7 +83,7 @@ def test_a_million_trade_burst_arrives_complete_and_in_order(profit, double: Dou
     double.TestStream(1_000_000)  # the DLL thread streams while this (engine) thread drains
     while sink.n < 1_000_000:
         if feed.next_ts() is None:
-            if not feed.wait(5.0) and double.stat("delivered") >= 1_000_000 and not feed.session.market:
+            if not feed.wait(5.0) and double.stat("delivered") >= 1_000_000 and not feed.session.depth():
                 break
         else:
             feed.step()
