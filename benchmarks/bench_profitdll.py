@@ -10,6 +10,8 @@ and the reference the C path is compared with).
   threads in one process) against 200k/s, and p99 callback-to-engine at 10k and 50k trades/s (switch
   interval 0.5 ms, what ``build_profitdll`` sets for live runs) against 1 ms.
 
+- ``components``: each side alone (the DLL thread streaming into the queue, then the engine draining
+  it), as rates and as CPU time per trade (less sensitive to a loaded machine than the rates).
 - ``latency``: callback-to-engine latency (``ts_init`` stamped in the DLL-thread callback, read by the
   sink on the engine thread) for a paced stream, median and p99 in microseconds.
 - ``burst``: a 1,000,000-trade burst streamed as fast as the double can while the engine drains.
@@ -121,14 +123,16 @@ def path_bench(lib: Path, tmp: Path, handoff: str, quick: bool, ref: float) -> N
     """Every measure for one hand-off path ("c": the C ring; "ctypes": one Python callback per trade)."""
     n = 100_000 if quick else 500_000
     d, feed, sink = session(lib, tmp, "parts", handoff, capacity=1 << 21)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     d.TestStream(n)
-    d.TestWaitIdle()
-    t1 = time.perf_counter()
+    d.TestWaitIdle()  # this thread sleeps in C meanwhile: the process's CPU time is the DLL thread's
+    t1, c1, e1 = time.perf_counter(), time.process_time(), time.thread_time()
     drain(feed, sink, n)
-    t2 = time.perf_counter()
+    t2, e2 = time.perf_counter(), time.thread_time()
     print(json.dumps({"bench": "components", "handoff": handoff, "trades": n,
-                      "callback_enqueue_per_s": round(n / (t1 - t0)), "engine_drain_per_s": round(n / (t2 - t1))}))
+                      "callback_enqueue_per_s": round(n / (t1 - t0)), "engine_drain_per_s": round(n / (t2 - t1)),
+                      "dll_thread_cpu_us_per_trade": round((c1 - c0) / n * 1e6, 3),
+                      "engine_cpu_us_per_trade": round((e2 - e1) / n * 1e6, 3)}))
     feed.session.dll.finalize()
 
     p99 = {}
