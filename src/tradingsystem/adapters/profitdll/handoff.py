@@ -157,6 +157,7 @@ class Ring:
     """Engine side of one ring; also the session's wake-up (``set``/``clear``/``wait`` like an Event)."""
 
     keys_are_names = False
+    _freeable = False  # set by close(); read by __del__ even if __init__ failed half way
 
     def __init__(self, lib: ctypes.CDLL, slot: int, batch: int) -> None:
         self.lib = lib
@@ -165,7 +166,6 @@ class Ring:
         self.callback = TRADE_CALLBACK(ctypes.cast(getattr(lib, f"handoff_trade_{slot}"), c_void_p).value or 0)
         self.batch = batch
         self.closed = False
-        self._freeable = False
         self._head = c_uint64.from_address(self.ptr)  # the C struct's first fields (handoff.c ring_t)
         self._tail = c_uint64.from_address(self.ptr + 64)
         self._dropped = c_uint64.from_address(self.ptr + 128)
