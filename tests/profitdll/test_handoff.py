@@ -9,10 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.profitdll.helpers import Double, Sink, config, settle, weekdays
 from tradingsystem.adapters.profitdll import handoff, open_profitdll
-from tradingsystem.domain.events import TradeTick
+from tradingsystem.domain.events import BookDelta, TradeTick
 
 pytestmark = pytest.mark.integration
 
@@ -154,3 +156,46 @@ def test_the_build_is_cached_by_source_hash(tmp_path: Path, monkeypatch: pytest.
     assert first.parent == tmp_path and first.name.startswith("profitdll-handoff-")
     assert handoff.build() == first and first.stat().st_mtime_ns == built  # not compiled again
     assert list(tmp_path.iterdir()) == [first]  # no temporary left behind
+
+
+class OrderSink(Sink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[tuple[str, int]] = []
+
+    def on_trade(self, tick: TradeTick) -> None:
+        super().on_trade(tick)
+        self.order.append(("trade", tick.trade_id))
+
+    def on_book_delta(self, delta: BookDelta) -> None:
+        super().on_book_delta(delta)
+        self.order.append(("book", delta.price))
+
+
+@pytest.mark.parametrize("mode", list(PATHS))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=st.lists(st.one_of(st.integers(1, 30), st.just(0)), min_size=1, max_size=12))
+def test_trades_and_other_events_reach_the_engine_in_the_dlls_order(
+        double_lib: Path, tmp_path: Path, mode: str, script: list[int]) -> None:
+    """Trades (C ring or callback queue) and book events (the Python callback) interleave as the DLL sent
+    them: ``script`` is a list of trade bursts (n > 0) and book adds (0), in the order the double sends them."""
+    d, path = _double(double_lib, tmp_path)
+    feed, _ = open_profitdll(config(path, book_depth=True, market_only=True, handoff=mode), weekdays)
+    sink = OrderSink()
+    expected: list[tuple[str, int]] = []
+    trades = 0
+    try:
+        feed.connect(sink)
+        feed.subscribe(["WDOZ26"])
+        for k, n in enumerate(script):
+            if n:
+                d.TestStream(n)
+                expected += [("trade", i) for i in range(trades + 1, trades + n + 1)]
+                trades += n
+            else:
+                assert d.TestDepth("WDOZ26", 0, 0, 0, 4000.0 + k, 1, 1) == 0  # a new best bid
+                expected.append(("book", 40000 + 10 * k))
+        settle(d, feed)
+    finally:
+        feed.session.dll.finalize()
+    assert sink.order == expected
