@@ -109,7 +109,7 @@ class _Symbol:
 class ProfitDLLFeed:
     """Live trades (and an optional book: price depth or the order-level offer book) as domain events."""
 
-    def __init__(self, session: ProfitSession, calendar: Any, batch: int = 4096, book: str | None = None) -> None:
+    def __init__(self, session: ProfitSession, calendar: Any, book: str | None = None) -> None:
         """``book``: "price_depth", "offer_book" or None; default from the config (``book_depth``/``book_source``)."""
         if book is None and session.config.book_depth:
             book = session.config.book_source
@@ -126,7 +126,6 @@ class ProfitDLLFeed:
         self._sink: DataSink | None = None
         self._syms: dict[str, _Symbol] = {}
         self._ready: deque[TradeTick | BookDelta | Correction] = deque()
-        self._batch = batch
         self._time = LocalTime()
         self._md_state = -1
         self._lost = False
