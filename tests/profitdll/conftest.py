@@ -36,12 +36,13 @@ def double(dll_path: str) -> Double:
 
 
 @pytest.fixture
-def profit(double: Double, dll_path: str):
-    """(feed, execution, sink) sharing one session, finalized at teardown."""
+def profit(double: Double, dll_path: str, request: pytest.FixtureRequest):
+    """(feed, execution, sink) sharing one session, finalized at teardown. Parametrize it indirectly with
+    "auto" (the C hand-off, the default) or "ctypes" to pick the live-trade path."""
     from tests.profitdll.helpers import Sink, config, weekdays
     from tradingsystem.adapters.profitdll import open_profitdll
 
-    feed, execution = open_profitdll(config(dll_path), weekdays)
+    feed, execution = open_profitdll(config(dll_path, handoff=getattr(request, "param", "auto")), weekdays)
     sink = Sink()
     yield feed, execution, sink
     if feed.session._started:

@@ -165,7 +165,7 @@ class Sink:
 
 def _queued(src: object) -> int:
     session = src.session  # type: ignore[attr-defined]
-    return len(session.orders) if hasattr(src, "submit") else len(session.market)
+    return len(session.orders) if hasattr(src, "submit") else session.depth()
 
 
 def settle(double: Double, *sources: object) -> None:

@@ -13,6 +13,7 @@ from tradingsystem.engine.kernel import Kernel
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("profit", ["auto", "ctypes"], indirect=True)
 def test_edited_trade_is_delivered_as_a_correction(profit, double: Double, tmp_path) -> None:
     feed, _, _ = profit
     recorder = Recorder(StorageConfig(data_dir=tmp_path))

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 SYMBOLS = [t[0] for t in TICKERS]
 
 
+@pytest.mark.parametrize("profit", ["auto", "ctypes"], indirect=True)
 def test_twelve_tickers_stream_in_with_exact_prices_times_and_sides(profit, double: Double) -> None:
     feed, _, sink = profit
     feed.connect(sink)
@@ -68,10 +69,11 @@ def test_ticks_land_in_the_storage_catalog(profit, double: Double, tmp_path) -> 
         assert table.column("trade_id").to_pylist() == list(range(1, 51))
 
 
-def test_full_queue_drops_are_counted_then_backfilled_from_history(double: Double, dll_path: str) -> None:
+@pytest.mark.parametrize("handoff", ["auto", "ctypes"])
+def test_full_queue_drops_are_counted_then_backfilled_from_history(double: Double, dll_path: str, handoff: str) -> None:
     from tests.profitdll.helpers import Sink
 
-    feed, _ = open_profitdll(config(dll_path, queue_capacity=64, market_only=True), weekdays)
+    feed, _ = open_profitdll(config(dll_path, queue_capacity=64, market_only=True, handoff=handoff), weekdays)
     sink = Sink()
     try:
         feed.connect(sink)
@@ -142,6 +144,7 @@ def test_price_depth_becomes_book_deltas(double: Double, dll_path: str) -> None:
         feed.session.dll.finalize()
 
 
+@pytest.mark.parametrize("profit", ["auto", "ctypes"], indirect=True)
 def test_nan_prices_from_the_dll_are_refused_and_counted(profit, double: Double) -> None:
     feed, _, sink = profit
     feed.connect(sink)

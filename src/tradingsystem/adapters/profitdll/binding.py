@@ -158,6 +158,7 @@ class ProfitDLL:
         self.free_pointer: Any = getattr(self.lib, "FreePointer", None)  # frees the offer-book arrays in the callback
         self.callback_thread: int | None = None
         self._keep: list[Any] = []  # callback objects must outlive the DLL's use of them
+        self.on_finalize: list[Any] = []  # called once DLLFinalize has returned (no callback runs after it)
 
     def has(self, feature: str) -> bool:
         """Whether the DLL exports everything ``feature`` (a key of ``FEATURES``) needs."""
@@ -212,8 +213,9 @@ class ProfitDLL:
                     self.set_callback(name, fn)
 
     def set_callback(self, name: str, fn: Any) -> None:
+        """Register ``fn``: a Python callable, or a C function pointer of the callback's type (taken as is)."""
         setter, ftype, _feature = _CALLBACK_SETTERS[name]
-        cb = ftype(fn)
+        cb = fn if isinstance(fn, ftype) else ftype(fn)
         self._keep.append(cb)
         self._call(setter, cb)
 
@@ -223,6 +225,8 @@ class ProfitDLL:
         self._guard("DLLFinalize")
         _FINALIZED.add(self.path)
         self.lib.DLLFinalize()
+        for hook in self.on_finalize:
+            hook()
 
     # --- market data --------------------------------------------------------------------------
     def subscribe_ticker(self, ticker: str, exchange: str) -> None:

@@ -31,6 +31,9 @@ class ProfitDLLConfig(BaseModel):
     sub_account_id: str = ""
     login_timeout_s: float = Field(default=60.0, gt=0)
     queue_capacity: int = Field(default=1 << 18, ge=16)
+    # live trades: "auto" through the C hand-off (built with gcc on first use; ctypes if it cannot be),
+    # "ctypes" always through the Python callback
+    handoff: Literal["auto", "ctypes"] = "auto"
     book_depth: bool = False  # subscribe a book for every symbol; ``book_source`` says which one
     book_source: Literal["price_depth", "offer_book"] = "price_depth"
     # offer book edits (atEdit): the quantity is added to the stored one (the vendor's example) or replaces it

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from tradingsystem.adapters.profitdll.convert import LocalTime, dll_date, price_to_raw, today_b3
 from tradingsystem.adapters.profitdll.errors import ProfitDLLError
+from tradingsystem.adapters.profitdll.handoff import GAP
 from tradingsystem.adapters.profitdll.session import (
     K_DEPTH,
     K_HEALTH,
@@ -25,7 +26,6 @@ from tradingsystem.adapters.profitdll.session import (
     K_OFFER,
     K_PROGRESS,
     K_STATE,
-    K_TRADE,
     STATE_ACTIVATION,
     STATE_LOGIN,
     STATE_MARKET,
@@ -36,7 +36,6 @@ from tradingsystem.adapters.profitdll.structs import (
     OFFER_ENTRY_V2,
     OFFER_HEADER,
     OFFER_TRAILER,
-    TRADE_LAYOUT,
 )
 from tradingsystem.domain.b3 import instrument, resolve_generic
 from tradingsystem.domain.events import BookAction, BookDelta, TradeTick
@@ -49,7 +48,6 @@ log = logging.getLogger(__name__)
 
 IsSession = Callable[[date], bool]
 _AGGRESSOR = {2: 1, 3: 2}  # TradeType 2 buyer-aggressor, 3 seller-aggressor; others none
-_unpack = TRADE_LAYOUT.unpack_from
 
 
 def exchange_of(inst: Instrument) -> str:
@@ -111,7 +109,7 @@ class _Symbol:
 class ProfitDLLFeed:
     """Live trades (and an optional book: price depth or the order-level offer book) as domain events."""
 
-    def __init__(self, session: ProfitSession, calendar: Any, batch: int = 4096, book: str | None = None) -> None:
+    def __init__(self, session: ProfitSession, calendar: Any, book: str | None = None) -> None:
         """``book``: "price_depth", "offer_book" or None; default from the config (``book_depth``/``book_source``)."""
         if book is None and session.config.book_depth:
             book = session.config.book_source
@@ -128,11 +126,15 @@ class ProfitDLLFeed:
         self._sink: DataSink | None = None
         self._syms: dict[str, _Symbol] = {}
         self._ready: deque[TradeTick | BookDelta | Correction] = deque()
-        self._batch = batch
         self._time = LocalTime()
         self._md_state = -1
         self._lost = False
         self._failed = False  # a login or activation failure arrived: raised by next_ts once what came before is out
+        self._consumed = 0  # live trades taken so far (the index the other events are stamped against)
+        self._leftover: list[tuple[Any, ...]] = []  # live trades drained but not taken (after a failure)
+        self._by_id: dict[int, _Symbol] = {}  # C ring ticker id -> subscribed symbol
+        self._drops_seen = 0
+        self._drops_by_symbol: dict[str, int] = {}
         self.counters = {
             "trades": 0, "book_deltas": 0, "duplicates": 0, "edits": 0, "bad_prices": 0, "unknown_symbol": 0,
             "backfills": 0, "backfill_failures": 0, "backfilled": 0, "disconnects": 0, "reconnects": 0,
@@ -186,9 +188,9 @@ class ProfitDLLFeed:
         else:
             self._on_book(ev)  # type: ignore[arg-type]
 
-    def _correct(self, sym: _Symbol, item: tuple[Any, ...]) -> None:
+    def _correct(self, sym: _Symbol, r: tuple[Any, ...]) -> None:
         """An exchange correction (``bEdit``) of a trade already delivered: hand it on as a correction."""
-        tick = self._convert(sym, item)
+        tick = self._convert(sym, r)
         if tick is not None:
             self._ready.append(Correction(tick))
 
@@ -199,20 +201,21 @@ class ProfitDLLFeed:
     def wait(self, timeout_s: float) -> bool:
         """Block (GIL released) until the DLL thread queues something or ``timeout_s`` passes."""
         session = self.session
-        q = session.market
-        if self._ready or q or session.orders:
+        if self._ready or self._leftover or session.depth() or session.orders:
             return True
         session.wake.clear()
         session.waiting = True
         try:
-            if q or session.orders:
+            if session.depth() or session.orders:
                 return True
-            return session.wake.wait(timeout_s) or bool(q) or bool(session.orders)
+            return session.wake.wait(timeout_s) or bool(session.depth()) or bool(session.orders)
         finally:
             session.waiting = False
 
     def stats(self) -> dict[str, int]:
         """Queue depth, maximum depth, overflow and conversion counters (never silent)."""
+        if self.session.trades.dropped() != self._drops_seen:
+            self._trade_drops()
         out = dict(self.session.stats())
         out.update(self.counters)
         out["ready"] = len(self._ready)
@@ -248,86 +251,141 @@ class ProfitDLLFeed:
             dll.subscribe_offer_book(sym.symbol, sym.exchange)
 
     def _pump(self) -> None:
+        """Live trades (C ring or callback queue) and the other events, in the order the DLL sent them."""
         session = self.session
-        q = session.market
-        depth = len(q)
+        depth = session.depth()
         if depth > session.max_depth:
             session.max_depth = depth
+        if session.trades.dropped() != self._drops_seen:
+            self._trade_drops()
         if session.overflow_symbols:
             self._overflowed()
         if session.book_lost:
             self._book_lost()
-        syms = self._syms
+        if self._leftover:
+            records, self._leftover = self._leftover, []
+            self._take(records)
+        if not self._failed:
+            self._take(session.trades.drain())
+        if not self._failed:
+            self._others_upto(self._consumed)
+
+    def _others_upto(self, index: int) -> int:
+        """Handle the events queued before live trade ``index``; the index the next one waits for."""
+        q = self.session.market
+        while q and q[0][0] <= index:
+            self._other(q.popleft()[1])
+            if self._failed:
+                return -1
+        return q[0][0] if q else 1 << 62
+
+    def _take(self, records: Iterable[tuple[Any, ...]]) -> None:
+        """The hot path: ``RECORD`` tuples to ticks (the logic of ``_tick``, inlined)."""
+        g = self._consumed  # index of the next live trade
+        mark = self._others_upto(g)
+        if mark < 0:
+            self._leftover = list(records)
+            return
+        lookup = (self._syms if self.session.trades.keys_are_names else self._by_id).get
         ready_append = self._ready.append
-        popleft = q.popleft
         days = self._time._days
         day_ns = self._time.day_ns
         aggressor = _AGGRESSOR.get
         counters = self.counters
         trades = 0
-        for _ in range(min(depth, self._batch)):
-            item = popleft()
-            kind = item[0]
-            if kind == K_TRADE:  # the hot path, inlined
-                sym = syms.get(item[1])
+        it = iter(records)
+        for r in it:
+            if mark <= g:
+                mark = self._others_upto(g)
+                if mark < 0:
+                    self._leftover = [r, *it]
+                    break
+            g += 1
+            sym = lookup(r[16])
+            if sym is None:
+                sym = self._sym_of(r[16])
                 if sym is None:
                     counters["unknown_symbol"] += 1
                     continue
-                if sym.backfilling:
-                    sym.held.append(item)
+            if r[17] & GAP:  # trades of this symbol were dropped just before this one: fill the hole first
+                self._begin_backfill(sym)
+            if sym.backfilling:
+                sym.held.append(r)
+                continue
+            (_v, y, mo, _dw, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype, _s, flags, ts_init) = r
+            if number <= sym.last_id:
+                if flags & 1:
+                    counters["edits"] += 1
+                    self._correct(sym, r)
+                else:
+                    counters["duplicates"] += 1
+                continue
+            try:
+                raw = round(price * sym.mult)
+            except (ValueError, OverflowError):
+                raw = 0
+            if raw <= 0 or raw % sym.tick:
+                raw = price_to_raw(sym.inst, price) or 0
+                if raw <= 0:
+                    counters["bad_prices"] += 1
                     continue
-                (_v, y, mo, _dw, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype) = _unpack(item[2])
-                if number <= sym.last_id:
-                    if item[3] & 1:
-                        counters["edits"] += 1
-                        self._correct(sym, item)
-                    else:
-                        counters["duplicates"] += 1
-                    continue
-                try:
-                    raw = round(price * sym.mult)
-                except (ValueError, OverflowError):
-                    raw = 0
-                if raw <= 0 or raw % sym.tick:
-                    raw = price_to_raw(sym.inst, price) or 0
-                    if raw <= 0:
-                        counters["bad_prices"] += 1
-                        continue
-                day = days.get((y, mo, d))
-                if day is None:
-                    day = day_ns(y, mo, d)
-                ts = day + ((h * 60 + mi) * 60 + sec) * 1_000_000_000 + ms * 1_000_000
-                sym.last_id = number
-                sym.last_ts = ts
-                trades += 1
-                ready_append(TradeTick(sym.symbol, raw, qty, aggressor(ttype, 0), number, ts, item[4], buyer, seller))
-            elif kind == K_HIST:
-                sym = syms.get(item[1])
-                if sym is not None and sym.backfilling:
-                    tick = self._convert(sym, item)
-                    if tick is not None:
-                        sym.hist.append(tick)
-            elif kind == K_PROGRESS:
-                if item[2] >= 100:
-                    sym = syms.get(item[1])
-                    if sym is not None and sym.backfilling:
-                        self._finish_backfill(sym)
-            elif kind == K_STATE:
-                self._on_state(item[1], item[2])
-                if self._failed:
-                    break
-            elif kind == K_DEPTH:
-                self._on_depth(item)
-            elif kind == K_OFFER:
-                self._on_offer(item)
-            elif kind == K_HEALTH:
-                if item[1] == 1:
-                    counters["frozen"] += 1
-                    log.warning("ProfitDLL reports frozen health")
+            day = days.get((y, mo, d))
+            if day is None:
+                day = day_ns(y, mo, d)
+            ts = day + ((h * 60 + mi) * 60 + sec) * 1_000_000_000 + ms * 1_000_000
+            sym.last_id = number
+            sym.last_ts = ts
+            trades += 1
+            ready_append(TradeTick(sym.symbol, raw, qty, aggressor(ttype, 0), number, ts, ts_init, buyer, seller))
+        self._consumed = g
         counters["trades"] += trades
 
-    def _convert(self, sym: _Symbol, item: tuple[Any, ...]) -> TradeTick | None:
-        (_v, y, mo, _dow, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype) = _unpack(item[2])
+    def _sym_of(self, key: Any) -> _Symbol | None:
+        """The subscribed symbol of a live trade's key (the C ring's ticker id, cached in ``_by_id``)."""
+        name = self.session.trades.name(key)
+        sym = self._syms.get(name) if name is not None else None
+        if sym is not None:
+            self._by_id[key] = sym
+        return sym
+
+    def _trade_drops(self) -> None:
+        """Live trades dropped on a full queue: name their symbols for backfill (``_overflowed``)."""
+        trades = self.session.trades
+        self._drops_seen = trades.dropped()
+        for name, n in trades.drops_by_symbol().items():
+            if n > self._drops_by_symbol.get(name, 0):
+                self._drops_by_symbol[name] = n
+                self.session.overflow_symbols.add(name)
+
+    def _other(self, item: tuple[Any, ...]) -> None:
+        """Every market-data event but a live trade."""
+        kind = item[0]
+        syms = self._syms
+        if kind == K_HIST:
+            sym = syms.get(item[1])
+            if sym is not None and sym.backfilling:
+                tick = self._convert(sym, item[2])
+                if tick is not None:
+                    sym.hist.append(tick)
+        elif kind == K_PROGRESS:
+            if item[2] >= 100:
+                sym = syms.get(item[1])
+                if sym is not None and sym.backfilling:
+                    self._finish_backfill(sym)
+        elif kind == K_STATE:
+            self._on_state(item[1], item[2])
+        elif kind == K_DEPTH:
+            self._on_depth(item)
+        elif kind == K_OFFER:
+            self._on_offer(item)
+        elif kind == K_HEALTH:
+            if item[1] == 1:
+                self.counters["frozen"] += 1
+                log.warning("ProfitDLL reports frozen health")
+
+    def _convert(self, sym: _Symbol, r: tuple[Any, ...]) -> TradeTick | None:
+        """A ``RECORD``-shaped tuple (C ring record, or what the ctypes callback queued) to a tick."""
+        (_v, y, mo, _dow, d, h, mi, sec, ms, number, price, qty, _vol, buyer, seller, ttype, _s, _f, ts_init) = r
         try:
             raw = round(price * sym.mult)
         except (ValueError, OverflowError):  # NaN, infinities
@@ -338,14 +396,14 @@ class ProfitDLLFeed:
                 self.counters["bad_prices"] += 1
                 return None
         ts = self._time.to_ns(y, mo, d, h, mi, sec, ms)
-        return TradeTick(sym.symbol, raw, qty, _AGGRESSOR.get(ttype, 0), number, ts, item[4], buyer, seller)
+        return TradeTick(sym.symbol, raw, qty, _AGGRESSOR.get(ttype, 0), number, ts, ts_init, buyer, seller)
 
-    def _tick(self, sym: _Symbol, item: tuple[Any, ...]) -> TradeTick | None:
-        tick = self._convert(sym, item)
+    def _tick(self, sym: _Symbol, r: tuple[Any, ...]) -> TradeTick | None:
+        tick = self._convert(sym, r)
         if tick is None:
             return None
         if tick.trade_id <= sym.last_id:
-            if item[3] & 1:
+            if r[17] & 1:
                 self.counters["edits"] += 1
                 self._ready.append(Correction(tick))
             else:
@@ -385,7 +443,7 @@ class ProfitDLLFeed:
         taken = set(self.session.overflow_symbols)
         self.session.overflow_symbols.difference_update(taken)
         log.warning("ProfitDLL hand-off queue overflowed (%d dropped so far); backfilling %s",
-                    self.session.overflow, sorted(taken))
+                    self.session.stats()["overflow"], sorted(taken))
         for name in taken:
             sym = self._syms.get(name)
             if sym is not None:
@@ -414,6 +472,8 @@ class ProfitDLLFeed:
         self.counters["backfills"] += 1
 
     def _finish_backfill(self, sym: _Symbol) -> None:
+        """Merge the history; then the held live trades, unless more were lost meanwhile (``rebackfill``):
+        then the next backfill starts where this history ended and the live trades stay held."""
         ready = self._ready
         before = self.counters["trades"]
         sym.hist.sort(key=lambda t: t.trade_id)
@@ -424,15 +484,18 @@ class ProfitDLLFeed:
                 self.counters["trades"] += 1
                 ready.append(tick)
         self.counters["backfilled"] += self.counters["trades"] - before
-        held, sym.held, sym.hist = sym.held, [], []
+        sym.hist = []
         sym.backfilling = False
+        if sym.rebackfill:
+            sym.rebackfill = False
+            self._begin_backfill(sym)
+            if sym.backfilling:
+                return
+        held, sym.held = sym.held, []
         for item in held:
             live = self._tick(sym, item)
             if live is not None:
                 ready.append(live)
-        if sym.rebackfill:
-            sym.rebackfill = False
-            self._begin_backfill(sym)
 
     # --- price depth --------------------------------------------------------------------------
     def _on_depth(self, item: tuple[Any, ...]) -> None:

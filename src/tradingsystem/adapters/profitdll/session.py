@@ -6,6 +6,11 @@ it to a deque (``market`` for market data, ``orders`` for routing). Nothing bloc
 engine state, and nothing calls a request function (the binding would refuse). Live trades and book
 updates are bounded by ``queue_capacity``: past it they are dropped, counted per symbol, and the feed
 backfills the hole from history. States, history and order events are never dropped.
+
+Live trades, the hot path, have their own queue (``trades``): the C hand-off's ring (``handoff.c``) when
+it builds, where the DLL calls C directly, without the GIL; else a deque that the ctypes trampoline
+below fills. Each ``market`` item carries the number of live trades queued before it, so the feed
+replays both in the DLL's order.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from tradingsystem.adapters.profitdll import structs as s
 from tradingsystem.adapters.profitdll.binding import ProfitDLL
 from tradingsystem.adapters.profitdll.config import ProfitDLLConfig
 from tradingsystem.adapters.profitdll.errors import LoginError, LoginTimeout, login_error
+from tradingsystem.adapters.profitdll.handoff import GAP, CallbackQueue, HandoffUnavailable, Ring, open_ring
 
 __all__ = [
     "K_DEPTH", "K_HEALTH", "K_HIST", "K_OFFER", "K_PROGRESS", "K_STATE", "K_TRADE", "O_MESSAGE", "O_ORDER",
@@ -64,7 +70,9 @@ class ProfitSession:
         self.accounts_seen: list[tuple[int, str, str]] = []
         self.order_pump: Callable[[], int] | None = None  # set by the execution client on connect
         self.waiting = False  # the engine is blocked in wait(): callbacks set ``wake``
-        self.wake = threading.Event()
+        self.wake: threading.Event | Ring = threading.Event()
+        # live trades: the C ring when it builds (``start``), else the ctypes callback's queue
+        self.trades: Ring | CallbackQueue = CallbackQueue(config.queue_capacity)
         self._cond = threading.Condition()
         self._started = False
         self._users = 0
@@ -77,21 +85,38 @@ class ProfitSession:
         if self._started:
             return
         cfg = self.config
+        trade = self._open_ring() if cfg.handoff == "auto" else None
         callbacks = {
             "state": self._on_state, "progress": self._on_progress, "account": self._on_account,
-            "health": self._on_health, "trade": self._trade_trampoline(K_TRADE),
+            "health": self._on_health, "trade": self._trade_trampoline(K_TRADE) if trade is None else trade,
             "history_trade": self._trade_trampoline(K_HIST), "price_depth": self._on_depth,
             "offer_book": self._on_offer,
         }
         if not cfg.market_only:
             callbacks["order"] = self._on_order
             callbacks["trading_message"] = self._on_message
-        self.dll.initialize(
-            cfg.activation_key.get_secret_value(), cfg.user, cfg.password.get_secret_value(), callbacks,
-            cfg.market_only,
-        )
+        try:
+            self.dll.initialize(
+                cfg.activation_key.get_secret_value(), cfg.user, cfg.password.get_secret_value(), callbacks,
+                cfg.market_only,
+            )
+        except BaseException:
+            if isinstance(self.trades, Ring):  # the DLL may hold its callback: give the slot back, keep the memory
+                self.trades.close(freeable=False)
+            raise
         self._started = True
         self.wait_ready(cfg.login_timeout_s)
+
+    def _open_ring(self) -> Any:
+        """Route live trades through the C hand-off; None (and one log line) when it cannot be built."""
+        try:
+            ring = open_ring(self.config.queue_capacity, self.dll.lib.TranslateTrade)
+        except HandoffUnavailable as exc:
+            log.warning("ProfitDLL C hand-off unavailable (%s): live trades use the ctypes callback", exc)
+            return None
+        self.trades = self.wake = ring
+        self.dll.on_finalize.append(ring.close)  # the DLL calls it no more once DLLFinalize returns
+        return ring.callback
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -145,13 +170,24 @@ class ProfitSession:
             self._closed = True
             self.dll.finalize()
 
+    def depth(self) -> int:
+        """Market-data events waiting for the feed (live trades and the rest)."""
+        return len(self.market) + self.trades.depth()
+
     def stats(self) -> dict[str, int]:
+        trades = self.trades
         return {
-            "queue_depth": len(self.market), "max_queue_depth": self.max_depth,
-            "queue_capacity": self.capacity, "overflow": self.overflow, "order_queue": len(self.orders),
-            "callback_errors": self.callback_errors, "accessor_errors": self.accessor_errors,
+            "queue_depth": self.depth(), "max_queue_depth": self.max_depth,
+            "queue_capacity": self.capacity, "overflow": self.overflow + trades.dropped(),
+            "order_queue": len(self.orders), "callback_errors": self.callback_errors,
+            "accessor_errors": self.accessor_errors + trades.accessor_errors(),
             "offer_bad_arrays": self.offer_bad_arrays, "health": self.health,
+            "c_handoff": int(isinstance(trades, Ring)),
         }
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        """Queue a market-data event with the number of live trades queued before it (their order)."""
+        self.market.append((self.trades.written(), item))
 
     # --- trampolines (DLL thread) -------------------------------------------------------------
     def _on_state(self, state_type: int, result: int) -> None:
@@ -160,7 +196,7 @@ class ProfitSession:
             with self._cond:
                 self.states[state_type] = result
                 self._cond.notify_all()
-            self.market.append((K_STATE, state_type, result, time.time_ns()))
+            self._put((K_STATE, state_type, result, time.time_ns()))
             self.wake.set()
         except BaseException:  # never let an exception cross into the DLL
             self.callback_errors += 1
@@ -169,7 +205,7 @@ class ProfitSession:
         try:
             self.dll.note_callback_thread()
             self.health = status
-            self.market.append((K_HEALTH, status, time.time_ns()))
+            self._put((K_HEALTH, status, time.time_ns()))
         except BaseException:
             self.callback_errors += 1
 
@@ -183,21 +219,41 @@ class ProfitSession:
     def _on_progress(self, asset: s.TAssetIDRec, progress: int) -> None:
         try:
             self.dll.note_callback_thread()
-            self.market.append((K_PROGRESS, asset.Ticker, progress))
+            self._put((K_PROGRESS, asset.Ticker, progress))
             self.wake.set()
         except BaseException:
             self.callback_errors += 1
 
     def _trade_trampoline(self, kind: int) -> Any:
-        q = self.market
-        append = q.append
-        cap = self.capacity
+        """The ctypes trade callback: live trades (``K_TRADE``) into ``trades``, history into ``market``."""
         translate = self.dll.translate_trade
         rec = s.TConnectorTrade()
         addr = ctypes.addressof(rec)
+        unpack = s.TRADE_LAYOUT.unpack_from
         time_ns = time.time_ns
         session = self
-        live = kind == K_TRADE
+        if kind == K_HIST:
+            put = self._put
+
+            def on_history(asset: s.TConnectorAssetIdentifier, ptr: int, flags: int) -> None:
+                try:
+                    if session.dll.callback_thread is None:
+                        session.dll.note_callback_thread()
+                    if translate(ptr, addr) != 0:
+                        session.accessor_errors += 1
+                        return
+                    ticker = asset.Ticker
+                    put((K_HIST, ticker, (*unpack(rec), ticker, flags, time_ns())))
+                    if session.waiting:
+                        session.wake.set()
+                except BaseException:
+                    session.callback_errors += 1
+
+            return on_history
+        queue = self.trades
+        assert isinstance(queue, CallbackQueue)
+        append = queue.records.append
+        records, cap, gaps = queue.records, queue.capacity, queue.gaps
 
         def on_trade(asset: s.TConnectorAssetIdentifier, ptr: int, flags: int) -> None:
             try:
@@ -206,11 +262,15 @@ class ProfitSession:
                 if translate(ptr, addr) != 0:
                     session.accessor_errors += 1
                     return
-                if live and len(q) >= cap:
-                    session.overflow += 1
-                    session.overflow_symbols.add(asset.Ticker)
+                ticker = asset.Ticker
+                if len(records) >= cap:
+                    queue.drop(ticker)
                     return
-                append((kind, asset.Ticker, bytes(rec), flags, time_ns()))
+                if gaps and ticker in gaps:
+                    gaps.discard(ticker)
+                    flags |= GAP
+                append((*unpack(rec), ticker, flags, time_ns()))
+                queue.count += 1
                 if session.waiting:
                     session.wake.set()
             except BaseException:
@@ -235,7 +295,7 @@ class ProfitSession:
                 if self.dll.get_price_group(ref, side, pos, byref(pg)) != 0:
                     self.accessor_errors += 1
                     return
-                self.market.append((K_DEPTH, ticker, side, pos, update, ((pg.Price, pg.Quantity, pg.Count),), ts))
+                self._put((K_DEPTH, ticker, side, pos, update, ((pg.Price, pg.Quantity, pg.Count),), ts))
             elif update == 4:
                 for sd in ((0, 1) if side == 254 else (side,)):
                     n = self.dll.get_price_depth_side_count(ref, sd)
@@ -244,9 +304,9 @@ class ProfitSession:
                         pg = s.TConnectorPriceGroup()
                         if self.dll.get_price_group(ref, sd, i, byref(pg)) == 0:
                             levels.append((pg.Price, pg.Quantity, pg.Count))
-                    self.market.append((K_DEPTH, ticker, sd, 0, 4, tuple(levels), ts))
+                    self._put((K_DEPTH, ticker, sd, 0, 4, tuple(levels), ts))
             else:  # 2 delete, 8 delete-from
-                self.market.append((K_DEPTH, ticker, side, pos, update, (), ts))
+                self._put((K_DEPTH, ticker, side, pos, update, (), ts))
         except BaseException:
             self.callback_errors += 1
 
@@ -286,7 +346,7 @@ class ProfitSession:
                 self.book_lost.add(ticker)
                 return
             has = (bool(has_price), bool(has_qty), bool(has_id), bool(has_agent))
-            self.market.append((K_OFFER, ticker, action, pos, side, qty, agent, offer_id, price, has, sell, buy,
+            self._put((K_OFFER, ticker, action, pos, side, qty, agent, offer_id, price, has, sell, buy,
                                 time.time_ns()))
             if self.waiting:
                 self.wake.set()
