@@ -355,6 +355,7 @@ class Kernel:
         self._stop_requested = False
         self._running = True
         drain = getattr(feed, "drain", None)
+        wait = getattr(feed, "wait", None) if live else None  # a live feed that can wake us on new data
         try:
             if drain is not None and speed is None and on_idle is None and not live:
                 n = drain(limit, clock, budget)
@@ -366,7 +367,10 @@ class Kernel:
                 if ts is None:
                     if not live or clock.now() > limit:
                         break
-                    time.sleep(0.001)
+                    if wait is not None:
+                        wait(0.001)  # returns as soon as the feed has data (GIL released meanwhile)
+                    else:
+                        time.sleep(0.001)
                     advance(clock.now())  # a wall clock fires its timers while the feed is quiet
                     if inbox:
                         self._drain_inbox()
