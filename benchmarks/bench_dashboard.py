@@ -32,7 +32,7 @@ from tradingsystem.domain import b3
 from tradingsystem.domain.events import BookDelta, TradeTick
 from tradingsystem.domain.sessions import local_ns
 from tradingsystem.engine.kernel import Kernel
-from tradingsystem.runtime.dashboard import start_dashboard
+from tradingsystem.runtime.server import start_server
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 PUSH_MS = float(os.environ.get("BENCH_PUSH_MS", "100"))
@@ -93,7 +93,7 @@ def main() -> None:
     kernel = Kernel(instruments, is_session=weekdays)
     venue = TickVenue(instruments, kernel.clock, TickVenueConfig(latency_ns=0), tape=kernel.data)
     kernel.connect(TickReplayFeed(events(instruments, start_ns, total_s)), venue)
-    handle = start_dashboard(kernel, "127.0.0.1", 0, "bench-token", push_interval_s=PUSH_MS / 1000)
+    handle = start_server(kernel, "127.0.0.1", 0, "bench-token", push_interval_s=PUSH_MS / 1000)
     engine = threading.Thread(target=lambda: kernel.run(speed=1.0), daemon=True)
     engine.start()
     try:

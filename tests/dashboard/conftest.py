@@ -14,8 +14,8 @@ import pytest
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.engine.risk import RiskConfig
 from tradingsystem.runtime.config import AppConfig
-from tradingsystem.runtime.dashboard import DashboardHandle, start_dashboard
 from tradingsystem.runtime.node import Node, build_sim_node
+from tradingsystem.runtime.server import NodeServer, start_server
 
 TOKEN = "test-token-0123456789"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -24,7 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 class LiveNode:
-    def __init__(self, node: Node, handle: DashboardHandle) -> None:
+    def __init__(self, node: Node, handle: NodeServer) -> None:
         self.node = node
         self.kernel = node.kernel
         self.handle = handle
@@ -50,7 +50,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
                       max_position_by_symbol={"PETR4": 10_000})
     cfg = AppConfig(data_dir=root, sim=SimMarketConfig(start_time=time(10, 5), events_per_second=60), risk=risk)
     node = build_sim_node(cfg, seed=11)
-    handle = start_dashboard(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=root, reports_dir=reports)
+    handle = start_server(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=root, reports_dir=reports)
     thread = threading.Thread(target=lambda: node.kernel.run(speed=30), name="engine", daemon=True)
     thread.start()
     try:

@@ -13,8 +13,8 @@ from tests.dashboard.conftest import TOKEN, shot
 from tradingsystem.adapters.altdata import SERIES, AltStore, Post
 from tradingsystem.domain.sessions import B3_TZ
 from tradingsystem.runtime.config import AppConfig
-from tradingsystem.runtime.dashboard import start_dashboard
 from tradingsystem.runtime.node import build_sim_node
+from tradingsystem.runtime.server import start_server
 
 NOW = int(datetime(2026, 3, 2, 12, tzinfo=B3_TZ).timestamp()) * 1_000_000_000
 
@@ -26,7 +26,7 @@ def test_indicators_page_and_api(tmp_path: Path, browser: Any) -> None:
     store.record_posts([Post("a", "mercado", "", "Petrobras sobe forte", "", "pt", NOW, NOW, 0.4, "PETR4"),
                         Post("b", "mercado", "", "Petrobras cai", "", "pt", NOW, NOW, -0.3, "PETR4")], NOW)
     node = build_sim_node(AppConfig(data_dir=tmp_path), seed=1)
-    handle = start_dashboard(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=tmp_path)
+    handle = start_server(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=tmp_path)
     try:
         with httpx.Client(base_url=handle.url, timeout=10, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
             d = c.get("/api/altdata").json()

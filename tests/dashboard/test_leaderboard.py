@@ -13,8 +13,8 @@ import pytest
 from tests.dashboard.conftest import TOKEN, LiveNode
 from tradingsystem.adapters.simulator import SimMarketConfig
 from tradingsystem.runtime.config import AppConfig
-from tradingsystem.runtime.dashboard import start_dashboard
 from tradingsystem.runtime.node import build_sim_node
+from tradingsystem.runtime.server import start_server
 from tradingsystem.strategies.mirror import Mirror, MirrorConfig
 
 
@@ -24,7 +24,7 @@ def follower(tmp_path: Path) -> Iterator[LiveNode]:
     cfg = AppConfig(data_dir=tmp_path, record=False, persist=False, strategies=[],
                     sim=SimMarketConfig(start_time=time(10, 5), events_per_second=20))
     node = build_sim_node(cfg, seed=3)
-    handle = start_dashboard(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=tmp_path)
+    handle = start_server(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=tmp_path)
     thread = threading.Thread(target=lambda: node.kernel.run(speed=10), name="engine", daemon=True)
     thread.start()
     try:

@@ -1,4 +1,4 @@
-"""/health and /metrics on the control server of a running node (no token), JSON logs."""
+"""/health and /metrics on the HTTP server of a running node (no token), JSON logs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import threading
 import urllib.request
 
 from tradingsystem.runtime.config import AppConfig
-from tradingsystem.runtime.control import ControlServer
 from tradingsystem.runtime.logs import configure_logging, get_logger
 from tradingsystem.runtime.node import build_sim_node
+from tradingsystem.runtime.server import start_server
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -20,8 +20,7 @@ def _get(url: str) -> tuple[int, str]:
 def test_health_and_metrics_of_a_running_node() -> None:
     node = build_sim_node(AppConfig(record=False, persist=False), seed=3)
     kernel = node.kernel
-    server = ControlServer(kernel)
-    server.start()
+    server = start_server(kernel, "127.0.0.1", 0, dashboard=False)
     until = node.start_ns + 3600 * 1_000_000_000
     runner = threading.Thread(target=lambda: kernel.run(until_ts=until, speed=5.0, live=True), daemon=True)
     runner.start()

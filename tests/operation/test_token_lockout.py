@@ -1,5 +1,5 @@
-"""Brute-force limit on the control API token and the dashboard token: after a few wrong tokens from one
-client every try from it gets HTTP 429 until the cool-down ends; then the right token works again.
+"""Brute-force limit on the node's one token (control API bearer and dashboard login): after a few wrong tokens
+from one client every try from it gets HTTP 429 until the cool-down ends; then the right token works again.
 The lockout clock is injected (a list the test steps), so nothing waits on the wall clock."""
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from tradingsystem.interfaces.throttle import Locked, TokenThrottle
 from tradingsystem.runtime.config import AppConfig
-from tradingsystem.runtime.control import ControlServer
-from tradingsystem.runtime.dashboard import start_dashboard
 from tradingsystem.runtime.node import Node, build_sim_node
+from tradingsystem.runtime.server import start_server
 
 TOKEN = "right-token-0123456789"
 
@@ -85,19 +84,19 @@ def _running(node: Node, stop: Callable[[], None]) -> Iterator[None]:
 def test_the_control_api_locks_out_a_guessing_client() -> None:
     node = build_sim_node(AppConfig(record=False, persist=False), seed=3)
     clock = Clock()
-    server = ControlServer(node.kernel, token=TOKEN, token_max_failures=4, token_lockout_s=30, clock=clock)
-    server.start()
+    server = start_server(node.kernel, "127.0.0.1", 0, TOKEN, dashboard=False, token_max_failures=4,
+                          token_lockout_s=30, clock=clock)
     with _running(node, server.stop), httpx.Client(base_url=server.url, timeout=10) as http:
         _locks_then_recovers(lambda tok: http.get("/risk", headers={"Authorization": f"Bearer {tok}"}), clock)
         assert http.get("/health").status_code == 200  # open routes are not throttled
-        assert server.throttle.refused == 3
+        assert http.get("/").status_code == 404  # no dashboard pages with dashboard=False
 
 
 def test_the_dashboard_locks_out_a_guessing_client(tmp_path) -> None:  # type: ignore[no-untyped-def]
     node = build_sim_node(AppConfig(data_dir=tmp_path, record=False, persist=False), seed=3)
     clock = Clock()
-    handle = start_dashboard(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=tmp_path, token_max_failures=4,
-                             token_lockout_s=30, clock=clock)
+    handle = start_server(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=tmp_path, token_max_failures=4,
+                          token_lockout_s=30, clock=clock)
     with _running(node, handle.stop), httpx.Client(base_url=handle.url, timeout=10) as http:
         _locks_then_recovers(lambda tok: http.get("/api/state", headers={"Authorization": f"Bearer {tok}"}), clock)
         for _ in range(3):  # the login form shares the count with the bearer token (one wrong one above)
@@ -106,3 +105,24 @@ def test_the_dashboard_locks_out_a_guessing_client(tmp_path) -> None:  # type: i
         assert http.post("/login", data={"token": TOKEN}).status_code == 429
         clock.t += 31
         assert http.post("/login", data={"token": TOKEN}).status_code == 303
+
+
+def test_the_api_and_the_login_share_one_token_and_one_count(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Wrong bearer tokens on the control API and wrong logins add up to one lockout; the token that logs in to
+    the dashboard is the one the API takes."""
+    node = build_sim_node(AppConfig(data_dir=tmp_path, record=False, persist=False), seed=3)
+    clock = Clock()
+    handle = start_server(node.kernel, "127.0.0.1", 0, TOKEN, data_dir=tmp_path, token_max_failures=4,
+                          token_lockout_s=30, clock=clock)
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    with _running(node, handle.stop), httpx.Client(base_url=handle.url, timeout=10) as http:
+        assert http.get("/risk", headers=bearer).json()["trading_state"] == "ACTIVE"
+        assert http.post("/login", data={"token": TOKEN}).status_code == 303
+        assert http.get("/risk").status_code == 200  # the session reads the API too
+        http.cookies.clear()
+        for _ in range(2):
+            assert http.get("/orders", headers={"Authorization": "Bearer wrong"}).status_code == 401
+            assert http.post("/login", data={"token": "wrong"}).status_code == 401
+        assert http.get("/risk", headers=bearer).status_code == 429
+        assert http.post("/login", data={"token": TOKEN}).status_code == 429
+        assert http.post("/risk/kill", headers=bearer, json={"reason": "x"}).status_code == 429

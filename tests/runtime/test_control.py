@@ -1,15 +1,20 @@
-"""A running node answers its control API and CLI: status, kill switch, reset, orders, positions."""
+"""A running node answers its control API and CLI: status, kill switch, reset, orders, positions; the API, the
+dashboard and /health share one server and one token (with one lockout)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -28,18 +33,26 @@ def _wait_for(path: Path, proc: subprocess.Popen[bytes], limit_s: float = 60.0) 
         time.sleep(0.05)
 
 
-@pytest.fixture
-def node(tmp_path):
-    cmd = [sys.executable, "-m", "tradingsystem.runtime.cli", "run", "--speed", "30", "--no-status",
-           "--data-dir", str(tmp_path), "--summary-out", str(tmp_path / "s.json")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "120"})
+@contextlib.contextmanager
+def _node(data_dir: Path, *flags: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """``tradingsystem run`` on the simulated market (30 market seconds a second) until the test stops it."""
+    cmd = [sys.executable, "-m", "tradingsystem.runtime.cli", "run", "--speed", "30", "--no-status", "--port", "0",
+           "--data-dir", str(data_dir), "--summary-out", str(data_dir / "s.json"), *flags]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "COLUMNS": "120", **(env or {})})
     try:
-        _wait_for(tmp_path / "node.json", proc)
-        yield tmp_path, proc
+        _wait_for(data_dir / "node.json", proc)
+        yield proc
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
+
+
+@pytest.fixture
+def node(tmp_path):
+    with _node(tmp_path) as proc:
+        yield tmp_path, proc
 
 
 def cli(*args: str) -> dict:
@@ -65,16 +78,57 @@ def test_kill_switch_through_cli_and_clean_exit(node):
     assert not (data_dir / "node.json").exists()
 
 
-def test_wrong_token_is_refused(node):
-    import urllib.error
-    import urllib.request
+def test_one_server_one_token_for_cli_dashboard_and_lockout(tmp_path):
+    """Through `tradingsystem run`: the CLI's kill reaches the node on the dashboard's server; the token in
+    node.json logs in to the dashboard, whose actions are audited with their outcome; after the configured
+    number of wrong tokens the API, the CLI and the login all get 429, the right token included."""
+    env = {"TRADINGSYSTEM__OBSERVABILITY__TOKEN_MAX_FAILURES": "3"}
+    d = str(tmp_path)
+    with _node(tmp_path, env=env) as proc:
+        killed = cli("risk", "kill", "--reason", "e2e", "--data-dir", d)
+        assert killed["status"]["trading_state"] == "HALTED" and killed["status"]["kill_reason"] == "e2e"
+        info = json.loads((tmp_path / "node.json").read_text())
+        assert (tmp_path / "node.json").stat().st_mode & 0o777 == 0o600
+        with httpx.Client(base_url=info["url"], timeout=10) as web:
+            assert web.get("/health").json()["kill_switch"] is True  # open probe on the same server
+            assert web.post("/login", data={"token": info["token"]}).status_code == 303
+            csrf = re.search(r'name="csrf" content="([^"]+)"', web.get("/").text)
+            assert csrf is not None
+            headers = {"X-CSRF-Token": csrf.group(1)}
+            assert web.post("/api/control/cancel_all", json={}, headers=headers).status_code == 200
+            order = {"symbol": "WDOJ26", "side": "BUY", "quantity": "1", "type": "MARKET"}
+            assert web.post("/api/control/order", json=order, headers=headers).json()["ok"] is False  # halted
+            assert web.post("/api/control/flatten", json={"symbol": "NOPE"}, headers=headers).status_code == 400
+        with httpx.Client(base_url=info["url"], timeout=10) as guess:
+            for _ in range(3):
+                assert guess.get("/risk", headers={"Authorization": "Bearer nope"}).status_code == 401
+            locked = guess.get("/risk", headers={"Authorization": f"Bearer {info['token']}"})
+            assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+            assert guess.post("/login", data={"token": info["token"]}).status_code == 429
+        refused = runner.invoke(app, ["risk", "status", "--data-dir", d])
+        assert refused.exit_code == 1 and "429" in refused.output
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    lines = runner.invoke(app, ["audit", "--data-dir", d]).output.strip().splitlines()
+    assert len(lines) == 4, lines
+    assert lines[0].split()[3:5] == ["cli", "kill"] and "reason=e2e" in lines[0]
+    assert lines[1].split()[3:5] == ["dashboard:web:127.0.0.1", "cancel_all"] and "-> accepted cancelled=" in lines[1]
+    assert lines[2].split()[3:5] == ["dashboard:web:127.0.0.1", "order"] and "-> denied by " in lines[2]
+    assert lines[3].split()[3:5] == ["dashboard:web:127.0.0.1", "flatten"] and "-> error: " in lines[3]
 
-    data_dir, _ = node
-    info = json.loads((data_dir / "node.json").read_text())
-    req = urllib.request.Request(info["url"] + "/risk", headers={"Authorization": "Bearer nope"})
-    with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(req, timeout=10)
-    assert err.value.code == 401
+
+def test_no_dashboard_still_serves_the_api_and_no_control_turns_it_off(tmp_path):
+    d = str(tmp_path)
+    with _node(tmp_path, "--no-dashboard"):
+        assert cli("risk", "status", "--data-dir", d)["trading_state"] == "ACTIVE"
+        url = json.loads((tmp_path / "node.json").read_text())["url"]
+        assert httpx.get(url + "/", timeout=10).status_code == 404  # no pages
+        assert httpx.get(url + "/metrics", timeout=10).text.startswith("# HELP")
+    with _node(tmp_path, "--no-control"):
+        off = runner.invoke(app, ["risk", "kill", "--reason", "x", "--data-dir", d])
+        assert off.exit_code == 1 and "--no-control" in off.output
+        url = json.loads((tmp_path / "node.json").read_text())["url"]
+        assert httpx.get(url + "/login", timeout=10).status_code == 200  # the dashboard still is
 
 
 def test_cli_without_a_node_says_so(tmp_path):

@@ -1,13 +1,15 @@
-"""``tradingsystem run`` and ``follow``: the trading node with its control API, dashboard, recorder and state."""
+"""``tradingsystem run`` and ``follow``: the trading node with its HTTP server (dashboard, control API, /health and
+/metrics on one address and one token), recorder and state."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import signal
+import socket
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,8 +26,7 @@ from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.backup_setup import BackupSchedule
 from tradingsystem.runtime.cli_errors import fail, option_date
 from tradingsystem.runtime.cli_shadow import nightly_shadow
-from tradingsystem.runtime.config import ConfigError, load_config, state_url
-from tradingsystem.runtime.control import ControlServer
+from tradingsystem.runtime.config import AppConfig, ConfigError, load_config, state_url
 from tradingsystem.runtime.lock import DataDirLock, DataDirLocked
 from tradingsystem.runtime.logs import configure_logging, get_logger
 from tradingsystem.runtime.node import (
@@ -36,6 +37,9 @@ from tradingsystem.runtime.node import (
     build_sim_node,
 )
 from tradingsystem.runtime.sharing_setup import attach_sharing
+
+if TYPE_CHECKING:
+    from tradingsystem.runtime.server import NodeServer
 
 console = Console(stderr=True)
 
@@ -52,6 +56,38 @@ def _speed(value: str) -> float | None:
     return speed
 
 
+def _listen(cfg: AppConfig, host: str | None, port: int | None) -> socket.socket:
+    """The socket of the node's HTTP server: ``--host/--port``, else ``observability.control_host/control_port``;
+    a taken port falls back to a free one with a warning (the printed URL and ``node.json`` say which)."""
+    from tradingsystem.runtime.server import listen
+
+    at = (host or cfg.observability.control_host, cfg.observability.control_port if port is None else port)
+    try:
+        return listen(*at)
+    except OSError as exc:
+        if at[1] == 0:
+            raise
+        console.print(f"[yellow]port {at[1]} on {at[0]} is taken ({exc.strerror or exc}); "
+                      "serving on a free port instead[/yellow]")
+        return listen(at[0], 0)
+
+
+def _serve(kernel: Kernel, cfg: AppConfig, sock: socket.socket, host: str, *, control: bool, dashboard: bool,
+           root: Path, reports_dir: Path, metric_sources: list[Any]) -> NodeServer:
+    """Start the node's one HTTP server (runtime/server.py) and say where it is."""
+    from tradingsystem.runtime.server import start_server  # fastapi and uvicorn only when serving
+
+    obs = cfg.observability
+    web = start_server(kernel, host, sock=sock, dashboard=dashboard, control=control, node_file=root / "node.json",
+                       data_dir=root, reports_dir=reports_dir, metric_sources=metric_sources,
+                       token_max_failures=obs.token_max_failures, token_lockout_s=obs.token_lockout_s)
+    if dashboard:
+        console.print(f"dashboard: {web.url}  token: {web.token}  (open {web.login_url})")
+    else:
+        console.print(f"control api: {web.url}  token in {root / 'node.json'}")
+    return web
+
+
 def run(
     config: Annotated[Path | None, typer.Option(help="YAML config file (defaults apply when omitted)")] = None,
     duration: Annotated[float | None, typer.Option(help="market seconds to run; default until Ctrl-C")] = None,
@@ -65,11 +101,12 @@ def run(
     book: Annotated[str | None, typer.Option(help="profitdll: none, price_depth or offer_book "
                                                   "(default: profitdll.book_depth/book_source in the config)")] = None,
     status: Annotated[bool, typer.Option(help="show the live status view")] = True,
-    control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions)")] = True,
-    # --- dashboard (issue 9) ---
+    control: Annotated[bool, typer.Option(help="serve the control API (risk, orders, positions, kill...)")] = True,
     dashboard: Annotated[bool, typer.Option(help="serve the browser dashboard")] = True,
-    dashboard_host: Annotated[str, typer.Option(help="dashboard address (keep 127.0.0.1 unless needed)")] = "127.0.0.1",
-    dashboard_port: Annotated[int, typer.Option(help="dashboard port (0 picks a free one)")] = 8000,
+    host: Annotated[str | None, typer.Option(help="address of the node's HTTP server, dashboard and control API "
+                                                  "(default: observability.control_host, 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help="its port, 0 picks a free one (default: "
+                                                                    "observability.control_port, 8000)")] = None,
     reports_dir: Annotated[Path | None, typer.Option(help="backtest reports shown by the dashboard")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where data and node state live (default: config)")] = None,
 ) -> None:
@@ -110,6 +147,15 @@ def run(
         node.market.close()
         fail(str(exc))
         return
+    sock = None
+    if control or dashboard:  # one server, one token; bound now so a bad address fails before anything starts
+        try:
+            sock = _listen(cfg, host, port)
+        except OSError as exc:
+            lock.release()
+            node.market.close()
+            fail(f"cannot serve on {host or cfg.observability.control_host}: {exc.strerror or exc}")
+            return
     store = keeper = None
     restored: dict[str, Any] = {}
     if cfg.persist:
@@ -165,27 +211,13 @@ def run(
     if recorder is not None:
         sources["recorder"] = lambda: dataclasses.asdict(recorder.stats)
     Monitor(kernel, sources, root).start()  # disconnects, gaps and low disk become alerts
-    server: ControlServer | None = None
-    if control:
-        obs = cfg.observability
-        server = ControlServer(kernel, obs.control_host, obs.control_port, token_max_failures=obs.token_max_failures,
-                               token_lockout_s=obs.token_lockout_s)
-        server.metric_sources.extend(s.metrics for s in node.sinks if hasattr(s, "metrics"))  # issue 11
-        server.start(root / "node.json")
-        log.info("control api", url=server.url, health=f"{server.url}/health", metrics=f"{server.url}/metrics")
-    # --- dashboard (issue 9): optional dependencies (fastapi, uvicorn); a busy port only warns ---
     web = None
-    if dashboard:
-        try:
-            from tradingsystem.runtime.dashboard import start_dashboard
-
-            obs = cfg.observability
-            web = start_dashboard(kernel, dashboard_host, dashboard_port, data_dir=root,
-                                  reports_dir=reports_dir or root / "reports",
-                                  token_max_failures=obs.token_max_failures, token_lockout_s=obs.token_lockout_s)
-            console.print(f"dashboard: {web.url}  token: {web.token}  (open {web.login_url})")
-        except (ImportError, RuntimeError, OSError) as exc:
-            console.print(f"[yellow]dashboard not started:[/yellow] {exc}")
+    if sock is not None:  # --no-control --no-dashboard: no server
+        web = _serve(kernel, cfg, sock, host or cfg.observability.control_host, control=control, dashboard=dashboard,
+                     root=root, reports_dir=reports_dir or root / "reports",
+                     metric_sources=[s.metrics for s in node.sinks if hasattr(s, "metrics")])  # issue 11
+        log.info("http server", url=web.url, health=f"{web.url}/health", metrics=f"{web.url}/metrics",
+                 dashboard=dashboard, control=control)
     until = node.start_ns + int(duration * 1e9) if duration is not None else None
     show = status and console.is_terminal
     interrupted = False
@@ -209,11 +241,8 @@ def run(
                 interrupted = True
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if web is not None:  # dashboard (issue 9)
-            web.stop()
-        if server is not None:
-            server.stop()
-            (root / "node.json").unlink(missing_ok=True)
+        if web is not None:
+            web.stop()  # also removes node.json
         kernel.finish()
         node.market.close()
         if poller is not None:
@@ -269,5 +298,5 @@ def follow(
     if not has_follow:
         fail(f"{config}: follow needs a follow: section (leader, public_key, redis, mirror)")
     run(config=config, duration=duration, speed=speed, seed=seed, session_date=None, summary_out=summary_out,
-        feed=feed, status=status, control=control, dashboard=dashboard, dashboard_host="127.0.0.1",
-        dashboard_port=0, reports_dir=None, data_dir=data_dir)
+        feed=feed, status=status, control=control, dashboard=dashboard, host="127.0.0.1", port=0, reports_dir=None,
+        data_dir=data_dir)

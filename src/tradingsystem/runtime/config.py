@@ -74,15 +74,15 @@ class GatewayConfig(BaseModel):
 
 
 class ObservabilityConfig(BaseModel):
-    """Logs and the control server's /health and /metrics."""
+    """Logs and the node's one HTTP server (dashboard, control API, /health and /metrics)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     log_json: bool = False  # structured JSON logs on stderr (one object a line)
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
-    control_host: str = "127.0.0.1"  # /health and /metrics are served without a token: keep on loopback
-    control_port: int = Field(0, ge=0, le=65535)  # 0 picks a free port
-    token_max_failures: int = Field(5, ge=1)  # wrong control/dashboard tokens in a row before a client is locked out
+    control_host: str = "127.0.0.1"  # the HTTP server (run --host); /health and /metrics need no token: loopback
+    control_port: int = Field(8000, ge=0, le=65535)  # its port (run --port); 0 or a taken port: a free one
+    token_max_failures: int = Field(5, ge=1)  # wrong tokens in a row (login or bearer) before a client is locked out
     token_lockout_s: float = Field(60.0, gt=0)  # how long a locked-out client gets HTTP 429
 
 

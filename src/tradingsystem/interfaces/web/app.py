@@ -1,8 +1,9 @@
-"""The dashboard's FastAPI app: login, pages, JSON API, manual controls and the WebSocket push.
+"""The node's one FastAPI app: the dashboard (login, pages, JSON API, manual controls, WebSocket push), the
+control API (``routes_control``) and the open /health and /metrics.
 
-``create_app(controller, options)`` builds it; ``runtime.dashboard`` serves it with uvicorn inside
-the node. Pages and reads need a session (or ``Authorization: Bearer``); control actions also need
-the session's CSRF token and a same-origin request.
+``create_app(controller, options)`` builds it; ``runtime.server`` serves it with uvicorn inside the node.
+One token: pages and reads need a session (log in with the token) or ``Authorization: Bearer <token>``;
+actions need the bearer token, or a session with its CSRF token from the same origin.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.interfaces.throttle import Locked, TokenThrottle
 from tradingsystem.interfaces.web.altdata import altdata_summary
-from tradingsystem.interfaces.web.auth import COOKIE, Session, Sessions, same_origin
+from tradingsystem.interfaces.web.auth import COOKIE, Access, Sessions, same_origin
 from tradingsystem.interfaces.web.controller import DashboardController, EngineUnavailable, WebOptions
 from tradingsystem.interfaces.web.leaderboard import leaderboard
 from tradingsystem.interfaces.web.pages import login_page, render
 from tradingsystem.interfaces.web.push import PushHub
-from tradingsystem.interfaces.web.routes_trading import add_trading_routes
+from tradingsystem.interfaces.web.routes_control import add_control_routes, add_probe_routes
+from tradingsystem.interfaces.web.routes_trading import Engine, add_trading_routes
 from tradingsystem.interfaces.web.ticket import fmt_raw
 from tradingsystem.interfaces.web.views import TIMEFRAMES, aggregate, correlation, list_reports, performance
 
@@ -69,13 +71,18 @@ class SecurityHeaders:
 
 
 def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
-    """The dashboard app for one node (``controller.attach()`` must have been called)."""
+    """The node's app: the dashboard (``options.pages``; ``controller.attach()`` must have been called), the
+    control API (``options.control``, else its routes answer 404) and the open /health and /metrics."""
     sessions = Sessions(options.token, options.session_ttl_s, throttle=TokenThrottle(
         options.token, options.token_max_failures, options.token_lockout_s, options.clock))
+    access = Access(sessions)
     hub = PushHub(controller, options.push_interval_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not options.pages:
+            yield
+            return
         task = asyncio.create_task(hub.run())
         try:
             yield
@@ -84,8 +91,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(title="TradingSystem dashboard", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(title="TradingSystem node", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.hub = hub
     app.state.sessions = sessions
     app.state.controller = controller
@@ -99,46 +105,6 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
     async def locked_out(request: Request, exc: Locked) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": exc.retry_after})
 
-    # --- auth helpers --------------------------------------------------------------------------
-    def client_of(request: Request) -> str:
-        return request.client.host if request.client else "?"
-
-    def session_of(request: Request) -> Session | None:
-        return sessions.get(request.cookies.get(COOKIE))
-
-    def reader(request: Request) -> str:
-        """Who reads: a session or a bearer token; 401 otherwise."""
-        session = session_of(request)
-        if session is not None:
-            return session.who
-        if sessions.bearer(request.headers.get("authorization"), client_of(request)):
-            return "api"
-        raise HTTPException(401, "log in first (session cookie or Authorization: Bearer <token>)")
-
-    def actor(request: Request) -> str:
-        """Who acts: bearer token, or a session with its CSRF token from the same origin; else 401/403."""
-        if sessions.bearer(request.headers.get("authorization"), client_of(request)):
-            return "api"
-        session = session_of(request)
-        if session is None:
-            raise HTTPException(401, "log in first")
-        if request.headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
-            raise HTTPException(403, "cross-site request refused")
-        if not same_origin(request.headers.get("origin"), request.headers.get("host"), request.url.scheme):
-            raise HTTPException(403, "cross-origin request refused")
-        if not Sessions.csrf_ok(session, request.headers.get("x-csrf-token")):
-            raise HTTPException(403, "missing or wrong CSRF token")
-        return session.who
-
-    def start_session(request: Request, next_url: str) -> Response:
-        host = request.client.host if request.client else "?"
-        session = sessions.login(f"web:{host}")
-        response = RedirectResponse(next_url if next_url.startswith("/") and not next_url.startswith("//") else "/",
-                                    status_code=303)
-        response.set_cookie(COOKIE, session.sid, httponly=True, samesite="strict", secure=options.secure_cookie,
-                            path="/", max_age=int(options.session_ttl_s))
-        return response
-
     async def engine(fn: Callable[[], Any]) -> Any:
         try:
             return await controller.call(fn)
@@ -146,6 +112,40 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             raise HTTPException(503, str(exc)) from None
         except (KeyError, ValueError, TypeError, TradingSystemError) as exc:
             raise HTTPException(400, str(exc).strip("'\"")) from None
+
+    health_page = _add_dashboard(app, controller, options, access, hub, engine) if options.pages else None
+    add_control_routes(app, controller.kernel, access.actor, access.reader, engine, body_of, options.control)
+    add_probe_routes(app, controller, options.metrics, health_page)
+    return app
+
+
+async def body_of(request: Request) -> dict[str, Any]:
+    """The request's JSON object body (``{}`` when empty); 400 otherwise."""
+    if not (await request.body()):
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise HTTPException(400, "the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    return data
+
+
+def _add_dashboard(app: FastAPI, controller: DashboardController, options: WebOptions, access: Access,
+                   hub: PushHub, engine: Engine) -> Callable[[Request], Response]:
+    """Login, pages, the dashboard's JSON API, its manual controls and the WebSocket push; returns the
+    health page (served at /health to a browser)."""
+    sessions = access.sessions
+    client_of, session_of, reader, actor = access.client_of, access.session_of, access.reader, access.actor
+
+    def start_session(request: Request, next_url: str) -> Response:
+        session = sessions.login(f"web:{client_of(request)}")
+        response = RedirectResponse(next_url if next_url.startswith("/") and not next_url.startswith("//") else "/",
+                                    status_code=303)
+        response.set_cookie(COOKIE, session.sid, httponly=True, samesite="strict", secure=options.secure_cookie,
+                            path="/", max_age=int(options.session_ttl_s))
+        return response
 
     # --- login ---------------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)
@@ -197,7 +197,7 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             raise HTTPException(404, f"unknown instrument {symbol}")
         return page(request, "instrument", symbol=symbol, symbols=",".join(sorted(controller.kernel.instruments)))
 
-    for name in ("performance", "trades", "log", "heatmap", "health", "reports", "altdata", "leaderboard"):
+    for name in ("performance", "trades", "log", "heatmap", "reports", "altdata", "leaderboard"):
         def make(n: str) -> Callable[[Request], Awaitable[Response]]:
             async def handler(request: Request) -> Response:
                 return page(request, n)
@@ -292,17 +292,6 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
             "Content-Security-Policy": _REPORT_CSP, "X-Frame-Options": "SAMEORIGIN"})
 
     # --- manual controls -----------------------------------------------------------------------
-    async def body_of(request: Request) -> dict[str, Any]:
-        if not (await request.body()):
-            return {}
-        try:
-            data = await request.json()
-        except ValueError:
-            raise HTTPException(400, "the body must be JSON") from None
-        if not isinstance(data, dict):
-            raise HTTPException(400, "the body must be a JSON object")
-        return data
-
     @app.post("/api/control/{action}")
     async def control(request: Request, action: str) -> Any:
         who = actor(request)
@@ -344,4 +333,4 @@ def create_app(controller: DashboardController, options: WebOptions) -> FastAPI:
         await websocket.accept()
         await hub.serve(websocket)
 
-    return app
+    return lambda request: page(request, "health")

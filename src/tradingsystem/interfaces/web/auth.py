@@ -1,9 +1,9 @@
-"""Token login, sessions and cross-site protection for the dashboard.
+"""Token login, sessions and cross-site protection for the node's web server (dashboard and control API).
 
-A person logs in with the node's token and gets a session cookie (HttpOnly, SameSite=Strict). Every
-control action also needs the session's CSRF token in ``X-CSRF-Token`` and a same-origin ``Origin``
-(when the browser sends one); scripts may instead send ``Authorization: Bearer <token>``. Repeated wrong
-tokens from one client lock it out for a while (``interfaces.throttle``, HTTP 429).
+One token: a person logs in with it and gets a session cookie (HttpOnly, SameSite=Strict); scripts and the
+CLI send it as ``Authorization: Bearer <token>``. Every action with a session also needs the session's CSRF
+token in ``X-CSRF-Token`` and a same-origin ``Origin`` (when the browser sends one). Repeated wrong tokens
+from one client, by either way, lock it out for a while (one ``interfaces.throttle``, HTTP 429).
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from fastapi import HTTPException, Request
+
 from tradingsystem.interfaces.throttle import TokenThrottle
 
-__all__ = ["COOKIE", "Session", "Sessions", "same_origin"]
+__all__ = ["COOKIE", "Access", "Session", "Sessions", "same_origin"]
 
 COOKIE = "ts_session"
 
@@ -88,3 +90,40 @@ def same_origin(origin: str | None, host: str | None, scheme: str) -> bool:
     parts = urlsplit(origin)
     want = "https" if scheme in ("https", "wss") else "http"
     return parts.scheme == want and parts.netloc.lower() == host.lower()
+
+
+class Access:
+    """The guards of every route: ``reader`` (a session or the bearer token) and ``actor`` (the bearer token, or
+    a session with its CSRF token from the same origin); each returns who it is, or raises 401/403/``Locked``."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+
+    @staticmethod
+    def client_of(request: Request) -> str:
+        return request.client.host if request.client else "?"
+
+    def session_of(self, request: Request) -> Session | None:
+        return self.sessions.get(request.cookies.get(COOKIE))
+
+    def reader(self, request: Request) -> str:
+        session = self.session_of(request)
+        if session is not None:
+            return session.who
+        if self.sessions.bearer(request.headers.get("authorization"), self.client_of(request)):
+            return "api"
+        raise HTTPException(401, "log in first (session cookie or Authorization: Bearer <token>)")
+
+    def actor(self, request: Request) -> str:
+        if self.sessions.bearer(request.headers.get("authorization"), self.client_of(request)):
+            return "api"
+        session = self.session_of(request)
+        if session is None:
+            raise HTTPException(401, "log in first (session cookie or Authorization: Bearer <token>)")
+        if request.headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
+            raise HTTPException(403, "cross-site request refused")
+        if not same_origin(request.headers.get("origin"), request.headers.get("host"), request.url.scheme):
+            raise HTTPException(403, "cross-origin request refused")
+        if not Sessions.csrf_ok(session, request.headers.get("x-csrf-token")):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        return session.who

@@ -2,9 +2,10 @@
 
 ``DashboardController`` wraps a :class:`Kernel`. Web handlers call its methods from the event loop
 (``await controller.call(fn)``); ``fn`` runs between two engine events through
-``kernel.call_soon_threadsafe`` and the handler awaits its result. Manual actions are audited: each
-publishes a ``manual_action`` alert (kept in ``kernel.alerts`` and sent on the bus) and is logged,
-and every manual order passes the risk engine like any other.
+``kernel.call_soon_threadsafe`` and the handler awaits its result. Manual actions are audited once they
+have run, with their outcome (accepted, denied by a risk rule, refused, or the error): a record in the state
+store (``tradingsystem audit``), a ``manual_action`` alert and a log line. Every manual order passes the risk
+engine like any other.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ class EngineUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class WebOptions:
-    """What the web app needs besides the kernel (built by ``runtime.dashboard``)."""
+    """What the web app needs besides the kernel (built by ``runtime.server``)."""
 
-    token: str
+    token: str  # the node's one token: dashboard login and ``Authorization: Bearer``
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     push_interval_s: float = 0.1
     secure_cookie: bool = False
@@ -56,6 +57,9 @@ class WebOptions:
     token_max_failures: int = 5  # wrong tokens in a row from one client before it is locked out (HTTP 429)
     token_lockout_s: float = 60.0
     clock: Callable[[], float] = time.monotonic  # seconds, for the lockout (tests step it)
+    pages: bool = True  # the dashboard (pages, its JSON API and push); off: the control API and probes only
+    control: bool = True  # the control API (/risk, /orders, /positions, /risk/kill, /risk/reset, /flatten)
+    metrics: Callable[[float], str] | None = None  # Prometheus text (engine thread), given the engine's wait in s
 
 
 class DashboardController:
@@ -93,23 +97,39 @@ class DashboardController:
         self.kernel.call_soon_threadsafe(run)
         return done
 
-    async def call(self, fn: Callable[[], T]) -> T:
+    async def call(self, fn: Callable[[], T], timeout_s: float | None = None) -> T:
         """Run ``fn`` on the engine thread; raise :class:`EngineUnavailable` if it does not answer in time."""
         fut = self.submit(fn)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout_s)
+            return await asyncio.wait_for(asyncio.wrap_future(fut), timeout_s or self.timeout_s)
         except TimeoutError:
             fut.cancel()
             raise EngineUnavailable("the engine did not answer in time (is it running?)") from None
 
-    def _audit(self, action: str, who: str, **data: object) -> None:
+    def _act(self, action: str, who: str, fn: Callable[[], dict[str, Any]], **data: object) -> dict[str, Any]:
+        """Run a person's action and audit it with its real outcome: a record in the state store (through
+        ``kernel.manual_action``: accepted, denied with its rule and reason, or the error), an alert and a log line."""
         k = self.kernel
-        text = f"dashboard {action} by {who}" + "".join(f" {key}={val}" for key, val in data.items())
-        log.info(text)
-        k.publish_alert(Alert("manual_action", Severity.WARNING, text, k.now(),
-                              {"action": action, "who": who, **{key: str(v) for key, v in data.items()}}))
-        k.manual_action(f"dashboard:{who}", action, " ".join(f"{key}={val}" for key, val in data.items()),
-                        lambda: "accepted")
+        detail = " ".join(f"{key}={val}" for key, val in data.items())
+        box: list[dict[str, Any]] = []
+
+        def run() -> str:
+            box.append(fn())
+            return outcome(box[0])
+
+        def alert(result: str) -> None:
+            text = f"dashboard {action} by {who}" + (f" {detail}" if detail else "") + f" -> {result}"
+            log.info(text)
+            k.publish_alert(Alert("manual_action", Severity.WARNING, text, k.now(),
+                                  {"action": action, "who": who, "result": result,
+                                   **{key: str(v) for key, v in data.items()}}))
+
+        try:
+            alert(k.manual_action(f"dashboard:{who}", action, detail, run))
+        except Exception as exc:
+            alert(f"error: {exc}")
+            raise
+        return box[0]
 
     # --- reads (engine thread) -----------------------------------------------------------------
     def _strategy(self, strategy_id: str) -> Strategy:
@@ -270,32 +290,37 @@ class DashboardController:
 
     # --- actions (engine thread) ---------------------------------------------------------------
     def kill(self, who: str, reason: str, flatten: bool | None) -> dict[str, Any]:
-        self._audit("kill", who, reason=reason, flatten=flatten)
-        result = self.kernel.guard.kill(reason or "dashboard kill switch", flatten)
-        return {**result, "status": self.kernel.guard.status()}
+        guard = self.kernel.guard
+        return self._act("kill", who, lambda: {**guard.kill(reason or "dashboard kill switch", flatten),
+                                               "status": guard.status()}, reason=reason, flatten=flatten)
 
     def reset(self, who: str) -> dict[str, Any]:
-        self._audit("reset", who)
-        self.kernel.guard.reset(f"{who} (dashboard)")
-        return {"status": self.kernel.guard.status()}
+        guard = self.kernel.guard
+
+        def reset() -> dict[str, Any]:
+            guard.reset(f"{who} (dashboard)")
+            return {"trading_state": guard.status()["trading_state"], "status": guard.status()}
+
+        return self._act("reset", who, reset)
 
     def flatten(self, who: str, symbol: str | None) -> dict[str, Any]:
-        if symbol is not None and symbol not in self.kernel.instruments:
-            raise KeyError(f"unknown instrument {symbol!r}")
-        self._audit("flatten", who, symbol=symbol or "all")
-        return self.kernel.manual_flatten(f"dashboard:{who}", symbol)  # pauses the strategies there
+        return self._act("flatten", who, lambda: self.kernel.manual_flatten(f"dashboard:{who}", symbol),
+                         symbol=symbol or "all")  # pauses the strategies there
 
     def resume_symbol(self, who: str, symbol: str | None) -> dict[str, Any]:
         """Hand an instrument (every paused one when None) a manual trade took back to the strategies."""
-        self._audit("resume", who, symbol=symbol or "all")
-        return self.kernel.resume_strategies(symbol, f"dashboard:{who}")
+        return self._act("resume", who, lambda: self.kernel.resume_strategies(symbol, f"dashboard:{who}"),
+                         symbol=symbol or "all")
 
     def cancel_all(self, who: str) -> dict[str, Any]:
-        self._audit("cancel_all", who)
-        return {"cancelled": self.kernel.cancel_all()}
+        return self._act("cancel_all", who, lambda: {"cancelled": self.kernel.cancel_all()})
 
     def set_paused(self, who: str, strategy_id: str, paused: bool) -> dict[str, Any]:
         """Pause: the strategy stops receiving market data (it still gets its order events). Resume: again."""
+        return self._act("pause" if paused else "resume", who, lambda: self._set_paused(strategy_id, paused),
+                         strategy=strategy_id)
+
+    def _set_paused(self, strategy_id: str, paused: bool) -> dict[str, Any]:
         strat = self._strategy(strategy_id)
         data = self.kernel.data
         if paused and strategy_id not in self.paused:
@@ -311,25 +336,31 @@ class DashboardController:
                     data.subscribe_book(sym, strat.on_book)
                 data.subscribe_bars(sym, strat.on_bar)
             self.paused.discard(strategy_id)
-        self._audit("pause" if paused else "resume", who, strategy=strategy_id)
         return {"strategy": strategy_id, "paused": strategy_id in self.paused}
 
     def cancel(self, who: str, order_id: str) -> dict[str, Any]:
         """Cancel one working order or one OCO/bracket group (``G-...``)."""
         k = self.kernel
-        if order_id in k.emulator.groups:
-            done = k.emulator.cancel(order_id)
-        elif order_id in k.cache.open_orders:
-            done = k.orders.cancel(order_id)
-        else:
-            raise TicketError(f"order {order_id} is not working (filled, cancelled or unknown)")
-        self._audit("cancel", who, order_id=order_id)
-        return {"order_id": order_id, "ok": done,
-                "message": f"{order_id}: cancel sent" if done else f"{order_id}: already being cancelled or updated"}
+
+        def cancel() -> dict[str, Any]:
+            if order_id in k.emulator.groups:
+                done = k.emulator.cancel(order_id)
+            elif order_id in k.cache.open_orders:
+                done = k.orders.cancel(order_id)
+            else:
+                raise TicketError(f"order {order_id} is not working (filled, cancelled or unknown)")
+            return {"order_id": order_id, "ok": done, "message": f"{order_id}: cancel sent" if done
+                    else f"{order_id}: already being cancelled or updated"}
+
+        return self._act("cancel", who, cancel, order_id=order_id)
 
     def modify(self, who: str, order_id: str, price: object) -> dict[str, Any]:
         """Move a working order to ``price``: the limit of a limit order, the trigger of a stop (a stop-limit
         keeps its limit-trigger distance). The moved order passes the risk checks again."""
+        return self._act("modify", who, lambda: self._modify(order_id, price), order_id=order_id,
+                         price=str(price)[:40])
+
+    def _modify(self, order_id: str, price: object) -> dict[str, Any]:
         k = self.kernel
         order = k.cache.open_orders.get(order_id)
         if order is None:
@@ -351,7 +382,6 @@ class DashboardController:
         denied = self._risk_answer(probe, k.risk.check(probe, k.now()))
         if denied is not None:
             return {**denied, "order_id": order_id}
-        self._audit("modify", who, order_id=order_id, price=fmt_price(inst, raw))
         ok = k.orders.modify(order_id, order.quantity, new_price if otype is not OrderType.STOP_MARKET else 0,
                              new_trigger)
         return {"order_id": order_id, "ok": ok, "status": "PENDING_UPDATE" if ok else order.status.name,
@@ -362,26 +392,31 @@ class DashboardController:
     def reverse(self, who: str, symbol: str) -> dict[str, Any]:
         """Turn the position around with one market order of twice its size (risk checks it like any order)."""
         k = self.kernel
-        if symbol not in k.instruments:
-            raise TicketError(f"unknown instrument {symbol!r}")
-        pos = k.portfolio.positions.get(symbol)
-        qty = pos.quantity if pos else 0
-        if not qty:
-            raise TicketError(f"{symbol}: no position to reverse")
-        self._audit("reverse", who, symbol=symbol, position=qty)
-        order = k.orders.new_order(symbol, Side.SELL if qty > 0 else Side.BUY, 2 * abs(qty), OrderType.MARKET,
-                                   strategy_id="manual", tags=("dashboard", "reverse"))
-        return self._submit(order)
+
+        def reverse() -> dict[str, Any]:
+            if symbol not in k.instruments:
+                raise TicketError(f"unknown instrument {symbol!r}")
+            pos = k.portfolio.positions.get(symbol)
+            qty = pos.quantity if pos else 0
+            if not qty:
+                raise TicketError(f"{symbol}: no position to reverse")
+            order = k.orders.new_order(symbol, Side.SELL if qty > 0 else Side.BUY, 2 * abs(qty), OrderType.MARKET,
+                                       strategy_id="manual", tags=("dashboard", "reverse"))
+            return {**self._submit(order), "position": qty}
+
+        return self._act("reverse", who, reverse, symbol=symbol)
 
     def order(self, who: str, data: dict[str, Any]) -> dict[str, Any]:
         """A manual order from the ticket, the book or the chart: the same risk checks as any strategy's
         order; a denial comes back with the rule that denied it."""
+        fields = {key: str(data[key])[:40] for key in ("symbol", "side", "quantity", "type", "price", "trigger",
+                                                       "take_profit", "stop_loss", "tif")
+                  if data.get(key) not in (None, "")}  # as typed: a ticket refused as malformed is audited too
+        return self._act("order", who, lambda: self._order(data), **fields)
+
+    def _order(self, data: dict[str, Any]) -> dict[str, Any]:
         k = self.kernel
         t = parse_ticket(k.instruments, data)
-        inst = k.instruments[t.symbol]
-        self._audit("order", who, symbol=t.symbol, side=t.side.name, qty=t.quantity,
-                    type=t.kind.name if t.kind else "OCO", price=fmt_price(inst, t.price or t.trigger)
-                    if t.price or t.trigger else "")
         if t.kind is None:
             group = k.emulator.oco(t.symbol, t.side, t.quantity, t.take_profit, t.stop_loss, strategy_id="manual")
             return {"ok": True, "order_id": group.group_id, "status": "ARMED",
@@ -419,6 +454,18 @@ class DashboardController:
                 break
         return {"ok": False, "status": "DENIED", "rule": rule, "reason": reason,
                 "message": f"denied by risk rule {rule or '?'}: {reason}"}
+
+
+def outcome(result: dict[str, Any]) -> str:
+    """A dashboard action's result in one line, for the audit: ``denied by RULE: reason``, ``refused: why``
+    (an order not movable now...), else ``accepted`` with the result's scalar fields."""
+    if result.get("ok") is False:
+        if result.get("status") == "DENIED":
+            return f"denied by {result.get('rule') or '?'}: {result.get('reason')}"
+        return f"refused: {result.get('message')}"
+    fields = " ".join(f"{k}={v}" for k, v in result.items()
+                      if k not in ("ok", "message", "rule", "reason") and isinstance(v, (str, int, float, bool)))
+    return "accepted" + (f" {fields}" if fields else "")
 
 
 def _after_noon(ts: int) -> bool:
