@@ -1,7 +1,7 @@
 """CLI start-up benchmark: wall time of the control commands against a running node.
 
-Starts ``tradingsystem run`` (simulated market, control API, no dashboard) in a temporary data directory,
-then times BENCH_RUNS (default 5) runs of each command as a user types it, each a fresh process:
+Starts ``tradingsystem run`` (simulated market, the node's HTTP server without the dashboard pages, on a free
+port) in a temporary data directory, then times BENCH_RUNS (default 5) runs of each command as a user types it, each a fresh process:
 ``risk status``, ``risk kill`` + ``risk reset``, ``orders``, ``positions`` and ``--help``. References in the
 same run: ``python -c pass`` (the interpreter alone) and importing every command module at once (what each
 command cost before the command modules were imported lazily). Prints one JSON line per command: median
@@ -37,8 +37,8 @@ def timed(cmd: list[str]) -> list[float]:
 
 
 def start_node(data_dir: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([*CLI, "run", "--speed", "1", "--no-status", "--no-dashboard", "--data-dir",
-                             str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*CLI, "run", "--speed", "1", "--no-status", "--no-dashboard", "--port", "0",
+                             "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not (data_dir / "node.json").exists():
         if proc.poll() is not None or time.monotonic() > deadline:
