@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import signal
 import socket
@@ -65,7 +66,7 @@ def _listen(cfg: AppConfig, host: str | None, port: int | None) -> socket.socket
     try:
         return listen(*at)
     except OSError as exc:
-        if at[1] == 0:
+        if at[1] == 0 or exc.errno != errno.EADDRINUSE:  # not an address here, or not ours to bind: an error
             raise
         console.print(f"[yellow]port {at[1]} on {at[0]} is taken ({exc.strerror or exc}); "
                       "serving on a free port instead[/yellow]")
