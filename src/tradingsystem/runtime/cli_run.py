@@ -299,5 +299,5 @@ def follow(
     if not has_follow:
         fail(f"{config}: follow needs a follow: section (leader, public_key, redis, mirror)")
     run(config=config, duration=duration, speed=speed, seed=seed, session_date=None, summary_out=summary_out,
-        feed=feed, status=status, control=control, dashboard=dashboard, host="127.0.0.1", port=0, reports_dir=None,
+        feed=feed, status=status, control=control, dashboard=dashboard, host=None, port=None, reports_dir=None,
         data_dir=data_dir)
