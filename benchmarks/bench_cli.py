@@ -1,11 +1,11 @@
 """CLI start-up benchmark: wall time of the control commands against a running node.
 
 Starts ``tradingsystem run`` (simulated market, the node's HTTP server without the dashboard pages, on a free
-port) in a temporary data directory, then times BENCH_RUNS (default 5) runs of each command as a user types it, each a fresh process:
-``risk status``, ``risk kill`` + ``risk reset``, ``orders``, ``positions`` and ``--help``. References in the
-same run: ``python -c pass`` (the interpreter alone) and importing every command module at once (what each
-command cost before the command modules were imported lazily). Prints one JSON line per command: median
-and max seconds and the ratio of the median to ``python -c pass``.
+port) in a temporary data directory, then times BENCH_RUNS (default 5) runs of each command as a user types
+it, each a fresh process: ``risk status``, ``risk kill`` + ``risk reset``, ``orders``, ``positions`` and
+``--help``. References in the same run: ``python -c pass`` (the interpreter alone) and importing every
+command module at once (what each command cost before the command modules were imported lazily). Prints one
+JSON line per command: median and max seconds and the ratio of the median to ``python -c pass``.
 """
 
 from __future__ import annotations
