@@ -54,3 +54,18 @@ def test_json_logs(capsys) -> None:  # type: ignore[no-untyped-def]
     line = capsys.readouterr().err.strip().splitlines()[-1]
     rec = json.loads(line)
     assert rec["event"] == "node started" and rec["run"] == "R1" and rec["level"] == "info" and "timestamp" in rec
+
+
+def test_health_and_metrics_say_so_when_the_engine_does_not_answer() -> None:
+    node = build_sim_node(AppConfig(record=False, persist=False), seed=3)  # built, never run: nothing drains
+    server = start_server(node.kernel, "127.0.0.1", 0, dashboard=False)
+    try:
+        for path, marker in (("/health", '"engine not answering"'), ("/metrics", "did not answer")):
+            try:
+                urllib.request.urlopen(server.url + path, timeout=10)
+                raise AssertionError(f"expected 503 from {path}")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503 and marker in exc.read().decode()
+    finally:
+        server.stop()
+        node.market.close()
