@@ -1,4 +1,4 @@
-"""Brute-force limit on token checks (the dashboard login and bearer token, the control API token).
+"""Brute-force limit on checks of the node's one token (dashboard login, ``Authorization: Bearer`` on any route).
 
 After ``max_failures`` wrong tokens in a row from one client, every try from it (right or wrong) is refused
 for ``lockout_s`` seconds; callers answer HTTP 429 with ``Retry-After``. A right token resets the count.
