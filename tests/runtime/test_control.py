@@ -204,7 +204,7 @@ def test_audit_without_a_state_store_says_so(tmp_path):
 
 def test_control_commands_against_a_running_node_import_no_heavy_library(node):
     data_dir, _ = node
-    heavy = ("pandas", "pyarrow", "torch", "sklearn", "duckdb", "scipy")
+    heavy = ("pandas", "pyarrow", "torch", "sklearn", "duckdb", "scipy", "fastapi", "uvicorn")
     code = ("import json, sys\nfrom tradingsystem.runtime.cli import app\n"
             "from tradingsystem.runtime.cli_errors import run_cli\n"
             f"assert run_cli(app, ['risk', 'status', '--data-dir', {str(data_dir)!r}]) == 0\n"
