@@ -119,7 +119,9 @@ def test_a_broker_position_the_store_does_not_know_is_adopted(dll_path: str, tmp
     assert len(broker["orders_adopted"]) == 1 and broker["orders_adopted"] == restored["working"]
     assert len(broker["mismatches"]) == 2 and "broker and state store differ" in summary["stderr"]
     assert restored["trading_state"] == (action or "REDUCING")  # the default is the safe one
-    # Adopted into the store: a second start agrees with the broker, whatever state the first left latched.
+    # Adopted into the store: a second start agrees with the broker; the state stays latched until a reset.
     again = _run(_node(dll_path, account, cfg, "--duration", "1"), _env(dll_path), tmp_path / "s2.json")
-    assert again["restored"]["broker"]["positions_adopted"] == {}
+    assert again["restored"]["broker"]["mismatches"] == []
     assert again["restored"]["positions"]["WDOZ26"] == 3
+    assert again["restored"]["working"] == broker["orders_adopted"]  # the same broker order, from the store
+    assert again["restored"]["trading_state"] == (action or "REDUCING")  # latched until `risk reset`

@@ -10,6 +10,7 @@ any fill, so the next restart agrees) and reported as a mismatch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -51,7 +52,7 @@ class BrokerOrder(Protocol):
 class BrokerState(Protocol):
     """What a broker session says at start: every order of the day, and the open positions."""
 
-    def broker_orders(self) -> list[BrokerOrder]: ...
+    def broker_orders(self) -> Sequence[BrokerOrder]: ...
 
     def broker_positions(self) -> dict[str, tuple[int, int]]:
         """symbol -> (signed quantity, average price in raw units)."""
@@ -76,7 +77,7 @@ class BrokerReport:
     mismatches: list[str] = field(default_factory=list)
 
 
-def prepare(orders: dict[str, Order], listed: list[BrokerOrder]) -> None:
+def prepare(orders: dict[str, Order], listed: Sequence[BrokerOrder]) -> None:
     """Before the restored orders are cached: orders owned by ``broker`` take the broker's filled quantity
     (their fills are in the broker's position, adopted as a whole)."""
     by_venue = {o.venue_order_id: o for o in orders.values() if o.venue_order_id and o.strategy_id == BROKER}
@@ -91,7 +92,7 @@ def prepare(orders: dict[str, Order], listed: list[BrokerOrder]) -> None:
             o.status = OrderStatus.PARTIALLY_FILLED
 
 
-def reconcile_broker(kernel: Kernel, broker: BrokerState, listed: list[BrokerOrder], orders: dict[str, Order]
+def reconcile_broker(kernel: Kernel, broker: BrokerState, listed: Sequence[BrokerOrder], orders: dict[str, Order]
                      ) -> BrokerReport:
     """Bring the restored ``orders`` (every order of the store, by id) and positions in line with ``broker``,
     which ``listed`` (its orders, read once) came from."""

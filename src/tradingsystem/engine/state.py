@@ -21,7 +21,7 @@ from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, Orde
 from tradingsystem.domain.records import AuditRecord, FillRecord, ManualActionRecord, OrderRecord, RiskStateRecord
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.portfolio import Ajuste
-from tradingsystem.engine.reconcile import BrokerReport, BrokerState, prepare, reconcile_broker
+from tradingsystem.engine.reconcile import BROKER, BrokerReport, BrokerState, prepare, reconcile_broker
 from tradingsystem.engine.risk import Decision
 from tradingsystem.ports.protocols import StateStore
 
@@ -197,7 +197,7 @@ def restore(kernel: Kernel, store: StateStore, venue: VenueState | BrokerState |
     top = 0
     for o in orders.values():
         n = o.order_id.rsplit("-", 1)[-1]
-        if n.isdigit():
+        if n.isdigit() and o.strategy_id != BROKER:  # "profit-<local id>": the broker's numbering
             top = max(top, int(n))
         if o.is_open:
             kernel.cache.add_order(o)
@@ -210,6 +210,10 @@ def restore(kernel: Kernel, store: StateStore, venue: VenueState | BrokerState |
     if isinstance(venue, BrokerState):
         report.broker = b = reconcile_broker(kernel, venue, listed, orders)
         report.fills_recovered, report.orders_lost = b.fills_recovered, b.orders_lost
+        for oid in b.orders_adopted:  # stored now, so the next restart knows them
+            adopted = kernel.cache.order(oid)
+            if adopted is not None:
+                store.save_order(OrderRecord.of(adopted))
         if b.mismatches:
             kernel.guard.restore_mismatch(f"after restart the broker and the state store differ: "
                                           f"{'; '.join(b.mismatches[:5])}"
@@ -285,6 +289,7 @@ def restored_summary(kernel: Kernel, report: RestoreReport) -> dict[str, object]
     }
     b = report.broker
     if b is not None:
-        out["broker"] = {"listed": b.listed, "matched": b.matched, "positions": b.broker_positions, "orders_adopted": b.orders_adopted,
+        out["broker"] = {"listed": b.listed, "matched": b.matched, "positions": b.broker_positions,
+                         "orders_adopted": b.orders_adopted,
                          "positions_adopted": b.positions_adopted, "mismatches": b.mismatches}
     return out
