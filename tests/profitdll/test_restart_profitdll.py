@@ -10,12 +10,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.profitdll.helpers import weekdays
+from tests.sqlstore.conftest import postgres_server, postgres_url  # noqa: F401
 from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig
 from tradingsystem.domain import b3
 from tradingsystem.engine.kernel import Kernel
@@ -24,6 +26,13 @@ from tradingsystem.engine.state import restore
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 FLAGS = ["--no-status", "--no-control", "--no-dashboard"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/data/state.db"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 def _env(dll: str) -> dict[str, str]:
@@ -37,10 +46,10 @@ def _node(dll: str, account: Path, cfg: Path, *run: str, seeds: tuple[str, ...] 
             "run", "--feed", "profitdll", "--config", str(cfg), *run, *FLAGS]
 
 
-def _config(tmp_path: Path, strategies: list[dict[str, object]], **breakers: str) -> Path:
+def _config(tmp_path: Path, url: str, strategies: list[dict[str, object]], **breakers: str) -> Path:
     cfg = tmp_path / "node.yaml"
     cfg.write_text(yaml.safe_dump({
-        "data_dir": str(tmp_path / "data"), "record": False, "state_url": f"sqlite:///{tmp_path}/data/state.db",
+        "data_dir": str(tmp_path / "data"), "record": False, "state_url": url,
         "sim": {"symbols": ["WINZ26"]}, "alerts": {"enabled": False},
         "risk": {"check_session": False, "flatten_before_close_minutes": 0},
         "breakers": {"stale_data_seconds": 0, **breakers}, "strategies": strategies,
@@ -48,9 +57,9 @@ def _config(tmp_path: Path, strategies: list[dict[str, object]], **breakers: str
     return cfg
 
 
-def _stored(tmp_path: Path) -> tuple[int, dict[str, int], str, set[str]]:
+def _stored(url: str) -> tuple[int, dict[str, int], str, set[str]]:
     """Fills, positions, realized P&L the store holds (replayed as a restart would), and its venue order ids."""
-    with SqlStateStore(SqlStoreConfig(url=f"sqlite:///{tmp_path}/data/state.db")) as store:
+    with SqlStateStore(SqlStoreConfig(url=url)) as store:
         kernel = Kernel({"WINZ26": b3.instrument("WINZ26", weekdays)}, is_session=weekdays)
         report = restore(kernel, store)
         venue_ids = [r.venue_order_id for r in store.load_orders() if r.venue_order_id]
@@ -68,9 +77,10 @@ def _run(cmd: list[str], env: dict[str, str], out: Path) -> dict:
     return summary
 
 
-def test_sigkill_with_a_broker_position_then_restart(dll_path: str, tmp_path: Path) -> None:
+def test_sigkill_with_a_broker_position_then_restart(dll_path: str, tmp_path: Path, url: str) -> None:
+    """On SQLite and on a real PostgreSQL server."""
     account = tmp_path / "account.bin"
-    cfg = _config(tmp_path, [{"symbol": "WINZ26", "fast": 3, "slow": 8, "quantity": 1}])
+    cfg = _config(tmp_path, url, [{"symbol": "WINZ26", "fast": 3, "slow": 8, "quantity": 1}])
     env = _env(dll_path)
     first = subprocess.Popen(_node(dll_path, account, cfg), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
@@ -79,13 +89,14 @@ def test_sigkill_with_a_broker_position_then_restart(dll_path: str, tmp_path: Pa
         while n < 3 or not positions:  # trading, and a position open (no timing asserted)
             assert first.poll() is None, first.stderr.read().decode() if first.stderr else ""
             try:
-                n, positions, _, _ = _stored(tmp_path)
+                n, positions, _, _ = _stored(url)
             except Exception:  # the schema is being created
                 n = 0
+            time.sleep(0.1)  # poll gently (nothing is timed)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    fills, positions, realized, venue_ids = _stored(tmp_path)
+    fills, positions, realized, venue_ids = _stored(url)
     assert positions  # open at the broker too (checked by the restart below)
 
     again = _run(_node(dll_path, account, cfg, "--duration", "1"), env, tmp_path / "s2.json")
@@ -109,7 +120,8 @@ def test_sigkill_with_a_broker_position_then_restart(dll_path: str, tmp_path: Pa
 def test_a_broker_position_the_store_does_not_know_is_adopted(dll_path: str, tmp_path: Path,
                                                               action: str | None) -> None:
     account = tmp_path / "account.bin"
-    cfg = _config(tmp_path, [], **({"reconcile_action": action} if action else {}))
+    cfg = _config(tmp_path, f"sqlite:///{tmp_path}/data/state.db", [],
+                  **({"reconcile_action": action} if action else {}))
     seeds = ("--seed-position", "WDOZ26:F:3:5012.5", "--seed-order", "WINZ26:F:1:2:119000")
     summary = _run(_node(dll_path, account, cfg, "--duration", "1", seeds=seeds), _env(dll_path),
                    tmp_path / "s.json")
