@@ -97,13 +97,14 @@ def reconcile_broker(kernel: Kernel, broker: BrokerState, listed: Sequence[Broke
     """Bring the restored ``orders`` (every order of the store, by id) and positions in line with ``broker``,
     which ``listed`` (its orders, read once) came from."""
     report = BrokerReport(listed=len(listed))
-    by_venue = {o.venue_order_id: o for o in orders.values() if o.venue_order_id}
+    # An open order wins over a closed one with the same venue id (an order adopted after we closed ours).
+    by_venue = {o.venue_order_id: o for o in sorted(orders.values(), key=lambda o: o.is_open) if o.venue_order_id}
     unacked = [o for o in kernel.cache.open_orders.values() if o.status is OrderStatus.SUBMITTED
                and not o.venue_order_id]
     seen: set[str] = set()
     for b in listed:
         ours = by_venue.get(b.venue_order_id) or _take_unacked(unacked, b)
-        if ours is None:
+        if ours is None or (ours.is_closed and b.state == "open"):  # unknown here, or closed here yet working
             if b.state == "open":
                 _adopt_order(kernel, broker, b, report)
             continue
@@ -149,6 +150,9 @@ def _catch_up(kernel: Kernel, o: Order, b: BrokerOrder, report: BrokerReport) ->
                                      f"{b.filled}")
         return
     if o.status is OrderStatus.SUBMITTED:
+        if b.state == "rejected" and not b.filled:
+            _event(kernel, o, _K.REJECTED, reason="rejected at the broker while down", venue_order_id=b.venue_order_id)
+            return
         _event(kernel, o, _K.ACCEPTED, venue_order_id=b.venue_order_id)
     delta = b.filled - o.filled_qty
     if delta > 0 and o.strategy_id != BROKER:  # a broker-owned order's fills are in the broker's position
@@ -159,6 +163,8 @@ def _catch_up(kernel: Kernel, o: Order, b: BrokerOrder, report: BrokerReport) ->
     if o.is_closed:
         return
     ended = _ENDED.get(b.state)
+    if ended is _K.REJECTED:  # after an acceptance here: it ended there, whatever the broker calls it
+        ended = _K.CANCELLED
     if ended is not None and ended is not _K.FILLED:
         _event(kernel, o, ended, reason=f"{b.state} at the broker while down")
 

@@ -189,7 +189,7 @@ def restore(kernel: Kernel, store: StateStore, venue: VenueState | BrokerState |
     fills = store.load_fills()
     risk_state = store.load_risk_state()
     if isinstance(venue, BrokerState):  # positions adopted from the broker in a symbol the node does not trade
-        for sym in {f.symbol for f in fills} - set(kernel.instruments):
+        for sym in {f.symbol for f in fills} | {o.symbol for o in orders.values()} - set(kernel.instruments):
             kernel.instruments[sym] = venue.instrument(sym)
     _replay(kernel, fills, orders, risk_state, report)
     listed = venue.broker_orders() if isinstance(venue, BrokerState) else []
