@@ -30,7 +30,6 @@ def _session(cfg: AppConfig, day: date, store: SqlStateStore, ajustes: list[Ajus
     node = build_sim_node(cfg, session_date=day, run_id=f"R{day:%d}")
     kernel = node.kernel
     keeper = StateKeeper(kernel, store, run_id=f"R{day:%d}")
-    keeper.keep_settlements(store.load_risk_state())
     report = restore(kernel, store, node.venue_state)
     kernel.bus.subscribe("portfolio.ajuste", ajustes.append)
     kernel.run(until_ts=node.start_ns + HOUR)  # past the 18:30 settlement

@@ -40,6 +40,7 @@ class StateKeeper:
         self._batch = audit_batch
         self._fill_seq: dict[str, int] = {}
         self._settled: dict[str, str] = {}
+        self.keep_settlements(store.load_risk_state())  # a restarted node writes them on with every risk state
         kernel.orders.add_listener(self.on_order_event)
         kernel.bus.subscribe("portfolio.ajuste", self.on_ajuste)
         kernel.risk.add_audit_listener(self.on_decision)
@@ -107,7 +108,7 @@ class StateKeeper:
         self.store.flush()
 
     def keep_settlements(self, record: RiskStateRecord | None) -> None:
-        """Carry the restored settlements on (a restarted node writes them with every risk state)."""
+        """Carry the settlements of ``record`` on."""
         if record is not None:
             self._settled.update({k: v for k, v in record.breakers.items() if k.startswith(SETTLE_KEY)})
 

@@ -122,11 +122,10 @@ def run(
         # Orders, fills, positions, P&L, settlements, the day's start equity and the kill switch, reconciled with
         # the venue (a broker's orders and positions adopted). The keeper listens first: what the venue did
         # while we were down, and what we adopt, is stored like any other event.
-        keeper = StateKeeper(kernel, store, run_id=run_id)
         try:
-            keeper.keep_settlements(store.load_risk_state())
+            keeper = StateKeeper(kernel, store, run_id=run_id)
             report = restore(kernel, store, node.venue_state)
-        except TradingSystemError as exc:
+        except TradingSystemError as exc:  # StoreError included
             store.close()
             lock.release()
             fail(f"cannot restore the node state from {store.url}: {exc}")
