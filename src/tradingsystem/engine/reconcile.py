@@ -176,7 +176,7 @@ def _grid(inst: Instrument, amount: int, qty: int) -> int:
 
 def _adopt_order(kernel: Kernel, broker: BrokerState, b: BrokerOrder, report: BrokerReport) -> None:
     """A working order placed elsewhere: into the cache under the broker's id, owned by ``broker``."""
-    _ensure_instrument(kernel, broker, b.symbol)
+    ensure_instrument(kernel, broker, b.symbol)
     o = Order(b.order_id, b.symbol, b.side, OrderType.LIMIT if b.price else OrderType.MARKET, b.quantity, b.price,
               strategy_id=BROKER, ts_init=kernel.clock.now(), tags=("adopted",))
     o.status = OrderStatus.PARTIALLY_FILLED if b.filled else OrderStatus.ACCEPTED
@@ -188,8 +188,10 @@ def _adopt_order(kernel: Kernel, broker: BrokerState, b: BrokerOrder, report: Br
                              "at the broker and the store does not know it: adopted")
 
 
-def _ensure_instrument(kernel: Kernel, broker: BrokerState, symbol: str) -> None:
-    if symbol not in kernel.instruments:  # the cache, risk and flatten share this mapping
+def ensure_instrument(kernel: Kernel, broker: BrokerState, symbol: str) -> None:
+    """A symbol the node does not trade: known from now on (the cache, risk and flatten share the mapping).
+    Its market data is not subscribed: the position is marked at its adoption price."""
+    if symbol not in kernel.instruments:
         kernel.instruments[symbol] = broker.instrument(symbol)
 
 
@@ -201,7 +203,7 @@ def _positions(kernel: Kernel, broker: BrokerState, report: BrokerReport) -> Non
         diff = theirs - kernel.portfolio.quantity(symbol)
         if not diff:
             continue
-        _ensure_instrument(kernel, broker, symbol)
+        ensure_instrument(kernel, broker, symbol)
         inst = kernel.instruments[symbol]
         last = kernel.cache.last_trade.get(symbol)
         price = inst.round_to_tick(avg) if avg > 0 else last.price if last else inst.tick

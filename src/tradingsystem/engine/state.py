@@ -21,7 +21,14 @@ from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, Orde
 from tradingsystem.domain.records import AuditRecord, FillRecord, ManualActionRecord, OrderRecord, RiskStateRecord
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.portfolio import Ajuste
-from tradingsystem.engine.reconcile import BROKER, BrokerReport, BrokerState, prepare, reconcile_broker
+from tradingsystem.engine.reconcile import (
+    BROKER,
+    BrokerReport,
+    BrokerState,
+    ensure_instrument,
+    prepare,
+    reconcile_broker,
+)
 from tradingsystem.engine.risk import Decision
 from tradingsystem.ports.protocols import StateStore
 
@@ -190,8 +197,8 @@ def restore(kernel: Kernel, store: StateStore, venue: VenueState | BrokerState |
     fills = store.load_fills()
     risk_state = store.load_risk_state()
     if isinstance(venue, BrokerState):  # positions adopted from the broker in a symbol the node does not trade
-        for sym in {f.symbol for f in fills} | {o.symbol for o in orders.values()} - set(kernel.instruments):
-            kernel.instruments[sym] = venue.instrument(sym)
+        for sym in sorted({f.symbol for f in fills} | {o.symbol for o in orders.values()}):
+            ensure_instrument(kernel, venue, sym)
     _replay(kernel, fills, orders, risk_state, report)
     listed = venue.broker_orders() if isinstance(venue, BrokerState) else []
     prepare(orders, listed)
