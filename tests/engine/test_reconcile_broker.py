@@ -16,7 +16,7 @@ from tradingsystem.domain.instruments import Instrument
 from tradingsystem.domain.orders import OrderStatus, Side
 from tradingsystem.domain.records import FillRecord, OrderRecord, RiskStateRecord
 from tradingsystem.engine.kernel import Kernel
-from tradingsystem.engine.state import restore
+from tradingsystem.engine.state import StateKeeper, restore
 
 SYMBOLS = ("WINZ26", "WDOZ26")
 PRICE = {"WINZ26": 120000, "WDOZ26": 50000}
@@ -70,7 +70,19 @@ class Store:
         return None
 
     def save_order(self, record: OrderRecord) -> None:
-        self.orders.append(record)
+        self.orders = [r for r in self.orders if r.order_id != record.order_id] + [record]
+
+    def save_fill(self, record: FillRecord) -> None:
+        self.fills.append(record)
+
+    def save_risk_state(self, record: RiskStateRecord) -> None:
+        pass
+
+    def save_audit(self, records: list) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
 
 
 _order = st.fixed_dictionaries({
@@ -126,6 +138,7 @@ def _case(ours: list[dict], foreign: list[dict], extra: dict[str, int]) -> tuple
 def test_after_restore_the_node_holds_what_the_broker_holds(ours, foreign, extra) -> None:
     store, broker, differ = _case(ours, foreign, extra)
     kernel = Kernel({"WINZ26": b3.instrument("WINZ26", weekdays)}, is_session=weekdays)
+    StateKeeper(kernel, store, run_id="R2")  # what the reconciliation does is stored
     report = restore(kernel, store, broker)
     for sym in SYMBOLS:
         assert kernel.portfolio.quantity(sym) == broker.positions.get(sym, (0, 0))[0]
@@ -136,3 +149,9 @@ def test_after_restore_the_node_holds_what_the_broker_holds(ours, foreign, extra
     assert bool(report.broker.mismatches) == differ
     assert kernel.risk.state.value == ("REDUCING" if differ else "ACTIVE")
     assert any(a.kind == "reconcile" for a in kernel.alerts) == differ
+    # A second restart against the same broker finds the store and the broker in agreement.
+    again = Kernel({"WINZ26": b3.instrument("WINZ26", weekdays)}, is_session=weekdays)
+    second = restore(again, store, Broker(broker.orders, broker.positions))
+    assert second.broker is not None and second.broker.mismatches == []
+    assert {s: again.portfolio.quantity(s) for s in SYMBOLS} == {s: kernel.portfolio.quantity(s) for s in SYMBOLS}
+    assert len(again.cache.open_orders) == len(working_at_broker)

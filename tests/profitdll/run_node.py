@@ -25,8 +25,8 @@ def main() -> None:
     args = ap.parse_args(argv[:cut])
     double = Double(args.dll)
     double.define_all()
-    double.TestSetAccountFile(args.account.encode())
     double.TestSetAutoFill(1)
+    double.TestSetAccountFile(args.account.encode())
     for spec in args.seed_position:
         sym, exch, qty, avg = spec.split(":")
         double.TestSeedPosition(sym, exch, int(qty), float(avg))

@@ -28,8 +28,8 @@ def _node(lib: Path, tmp_path: Path, name: str, account: Path):
     shutil.copy(lib, path)
     double = Double(str(path))
     double.define_all()
-    double.TestSetAccountFile(str(account).encode())
     double.TestSetAutoFill(1)
+    double.TestSetAccountFile(str(account).encode())
     feed, execution = open_profitdll(config(str(path)), weekdays)
     kernel = Kernel({"WINZ26": b3.instrument("WINZ26", weekdays)}, risk=RiskConfig(check_session=False),
                     is_session=weekdays)

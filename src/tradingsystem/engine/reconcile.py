@@ -3,7 +3,8 @@
 After the state store is replayed, the broker's word wins: orders it lists are matched to ours (by the
 venue order id, else an unacknowledged order of the same symbol, side and size), the fills it made while
 we were down are applied to our orders, orders it never had are closed here (never resent), and orders
-placed elsewhere (the broker's screen) are adopted so cancel-all and kill see them. Last, each position is
+placed elsewhere (the broker's screen), working or filled, are adopted with their fills (owner ``broker``) so
+cancel-all and kill see them and P&L counts them. Last, each position is
 compared with the broker's; a difference is adopted as a fill of an order owned by ``broker`` (stored like
 any fill, so the next restart agrees) and reported as a mismatch.
 """
@@ -77,42 +78,37 @@ class BrokerReport:
     mismatches: list[str] = field(default_factory=list)
 
 
-def prepare(orders: dict[str, Order], listed: Sequence[BrokerOrder]) -> None:
-    """Before the restored orders are cached: orders owned by ``broker`` take the broker's filled quantity
-    (their fills are in the broker's position, adopted as a whole)."""
-    by_venue = {o.venue_order_id: o for o in orders.values() if o.venue_order_id and o.strategy_id == BROKER}
-    for b in listed:
-        o = by_venue.get(b.venue_order_id)
-        if o is None or o.is_closed:
-            continue
-        o.filled_qty, o.filled_cost = b.filled, b.filled * b.avg_price
-        if b.state == "filled":
-            o.status = OrderStatus.FILLED
-        elif b.filled and o.status is OrderStatus.ACCEPTED:
-            o.status = OrderStatus.PARTIALLY_FILLED
-
-
 def reconcile_broker(kernel: Kernel, broker: BrokerState, listed: Sequence[BrokerOrder], orders: dict[str, Order]
                      ) -> BrokerReport:
     """Bring the restored ``orders`` (every order of the store, by id) and positions in line with ``broker``,
     which ``listed`` (its orders, read once) came from."""
     report = BrokerReport(listed=len(listed))
-    # An open order wins over a closed one with the same venue id (an order adopted after we closed ours).
-    by_venue = {o.venue_order_id: o for o in sorted(orders.values(), key=lambda o: o.is_open) if o.venue_order_id}
+    # An open order wins over a closed one with the same venue id (an order adopted after we closed ours);
+    # what they filled together is what the store knows of the broker's order.
+    by_venue: dict[str, Order] = {}
+    known: dict[str, tuple[int, int]] = {}
+    for o in sorted(orders.values(), key=lambda o: o.is_open):
+        if o.venue_order_id:
+            by_venue[o.venue_order_id] = o
+            q, c = known.get(o.venue_order_id, (0, 0))
+            known[o.venue_order_id] = (q + o.filled_qty, c + o.filled_cost)
     unacked = [o for o in kernel.cache.open_orders.values() if o.status is OrderStatus.SUBMITTED
                and not o.venue_order_id]
     seen: set[str] = set()
     for b in listed:
         ours = by_venue.get(b.venue_order_id) or _take_unacked(unacked, b)
-        if ours is None or (ours.is_closed and b.state == "open"):  # unknown here, or closed here yet working
-            if b.state == "open":
-                _adopt_order(kernel, broker, b, report)
+        got = known.get(b.venue_order_id, (0, 0)) if ours is not None and ours.venue_order_id else \
+            (ours.filled_qty, ours.filled_cost) if ours is not None else (0, 0)
+        # Unknown here, or closed here yet working (or filled further) there: the broker's, from here on.
+        if ours is None or (ours.is_closed and (b.state == "open" or b.filled > got[0])):
+            if b.state == "open" or b.filled > got[0]:
+                _adopt_order(kernel, broker, b, got, report)
             continue
         seen.add(ours.order_id)
         report.matched += 1
         if b.state == "open":
             broker.adopt(ours.order_id, b.order_id)
-        _catch_up(kernel, ours, b, report)
+        _catch_up(kernel, ours, b, got, report)
     for o in list(kernel.cache.open_orders.values()):
         if o.order_id in seen or o.order_id in report.orders_adopted:
             continue
@@ -142,23 +138,20 @@ def _event(kernel: Kernel, o: Order, kind: OrderEventKind, qty: int = 0, price: 
                                             reason=reason, venue_order_id=venue_order_id))
 
 
-def _catch_up(kernel: Kernel, o: Order, b: BrokerOrder, report: BrokerReport) -> None:
-    """Apply what the broker did with ``o`` while we were down."""
+def _catch_up(kernel: Kernel, o: Order, b: BrokerOrder, got: tuple[int, int], report: BrokerReport) -> None:
+    """Apply what the broker did with ``o`` while we were down (``got``: quantity and cost the store has)."""
     if o.is_closed:
-        if b.filled != o.filled_qty:
-            report.mismatches.append(f"order {o.order_id}: the store has {o.filled_qty} filled, the broker "
-                                     f"{b.filled}")
+        if b.filled < got[0]:
+            report.mismatches.append(f"order {o.order_id}: the store has {got[0]} filled, the broker {b.filled}")
         return
     if o.status is OrderStatus.SUBMITTED:
         if b.state == "rejected" and not b.filled:
             _event(kernel, o, _K.REJECTED, reason="rejected at the broker while down", venue_order_id=b.venue_order_id)
             return
         _event(kernel, o, _K.ACCEPTED, venue_order_id=b.venue_order_id)
-    delta = b.filled - o.filled_qty
-    if delta > 0 and o.strategy_id != BROKER:  # a broker-owned order's fills are in the broker's position
-        inst = kernel.instruments[o.symbol]
-        price = _grid(inst, b.avg_price * b.filled - o.filled_cost, delta) if b.avg_price else b.price
-        _event(kernel, o, _K.FILLED, delta, price)
+    delta = b.filled - got[0]
+    if delta > 0:
+        _event(kernel, o, _K.FILLED, delta, _fill_price(kernel, b, got, delta))
         report.fills_recovered += 1
     if o.is_closed:
         return
@@ -174,18 +167,34 @@ def _grid(inst: Instrument, amount: int, qty: int) -> int:
     return inst.round_to_tick((2 * amount + qty) // (2 * qty))
 
 
-def _adopt_order(kernel: Kernel, broker: BrokerState, b: BrokerOrder, report: BrokerReport) -> None:
-    """A working order placed elsewhere: into the cache under the broker's id, owned by ``broker``."""
+def _fill_price(kernel: Kernel, b: BrokerOrder, got: tuple[int, int], qty: int) -> int:
+    """The price of the broker's fills beyond ``got`` (from its average price), on the grid."""
+    inst = kernel.instruments[b.symbol]
+    if b.avg_price:
+        return _grid(inst, b.avg_price * b.filled - got[1], qty)
+    last = kernel.cache.last_trade.get(b.symbol)
+    return b.price or (last.price if last else inst.tick)
+
+
+def _adopt_order(kernel: Kernel, broker: BrokerState, b: BrokerOrder, got: tuple[int, int],
+                 report: BrokerReport) -> None:
+    """An order placed elsewhere, working or filled: into the cache under the broker's id, owned by ``broker``,
+    with the fills the store does not have (stored like any fill)."""
     ensure_instrument(kernel, broker, b.symbol)
     o = Order(b.order_id, b.symbol, b.side, OrderType.LIMIT if b.price else OrderType.MARKET, b.quantity, b.price,
               strategy_id=BROKER, ts_init=kernel.clock.now(), tags=("adopted",))
-    o.status = OrderStatus.PARTIALLY_FILLED if b.filled else OrderStatus.ACCEPTED
-    o.filled_qty, o.filled_cost, o.venue_order_id = b.filled, b.filled * b.avg_price, b.venue_order_id
+    o.status, o.venue_order_id = OrderStatus.ACCEPTED, b.venue_order_id
     kernel.cache.add_order(o)
     kernel.orders.track_pending(o)
+    fills = b.filled - got[0]
+    if fills > 0:
+        _event(kernel, o, _K.FILLED, fills, _fill_price(kernel, b, got, fills))
+    if b.state != "open" and not o.is_closed:
+        _event(kernel, o, _K.CANCELLED, reason=f"{b.state} at the broker")
     report.orders_adopted.append(o.order_id)
-    report.mismatches.append(f"order {b.venue_order_id or b.order_id} ({b.symbol} {b.side.name} {b.quantity}) works "
-                             "at the broker and the store does not know it: adopted")
+    what = "works at the broker" if b.state == "open" else f"{b.state} at the broker, {b.filled} filled,"
+    report.mismatches.append(f"order {b.venue_order_id or b.order_id} ({b.symbol} {b.side.name} {b.quantity}) {what} "
+                             "and the store does not know it: adopted")
 
 
 def ensure_instrument(kernel: Kernel, broker: BrokerState, symbol: str) -> None:

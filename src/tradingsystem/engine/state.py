@@ -26,7 +26,6 @@ from tradingsystem.engine.reconcile import (
     BrokerReport,
     BrokerState,
     ensure_instrument,
-    prepare,
     reconcile_broker,
 )
 from tradingsystem.engine.risk import Decision
@@ -201,7 +200,6 @@ def restore(kernel: Kernel, store: StateStore, venue: VenueState | BrokerState |
             ensure_instrument(kernel, venue, sym)
     _replay(kernel, fills, orders, risk_state, report)
     listed = venue.broker_orders() if isinstance(venue, BrokerState) else []
-    prepare(orders, listed)
     top = 0
     for o in orders.values():
         n = o.order_id.rsplit("-", 1)[-1]

@@ -77,6 +77,7 @@ int md_is_connected(void);
 void deliver_one(int t); /* the next trade of ticker t (callback thread) */
 void offer_release_stale(void);
 void account_changed(void); /* the broker's account changed: save it (profitdll_account.c) */
-extern int auto_fill;       /* market orders fill when accepted (TestSetAutoFill) */ /* at finalize: free the poisoned arrays of the last full book */
+extern int auto_fill;       /* market orders fill when accepted (TestSetAutoFill) */
+void fill_at_last(order_t *o); /* fill the rest of o at its ticker's last trade price (or its base) */ /* at finalize: free the poisoned arrays of the last full book */
 
 #endif

@@ -2,7 +2,8 @@
  * positions while the client process is gone. Test-only controls:
  *   TestSetAccountFile(path): load the account (orders, positions, id counters) from path if it exists, and
  *     save it there after every change, so a client killed with SIGKILL finds the same account when a new
- *     process loads the double again (orders the broker had received but not yet processed are accepted);
+ *     process loads the double again (orders the broker had received but not yet processed are accepted,
+ *     and with auto fill a market order is filled: call TestSetAutoFill first);
  *   TestSetAutoFill(on): market orders fill in full at the ticker's last trade price when accepted (a liquid
  *     market), instead of waiting for TestFill. */
 #include "double_internal.h"
@@ -60,8 +61,8 @@ static void account_load(FILE *f) {
         if (fread(&o, sizeof o, 1, f) != 1 || fread(name, sizeof name, 1, f) != 1 || fread(exch, sizeof exch, 1, f) != 1)
             return;
         o.t = ensure_ticker(name, exch);
-        if (o.status == 10) o.status = 0; /* received before the client died: the broker accepted it since */
-        if (o.type == 4 && !o.triggered && is_open(&o)) n_stops++;
+        if (o.status == 10) o.status = 11; /* received before the client died: processed below */
+        if (o.type == 4 && !o.triggered && (o.status == 11 || is_open(&o))) n_stops++;
         orders[n_orders++] = o;
     }
     if (fread(&np, sizeof np, 1, f) != 1) return;
@@ -70,6 +71,12 @@ static void account_load(FILE *f) {
         if (fread(&p, sizeof p, 1, f) != 1) return;
         int t = ensure_ticker(p.name, p.exch);
         tickers[t].pos = p.pos; tickers[t].avg = p.avg;
+    }
+    for (int i = 0; i < n_orders; i++) { /* the broker accepted them since (and, with auto fill, filled) */
+        order_t *o = &orders[i];
+        if (o->status != 11) continue;
+        o->status = 0;
+        if (auto_fill && o->type == 1) fill_at_last(o);
     }
 }
 

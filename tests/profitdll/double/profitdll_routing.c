@@ -23,6 +23,11 @@ static void apply_fill(order_t *o, int64_t qty, double price, int64_t ms) {
     tk->pos = p + signed_q;
 }
 
+void fill_at_last(order_t *o) {
+    ticker_t *tk = &tickers[o->t];
+    apply_fill(o, o->qty - o->traded, tk->last > 0 ? tk->last : tk->base, clock_ms());
+}
+
 void exec_order(cmd_t *c) {
     switch (c->type) {
     case C_ORDER_NEW: {
@@ -34,8 +39,7 @@ void exec_order(cmd_t *c) {
         emit_msg(o, 10, L"accepted");
         emit_order(o);
         if (c->b > 0 || (auto_fill && o->type == 1)) { /* immediate fill (zero position; auto fill) */
-            ticker_t *tk = &tickers[o->t];
-            apply_fill(o, o->qty, tk->last > 0 ? tk->last : tk->base, clock_ms());
+            fill_at_last(o);
             emit_order(o);
         }
         break;
