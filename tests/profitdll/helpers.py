@@ -67,6 +67,7 @@ class Double:
             "TestDepth": [c_wchar_p, c_int32, c_int32, c_int32, c_double, c_int64, c_int32],
             "TestSeedOrder": [c_wchar_p, c_wchar_p, c_int32, c_int64, c_double],
             "TestSeedPosition": [c_wchar_p, c_wchar_p, c_int64, c_double], "TestWaitIdle": [],
+            "TestSetAccountFile": [ctypes.c_char_p], "TestSetAutoFill": [c_int32],
             "TestStat": [c_int32], "TestResetStats": [], "TestEdit": [c_wchar_p, c_int64],
             "TestOffer": [c_wchar_p, c_int32, c_int32, c_int32, c_int64, c_int32, c_int64, c_double, c_int32],
             "TestOfferFull": [c_wchar_p, c_int32, c_int32], "TestOfferCount": [c_wchar_p, c_int32],

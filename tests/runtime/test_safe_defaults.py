@@ -20,6 +20,7 @@ def test_every_protection_is_on(path):
     assert cfg.risk.quantity_in_lots and cfg.risk.flatten_on_kill
     b = cfg.breakers
     assert b.stale_data_seconds > 0 and b.max_rejects > 0 and b.max_adapter_errors > 0
+    assert b.reconcile_action.value in ("REDUCING", "HALTED")  # a restart that disagrees with the venue trades no more
 
 
 def test_a_partial_section_keeps_the_rest_safe():
@@ -34,4 +35,4 @@ def test_lot_aware_limits_let_a_stock_trade():
     k, _ = kernel(ticks("PETR4", [3800, 3801]), symbols=("PETR4", "WINZ26"), risk=cfg.risk, latency_ns=0)
     assert k.risk.max_order_qty("PETR4") == 5000 and k.risk.max_order_qty("WINZ26") == 50
     names = {row["name"] for row in limits_view(k)}
-    assert set(PROTECTIONS) <= names and "max_position" in names
+    assert set(PROTECTIONS) <= names and "max_position" in names and "reconcile_action" in names

@@ -44,4 +44,6 @@ def limits_view(kernel: Kernel) -> list[dict[str, Any]]:
         row("max_adapter_errors", bcfg.max_adapter_errors, len(adapter),
             f"adapter errors in {bcfg.adapter_window_seconds:g}s"),
         row("flatten_before_close_minutes", cfg.flatten_before_close_minutes, "", "minutes before the close"),
+        row("reconcile_action", bcfg.reconcile_action.value, "latched" if guard.breach.startswith("reconcile") else "",
+            "state a restart enters when the venue or broker and the state store differ"),
     ]

@@ -21,7 +21,7 @@ from tradingsystem.adapters.storage import Recorder, StorageConfig, StorageError
 from tradingsystem.domain.errors import TradingSystemError
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.monitor import Monitor
-from tradingsystem.engine.state import StateKeeper, restore
+from tradingsystem.engine.state import StateKeeper, restore, restored_summary
 from tradingsystem.interfaces.status import render, status_snapshot
 from tradingsystem.runtime.alerts_setup import attach_alerts
 from tradingsystem.runtime.backup_setup import BackupSchedule
@@ -166,21 +166,23 @@ def run(
             lock.release()
             fail(f"cannot open the state store: {exc}")
             return
-        # Orders, fills, positions, P&L, the day's start equity and the kill switch, reconciled with the venue.
+        # Orders, fills, positions, P&L, settlements, the day's start equity and the kill switch, reconciled with
+        # the venue (a broker's orders and positions adopted). The keeper listens first: what the venue did
+        # while we were down, and what we adopt, is stored like any other event.
         try:
+            keeper = StateKeeper(kernel, store, run_id=run_id)
             report = restore(kernel, store, node.venue_state)
-        except TradingSystemError as exc:
+        except TradingSystemError as exc:  # StoreError included
             store.close()
             lock.release()
             fail(f"cannot restore the node state from {store.url}: {exc}")
             return
-        restored = {"orders_loaded": report.orders_loaded, "open_orders": report.open_orders,
-                    "fills_replayed": report.fills_replayed, "fills_recovered": report.fills_recovered,
-                    "orders_lost": len(report.orders_lost), "positions": dict(sorted(report.positions.items()))}
-        keeper = StateKeeper(kernel, store, run_id=run_id)
-        if report.fills_replayed:
+        restored = restored_summary(kernel, report)
+        if report.fills_replayed or report.broker is not None:
             console.print(f"restored {report.fills_replayed} fills, positions {restored['positions'] or 'flat'}, "
                           f"{report.open_orders} working orders ({len(report.orders_lost)} closed as not at the venue)")
+        if report.broker is not None and report.broker.mismatches:
+            console.print(f"[red]broker and state store differ[/red]: {'; '.join(report.broker.mismatches[:3])}")
         if kernel.guard.kill_switch:
             console.print(f"[red]kill switch engaged[/red] ({kernel.guard.kill_reason}); "
                           "`tradingsystem risk reset` clears it")

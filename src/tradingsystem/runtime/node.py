@@ -14,6 +14,7 @@ from tradingsystem.domain.commands import OrderEvent, SubmitOrder
 from tradingsystem.engine.bars import BarAggregator
 from tradingsystem.engine.clock import SimulatedClock, WallClock
 from tradingsystem.engine.kernel import Kernel
+from tradingsystem.engine.reconcile import BrokerState
 from tradingsystem.engine.state import VenueState
 from tradingsystem.engine.strategy import Strategy
 from tradingsystem.runtime.config import AppConfig
@@ -34,9 +35,9 @@ class Node:
     seed: int | None = None
     feed_name: str = "sim"
     sinks: list[Any] = field(default_factory=list)
-    venue_state: VenueState | None = None
-    """What the venue says on restart (its orders and fills), reconciled by ``engine.state.restore``; None
-    when the venue cannot tell (then restored working orders stay as the store has them)."""
+    venue_state: VenueState | BrokerState | None = None
+    """What the venue says on restart (its orders and fills, or a broker's orders and positions), reconciled
+    by ``engine.state.restore``; None when the venue cannot tell (restored working orders stay as stored)."""
 
 
 class FreshVenue:
@@ -164,7 +165,7 @@ def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: da
     kernel.orders.id_prefix = run_id or "O"
     kernel.connect(feed, execution)
     strategies = add_strategies(kernel, config, day, calendar.is_session)
-    return Node(kernel, _Session(feed), strategies, now, day, None, "profitdll")
+    return Node(kernel, _Session(feed), strategies, now, day, None, "profitdll", venue_state=execution)
 
 
 def build_sim_venue(config: AppConfig) -> SimulatedMarket:

@@ -75,6 +75,9 @@ extern int n_stops; /* stop-limit orders waiting for their trigger */
 void exec_offer(cmd_t *c); /* offer-book commands, run on the callback thread (profitdll_offer.c) */
 int md_is_connected(void);
 void deliver_one(int t); /* the next trade of ticker t (callback thread) */
-void offer_release_stale(void); /* at finalize: free the poisoned arrays of the last full book */
+void offer_release_stale(void);
+void account_changed(void); /* the broker's account changed: save it (profitdll_account.c) */
+extern int auto_fill;       /* market orders fill when accepted (TestSetAutoFill) */
+void fill_at_last(order_t *o); /* fill the rest of o at its ticker's last trade price (or its base) */ /* at finalize: free the poisoned arrays of the last full book */
 
 #endif

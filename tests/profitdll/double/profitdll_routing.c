@@ -23,6 +23,11 @@ static void apply_fill(order_t *o, int64_t qty, double price, int64_t ms) {
     tk->pos = p + signed_q;
 }
 
+void fill_at_last(order_t *o) {
+    ticker_t *tk = &tickers[o->t];
+    apply_fill(o, o->qty - o->traded, tk->last > 0 ? tk->last : tk->base, clock_ms());
+}
+
 void exec_order(cmd_t *c) {
     switch (c->type) {
     case C_ORDER_NEW: {
@@ -33,8 +38,8 @@ void exec_order(cmd_t *c) {
         o->status = 0;
         emit_msg(o, 10, L"accepted");
         emit_order(o);
-        if (c->b > 0) { /* immediate fill (zero position) */
-            apply_fill(o, o->qty, tickers[o->t].last, clock_ms());
+        if (c->b > 0 || (auto_fill && o->type == 1)) { /* immediate fill (zero position; auto fill) */
+            fill_at_last(o);
             emit_order(o);
         }
         break;
@@ -74,6 +79,7 @@ void exec_order(cmd_t *c) {
         }
         break;
     }
+    account_changed();
 }
 
 int n_stops;
@@ -129,6 +135,7 @@ EXPORT int64_t SendOrder(const TConnectorSendOrder *o) {
     int64_t id = x->id;
     if (o->Version >= 2) ((TConnectorSendOrder *)o)->MessageID = x->msg_id;
     pthread_mutex_unlock(&mu);
+    account_changed();
     cmd_t c = {C_ORDER_NEW, 0, id, 0, 0, 0, 0, 0};
     push(c);
     return id;
@@ -216,6 +223,7 @@ EXPORT int64_t SendZeroPositionV2(const TConnectorZeroPosition *o) {
     int64_t id = x->id;
     if (o->Version >= 2) ((TConnectorZeroPosition *)o)->MessageID = x->msg_id;
     pthread_mutex_unlock(&mu);
+    account_changed();
     cmd_t c = {C_ORDER_NEW, 0, id, 1, 0, 0, 0, 0};
     push(c);
     return id;
@@ -345,6 +353,7 @@ EXPORT int64_t TestSeedOrder(const wchar_t *ticker, const wchar_t *exch, int32_t
     x->last_ms = clock_ms();
     int64_t id = x->id;
     pthread_mutex_unlock(&mu);
+    account_changed();
     return id;
 }
 
@@ -353,4 +362,5 @@ EXPORT void TestSeedPosition(const wchar_t *ticker, const wchar_t *exch, int64_t
     int t = ensure_ticker(ticker, exch);
     tickers[t].pos = qty; tickers[t].avg = avg;
     pthread_mutex_unlock(&mu);
+    account_changed();
 }

@@ -13,14 +13,28 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from tradingsystem.adapters.profitdll import structs as s
 from tradingsystem.adapters.profitdll.convert import LocalTime, price_to_raw, raw_to_float
 from tradingsystem.adapters.profitdll.errors import ProfitDLLHalt, ProfitDLLInvalid
 from tradingsystem.adapters.profitdll.feed import exchange_of, session_predicate
+from tradingsystem.adapters.profitdll.reconcile import (
+    OPEN_STATUSES,
+    ST_CANCELED,
+    ST_EXPIRED,
+    ST_FILLED,
+    ST_NEW,
+    ST_PARTIAL,
+    ST_PENDING_NEW,
+    ST_REJECTED,
+    Reconciliation,
+    VenueOrder,
+    VenuePosition,
+    avg_raw,
+    list_orders,
+    list_positions,
+)
 from tradingsystem.adapters.profitdll.session import O_MESSAGE, O_ORDER, ProfitSession
 from tradingsystem.domain.b3 import instrument
 from tradingsystem.domain.commands import CancelAllOrders, CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
@@ -34,41 +48,9 @@ __all__ = ["ProfitDLLExecution", "Reconciliation", "VenueOrder", "VenuePosition"
 
 log = logging.getLogger(__name__)
 
-# Order status codes (profitdll.md §4): 0 new, 1 partial, 2 filled, 4 canceled, 8 rejected,
-# 10 pending new, 12 expired.
-ST_NEW, ST_PARTIAL, ST_FILLED, ST_CANCELED, ST_REJECTED, ST_PENDING_NEW, ST_EXPIRED = 0, 1, 2, 4, 8, 10, 12
-OPEN_STATUSES = (ST_NEW, ST_PARTIAL, ST_PENDING_NEW)
 # TradingMessageResult codes that mean "refused": not connected, rejected at proxy/hades/broker/market, risk.
 REJECT_CODES = frozenset({1, 3, 5, 7, 9, 24})
 _DLL_TYPE = {OrderType.MARKET: 1, OrderType.LIMIT: 2, OrderType.STOP_LIMIT: 4}
-
-
-@dataclass(frozen=True, slots=True)
-class VenueOrder:
-    """An order the DLL reports at start; prices in raw units."""
-
-    order_id: str
-    venue_order_id: str
-    local_id: int
-    symbol: str
-    side: Side
-    quantity: int
-    filled: int
-    price: int
-    status: int
-
-
-@dataclass(frozen=True, slots=True)
-class VenuePosition:
-    symbol: str
-    quantity: int  # signed: + long, - short
-    avg_price: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Reconciliation:
-    open_orders: tuple[VenueOrder, ...]
-    positions: tuple[VenuePosition, ...]
 
 
 class _Order:
@@ -224,48 +206,44 @@ class ProfitDLLExecution:
         """Our order id -> the DLL's local order id."""
         return {k: o.local_id for k, o in self._by_id.items()}
 
-    # --- reconciliation -----------------------------------------------------------------------
+    # --- reconciliation (reconcile.py) ------------------------------------------------------
     def reconcile(self) -> Reconciliation:
-        """Read open orders and positions from the DLL; adopt open orders so they can be cancelled."""
-        dll = self.session.dll
+        """Read every order and position from the DLL; adopt open orders so they can be cancelled."""
         acct = self._acct()
-        rows: list[tuple[Any, ...]] = []
-
-        def on_order(p: Any, _param: int) -> int:
-            o = p.contents
-            rows.append((o.OrderID.LocalOrderID, o.OrderID.ClOrderID or "", o.AssetID.Ticker, o.Quantity,
-                         o.TradedQuantity, o.Price, o.AveragePrice, o.OrderSide, o.OrderStatus))
-            return 1
-
-        dll.enumerate_orders(acct, on_order)
-        open_orders = []
-        for local, cl, ticker, qty, traded, price, avg, side, status in rows:
-            if status not in OPEN_STATUSES:
-                continue
+        listed = []
+        for local, cl, ticker, qty, traded, price, avg, side, status in list_orders(self.session.dll, acct):
             inst = self._instrument(ticker)
             o = self._by_local.get(local)
-            if o is None:
+            if o is None and status in OPEN_STATUSES:
                 o = _Order(f"profit-{local}", local, inst, side, qty, price, -1.0)
                 o.accepted, o.traded, o.avg, o.venue_id = True, traded, avg, cl
                 self._track(o)
-            open_orders.append(VenueOrder(o.order_id, cl, local, inst.symbol, Side(side), qty, traded,
-                                          price_to_raw(inst, price) or 0, status))
-        assets: list[tuple[str, str]] = []
+            listed.append(VenueOrder(o.order_id if o else f"profit-{local}", cl, local, inst.symbol, Side(side), qty,
+                                     traded, price_to_raw(inst, price) or 0, status, avg_raw(inst, avg)))
+        positions = list_positions(self.session.dll, acct, self._instrument)
+        return Reconciliation(tuple(o for o in listed if o.status in OPEN_STATUSES), positions, tuple(listed))
 
-        def on_asset(a: s.TConnectorAssetIdentifier, _param: int) -> int:
-            assets.append((a.Ticker, a.Exchange))
-            return 1
+    def broker_orders(self) -> list[VenueOrder]:
+        """Every order the DLL listed at connect (``engine.reconcile.BrokerState``)."""
+        return list(self.reconciliation.orders) if self.reconciliation else []
 
-        dll.enumerate_position_assets(acct, on_asset)
-        positions = []
-        for ticker, exch in assets:
-            pos = s.TConnectorTradingAccountPosition(Version=2, AccountID=acct,
-                                                     AssetID=s.TConnectorAssetIdentifier(0, ticker, exch, 0),
-                                                     PositionType=self.session.config.position_type)
-            dll.get_position(pos)
-            sign = 1 if pos.OpenSide == 1 else -1 if pos.OpenSide == 2 else 0
-            positions.append(VenuePosition(ticker, sign * pos.OpenQuantity, Decimal(repr(pos.OpenAveragePrice))))
-        return Reconciliation(tuple(open_orders), tuple(positions))
+    def broker_positions(self) -> dict[str, tuple[int, int]]:
+        """symbol -> (signed quantity, average price in raw units) as listed at connect."""
+        if self.reconciliation is None:
+            return {}
+        return {p.symbol: (p.quantity, avg_raw(self._instrument(p.symbol), p.avg_price))
+                for p in self.reconciliation.positions}
+
+    def adopt(self, order_id: str, broker_order_id: str) -> None:
+        """Our ``order_id`` for the broker's order (reports and commands follow it from now on)."""
+        o = self._by_id.pop(broker_order_id, None)
+        if o is None:
+            return
+        o.order_id = order_id
+        self._by_id[order_id] = o
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self._instrument(symbol)
 
     # --- callbacks -> events ------------------------------------------------------------------
     def _pump(self) -> None:
