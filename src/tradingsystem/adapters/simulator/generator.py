@@ -76,8 +76,8 @@ class InstrumentSim:
     """Per-instrument generator state."""
 
     __slots__ = (
-        "active", "b", "c", "day_vol0", "ef", "engine", "es", "et", "fs", "gap_var", "idio", "inst", "lag",
-        "lot", "meta_left", "meta_side", "mm_asks", "mm_bids", "mom_ref", "mom_ts", "next_t", "p", "phase",
+        "active", "b", "c", "day_vol0", "ef", "engine", "es", "et", "eta", "eta_t", "eta_var", "fs", "gap_var", "idio", "inst", "lag",
+        "lot", "meta_left", "meta_side", "mm_asks", "mm_base", "mm_bids", "mom_ref", "mom_ts", "next_t", "p", "phase",
         "rate", "resting", "size_median", "size_sigma", "symbol", "tick", "weight", "x",
     )
 
@@ -96,11 +96,15 @@ class InstrumentSim:
         self.lag = round(p.lag_seconds)  # seconds behind the factor (futures lead, stocks follow)
         self.x = math.log(start_raw / inst.tick)  # log of the fair value in ticks
         self.fs = 0.0  # the factor as this instrument has absorbed it so far
+        self.eta = 0.0  # transient deviation of the traded price level from the fair value (log)
+        self.eta_t = t0
+        self.eta_var = 0.0  # its variance over a one-minute variance of 1 (``vol.micro_noise`` squared)
         self.idio = VolPath(t0)
         self.phase = Phase.CLOSED
         self.active = False
         self.mm_bids: dict[int, RestingOrder] = {}
         self.mm_asks: dict[int, RestingOrder] = {}
+        self.mm_base = 0  # the fair value's tick (floor) the market makers last quoted around
         self.resting: list[RestingOrder] = []
         self.mom_ref = 0
         self.mom_ts = t0
@@ -115,7 +119,7 @@ class InstrumentSim:
         self.day_vol0 = 0
 
     def fair_ticks(self) -> float:
-        return math.exp(self.x)
+        return math.exp(self.x + self.eta)
 
 
 class MarketGenerator:
@@ -142,8 +146,10 @@ class MarketGenerator:
         self._n_fast, self._n_slow = flow.fast_branching, flow.slow_branching
         self._branching = flow.fast_branching + flow.slow_branching
         self._base = config.events_per_second * (1.0 - self._branching)
+        self._micro = 1.0 / (vol.micro_seconds * NS)
         for s in self.sims.values():
             s.rate = self._base * s.weight / self.total_weight
+            s.eta_var = (vol.micro_noise * s.p.vol_daily) ** 2
         self._ga, self._gb = vol.garch_alpha, vol.garch_beta
         self._vol_activity = flow.vol_activity
         self._slow_level = self.rng.gauss(0.0, vol.slow_sd)
@@ -387,7 +393,13 @@ class MarketGenerator:
         fs = self._factor_at(sim.lag, now)
         sim.x += sim.b * (fs - sim.fs) + sim.c * self._advance(sim.idio, now)
         sim.fs = fs
-        return math.exp(sim.x)
+        if sim.eta_var > 0:  # microstructure noise: an OU deviation with a share of the minute's variance
+            decay = math.exp(-(now - sim.eta_t) * self._micro)
+            p = self.factor_path
+            var = sim.eta_var * self._season[_minute(now)] * p.h * self.day_mult * self._rate_ns * MIN_NS
+            sim.eta = sim.eta * decay + math.sqrt(var * (1.0 - decay * decay)) * self._normal()
+            sim.eta_t = now
+        return math.exp(sim.x + sim.eta)
 
     # ----------------------------------------------------------------- actions
     def step(self, now: int) -> None:
@@ -405,6 +417,8 @@ class MarketGenerator:
         rng = self.rng
         fv = self._update_fair(sim, now)
         if sim.phase is Phase.CONTINUOUS:
+            if math.floor(fv) != sim.mm_base:  # the book follows the fair value tick by tick (no lag)
+                self._market_maker(sim, fv, now)
             r = rng.random()
             cum = self._mix_cum
             if r < cum[0]:
@@ -450,6 +464,7 @@ class MarketGenerator:
         eng, tick, levels = sim.engine, sim.tick, self.config.mm_levels
         bid0 = math.floor(fv)
         ask0 = bid0 + 1
+        sim.mm_base = bid0
         sides = []
         for book, first, step, side in ((sim.mm_bids, bid0, -1, BUY), (sim.mm_asks, ask0, 1, SELL)):
             want = {(first + step * k) * tick: k for k in range(levels)}
