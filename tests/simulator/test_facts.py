@@ -115,7 +115,7 @@ def test_closing_auction_share(intraday: sf.Facts) -> None:
 def test_order_flow_has_memory(intraday: sf.Facts) -> None:
     """Trade-level real values from the B3 NEG sample in ../shared/data (the five most active series,
     ``sim facts`` on its import, docs/simulator.md): sign lag-1 per aggression 0.39-0.54 (mean 0.47),
-    per print 0.40-0.74 (mean 0.67); issue 27: size p99/median 34-76, Weibull shape 0.35-0.43."""
+    per print 0.57-0.74 (mean 0.67); issue 27: size p99/median 34-76, Weibull shape 0.35-0.43."""
     v = intraday.values
     assert 0.33 <= v["sign_acf_1"] <= 0.55, v
     assert 0.4 <= v["sign_acf_print"] <= 0.8, v

@@ -4,8 +4,11 @@ Fair values (log prices) load on a common factor (Ibovespa-like; WDO loads negat
 seconds behind it (lead-lag: futures first, stocks follow), plus idiosyncratic noise. The factor and
 every instrument's own noise are unit random walks whose variance is the product of an intraday
 seasonality (high at the stock open, a smaller rise before the closing call), a log-normal level per
-session and a per-minute GARCH(1,1); news bursts add Student-t jumps and faster flow. Nothing diffuses
-while the market is closed: each new session starts with a drawn overnight gap instead.
+session, a per-minute GARCH(1,1) and a slow log-normal factor; news bursts add Student-t jumps and faster
+flow. The price level agents trade around also carries a transient deviation (an Ornstein-Uhlenbeck
+process of ``vol.micro_noise`` one-minute standard deviations, ``vol.micro_seconds`` long): a small
+bounce at one minute, nothing left at five. Nothing diffuses while the market is closed: each new
+session starts with a drawn overnight gap instead.
 
 Each instrument's agent actions arrive as a Hawkes process (a fast and a slow exponential kernel) over
 a base rate that follows the intraday U-shape of activity and the volatility level. An action is one of:
@@ -76,9 +79,9 @@ class InstrumentSim:
     """Per-instrument generator state."""
 
     __slots__ = (
-        "active", "b", "c", "day_vol0", "ef", "engine", "es", "et", "eta", "eta_t", "eta_var", "fs", "gap_var", "idio", "inst", "lag",
-        "lot", "meta_left", "meta_side", "mm_asks", "mm_base", "mm_bids", "mom_ref", "mom_ts", "next_t", "p", "phase",
-        "rate", "resting", "size_median", "size_sigma", "symbol", "tick", "weight", "x",
+        "active", "b", "c", "day_vol0", "ef", "engine", "es", "et", "eta", "eta_t", "eta_var", "fs", "gap_var",
+        "idio", "inst", "lag", "lot", "meta_left", "meta_side", "mm_asks", "mm_bids", "mom_ref", "mom_ts", "next_t",
+        "p", "phase", "rate", "resting", "size_median", "size_sigma", "symbol", "tick", "weight", "x",
     )
 
     def __init__(self, inst: Instrument, engine: MatchingEngine, start_raw: int, p: InstrumentParams,
@@ -104,7 +107,6 @@ class InstrumentSim:
         self.active = False
         self.mm_bids: dict[int, RestingOrder] = {}
         self.mm_asks: dict[int, RestingOrder] = {}
-        self.mm_base = 0  # the fair value's tick (floor) the market makers last quoted around
         self.resting: list[RestingOrder] = []
         self.mom_ref = 0
         self.mom_ts = t0
@@ -221,8 +223,8 @@ class MarketGenerator:
             g = w * self._student(5.0)
             self.factor += g
             for s in self.sims.values():
-                # calm nights in calm times
-                scale = math.sqrt(s.gap_var * self.day_mult * self.factor_path.h * slow[open_m])
+                # calm nights in calm times (damped: a square root of the slow factor)
+                scale = math.sqrt(s.gap_var * self.day_mult * self.factor_path.h * math.sqrt(slow[open_m]))
                 s.x += scale * (s.b * g + s.c * math.sqrt(share) * w * self._student(5.0))
                 s.fs += g
             self._hist_t, self._hist_f = [now // NS], [self.factor]  # lagged instruments see the gap at once
@@ -417,8 +419,6 @@ class MarketGenerator:
         rng = self.rng
         fv = self._update_fair(sim, now)
         if sim.phase is Phase.CONTINUOUS:
-            if math.floor(fv) != sim.mm_base:  # the book follows the fair value tick by tick (no lag)
-                self._market_maker(sim, fv, now)
             r = rng.random()
             cum = self._mix_cum
             if r < cum[0]:
@@ -464,7 +464,6 @@ class MarketGenerator:
         eng, tick, levels = sim.engine, sim.tick, self.config.mm_levels
         bid0 = math.floor(fv)
         ask0 = bid0 + 1
-        sim.mm_base = bid0
         sides = []
         for book, first, step, side in ((sim.mm_bids, bid0, -1, BUY), (sim.mm_asks, ask0, 1, SELL)):
             want = {(first + step * k) * tick: k for k in range(levels)}
