@@ -64,8 +64,8 @@ class VolModel(BaseModel):
     tau_minutes: float = Field(20.0, gt=0)  # decay of both
     offhours: float = Field(0.3, ge=0)  # variance outside stock hours (futures only) relative to midday
     weekend_gap: float = Field(1.3, ge=1)  # std multiplier of a gap over more than one night
-    micro_noise: float = Field(0.2, ge=0, le=2)  # traded level's transient deviation, in 1-min std units
-    micro_seconds: float = Field(15.0, gt=0)  # ... its mean-reversion time (bid-ask bounce beyond one tick)
+    micro_noise: float = Field(0.3, ge=0, le=2)  # traded level's transient deviation, in 1-min std units
+    micro_seconds: float = Field(20.0, gt=0)  # ... its mean-reversion time (bid-ask bounce beyond one tick)
 
     @model_validator(mode="after")
     def _stationary(self) -> VolModel:
