@@ -5,8 +5,9 @@ flow weight (trades per day relative to the mean), median trade size (bar volume
 log-normal with the default spread), the factor's share of the 60-minute variance (against the
 equal-weight market of the instruments given) and the lag that explains how much less correlated
 they are at 1 minute. Market-wide: GARCH persistence from the decay of the |returns| autocorrelation
-from lag 1 to lag 60, the open boost from the open/midday volatility ratio, the day-level spread from
-the day-to-day volatility variation.
+from lag 1 to lag 60, the open boost from the open/midday volatility ratio, the weekend gap multiplier
+from the Monday gaps over the other days'. The day-level spread stays at its default: the slow
+volatility factor already makes more day-to-day variation than the real bars show.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def fit(bars: Mapping[str, Bars], lots: Mapping[str, int], scales: Mapping[str, 
     if not bars:
         raise ValueError("no bars to calibrate on")
     per: dict[str, dict[str, float]] = {}
-    acf1, acf60, ratio, cv = [], [], [], []
+    acf1, acf60, ratio, monday = [], [], [], []
     trades_day: dict[str, float] = {}
     for sym, b in bars.items():
         v, _, _ = bar_facts(b)
@@ -74,7 +75,8 @@ def fit(bars: Mapping[str, Bars], lots: Mapping[str, int], scales: Mapping[str, 
         acf1.append(v["acf_abs_1"])
         acf60.append(v["acf_abs_60"])
         ratio.append(v.get("open_midday", 2.0))
-        cv.append(v["day_vol_cv"])
+        if "monday_gap" in v:
+            monday.append(v["monday_gap"])
         n_days = len(np.unique((np.asarray(b["ts_open"]) - 3 * 3600 * 10**9) // (86_400 * 10**9)))
         trades = np.asarray(b.get("trades", b["volume"]), dtype=np.float64)
         trades_day[sym] = float(trades.sum() / max(1, n_days))
@@ -107,5 +109,5 @@ def fit(bars: Mapping[str, Bars], lots: Mapping[str, int], scales: Mapping[str, 
     early = tau / 30.0 * (1.0 - math.exp(-30.0 / tau))  # mean of exp(-t/tau) over the first 30 minutes
     vol_model = VolModel(garch_alpha=alpha, garch_beta=round(persistence - alpha, 4),
                          open_boost=round(max(0.0, (r * r - 1.0) / early), 2),
-                         day_vol_sd=round(min(1.0, float(np.mean(cv))), 3))
+                         weekend_gap=round(max(1.0, float(np.mean(monday))), 2) if monday else 1.3)
     return {"instruments": out, "vol": vol_model.model_dump(mode="json"), "flow": FlowModel().model_dump(mode="json")}

@@ -57,12 +57,16 @@ CALIBRATED: dict[str, dict[str, Any]] = {'BBAS3': {'beta_sign': 1.0,
            'weight': 0.953}}
 
 CALIBRATED_VOL: dict[str, Any] = {'close_boost': 0.8,
- 'day_vol_sd': 0.24,
- 'garch_alpha': 0.07,
- 'garch_beta': 0.9137,
+ 'day_vol_sd': 0.05,
+ 'garch_alpha': 0.06,
+ 'garch_beta': 0.9237,
  'jump_df': 4.0,
  'jump_size': 5.0,
+ 'micro_noise': 0.3,
+ 'micro_seconds': 20.0,
  'offhours': 0.3,
  'open_boost': 7.0,
+ 'slow_minutes': 120.0,
+ 'slow_sd': 1.0,
  'tau_minutes': 20.0,
- 'weekend_gap': 1.08}
+ 'weekend_gap': 1.35}

@@ -52,18 +52,20 @@ class VolModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    garch_alpha: float = Field(0.07, ge=0, lt=1)
-    garch_beta: float = Field(0.91, ge=0, lt=1)
-    slow_sd: float = Field(0.8, ge=0, le=3)  # std of the slow log-variance factor (hours-long clustering)
-    slow_minutes: float = Field(180.0, gt=0)  # its AR(1) timescale
-    day_vol_sd: float = Field(0.2, ge=0, le=2)  # log-normal spread of each session's volatility level
+    garch_alpha: float = Field(0.06, ge=0, lt=1)
+    garch_beta: float = Field(0.92, ge=0, lt=1)
+    slow_sd: float = Field(1.0, ge=0, le=3)  # std of the slow log-variance factor (hours-long clustering)
+    slow_minutes: float = Field(120.0, gt=0)  # its AR(1) timescale
+    day_vol_sd: float = Field(0.05, ge=0, le=2)  # log-normal spread of each session's volatility level
     jump_size: float = Field(5.0, ge=0)  # news jump std in one-minute standard deviations
     jump_df: float = Field(4.0, gt=2)  # Student-t tails of the jumps
     open_boost: float = Field(6.0, ge=0)  # variance at the stock open is 1 + this times midday's
     close_boost: float = Field(0.8, ge=0)  # ... and before the closing call
     tau_minutes: float = Field(20.0, gt=0)  # decay of both
     offhours: float = Field(0.3, ge=0)  # variance outside stock hours (futures only) relative to midday
-    weekend_gap: float = Field(1.08, ge=1)  # std multiplier of a gap over more than one night
+    weekend_gap: float = Field(1.3, ge=1)  # std multiplier of a gap over more than one night
+    micro_noise: float = Field(0.3, ge=0, le=2)  # traded level's transient deviation, in 1-min std units
+    micro_seconds: float = Field(20.0, gt=0)  # ... its mean-reversion time (bid-ask bounce beyond one tick)
 
     @model_validator(mode="after")
     def _stationary(self) -> VolModel:

@@ -37,7 +37,8 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("closing_share", "closing auction share of daily volume"),
     ("corr_1m", "pair correlation at 1 min"),
     ("corr_60m", "pair correlation at 60 min"),
-    ("sign_acf_1", "trade-sign persistence, lag 1"),
+    ("sign_acf_1", "trade-sign persistence, lag 1 (per aggression)"),
+    ("sign_acf_print", "trade-sign persistence, lag 1 (per print)"),
     ("size_p99_median", "trade size p99/median"),
     ("weibull_shape", "inter-trade durations (Weibull shape)"),
     ("trades_per_day", "trades/day (first instrument)"),
@@ -170,7 +171,8 @@ def pair_corr(a: Bars, b: Bars, minutes: int) -> float:
 
 
 def trade_facts(t: Trades) -> dict[str, float]:
-    """Trade-level facts: sign persistence, size tail, duration clustering, daily count and size."""
+    """Trade-level facts: sign persistence (per aggression: the prints of one instant and side count
+    once; and per print), size tail, duration clustering, daily count and size."""
     ts = np.asarray(t["ts"], dtype=np.int64)
     size = np.asarray(t["size"], dtype=np.float64)
     agg = np.asarray(t["aggressor"], dtype=np.int64)
@@ -179,7 +181,11 @@ def trade_facts(t: Trades) -> dict[str, float]:
         return out
     cont = agg > 0
     sign = np.where(agg[cont] == 1, 1.0, -1.0)
-    out["sign_acf_1"] = _acf(sign, _day(ts[cont]), 1)
+    out["sign_acf_print"] = _acf(sign, _day(ts[cont]), 1)
+    # one aggression against several resting orders prints several trades at one instant, one sign
+    tc, sc = ts[cont], agg[cont]
+    first = np.r_[True, (tc[1:] != tc[:-1]) | (sc[1:] != sc[:-1])]
+    out["sign_acf_1"] = _acf(sign[first], _day(tc[first]), 1)
     out["size_p99_median"] = float(np.percentile(size, 99) / np.median(size))
     # one aggression that walks several levels prints at one instant: durations between instants
     inst = np.unique(ts[cont])
@@ -226,7 +232,7 @@ def compute(bars: Mapping[str, Bars], trades: Mapping[str, Trades] | None = None
     if trades:
         per = {s: trade_facts(t) for s, t in trades.items()}
         first = next(iter(trades))
-        for k in ("sign_acf_1", "size_p99_median", "weibull_shape"):
+        for k in ("sign_acf_1", "sign_acf_print", "size_p99_median", "weibull_shape"):
             xs = [v[k] for v in per.values() if k in v]
             if xs:
                 f.values[k] = float(np.mean(xs))

@@ -4,8 +4,11 @@ Fair values (log prices) load on a common factor (Ibovespa-like; WDO loads negat
 seconds behind it (lead-lag: futures first, stocks follow), plus idiosyncratic noise. The factor and
 every instrument's own noise are unit random walks whose variance is the product of an intraday
 seasonality (high at the stock open, a smaller rise before the closing call), a log-normal level per
-session and a per-minute GARCH(1,1); news bursts add Student-t jumps and faster flow. Nothing diffuses
-while the market is closed: each new session starts with a drawn overnight gap instead.
+session, a per-minute GARCH(1,1) and a slow log-normal factor; news bursts add Student-t jumps and faster
+flow. The price level agents trade around also carries a transient deviation (an Ornstein-Uhlenbeck
+process of ``vol.micro_noise`` one-minute standard deviations, ``vol.micro_seconds`` long): a small
+bounce at one minute, nothing left at five. Nothing diffuses while the market is closed: each new
+session starts with a drawn overnight gap instead.
 
 Each instrument's agent actions arrive as a Hawkes process (a fast and a slow exponential kernel) over
 a base rate that follows the intraday U-shape of activity and the volatility level. An action is one of:
@@ -76,9 +79,9 @@ class InstrumentSim:
     """Per-instrument generator state."""
 
     __slots__ = (
-        "active", "b", "c", "day_vol0", "ef", "engine", "es", "et", "fs", "gap_var", "idio", "inst", "lag",
-        "lot", "meta_left", "meta_side", "mm_asks", "mm_bids", "mom_ref", "mom_ts", "next_t", "p", "phase",
-        "rate", "resting", "size_median", "size_sigma", "symbol", "tick", "weight", "x",
+        "active", "b", "c", "day_vol0", "ef", "engine", "es", "et", "eta", "eta_t", "eta_var", "fs", "gap_var",
+        "idio", "inst", "lag", "lot", "meta_left", "meta_side", "mm_asks", "mm_bids", "mom_ref", "mom_ts", "next_t",
+        "p", "phase", "rate", "resting", "size_median", "size_sigma", "symbol", "tick", "weight", "x",
     )
 
     def __init__(self, inst: Instrument, engine: MatchingEngine, start_raw: int, p: InstrumentParams,
@@ -96,6 +99,9 @@ class InstrumentSim:
         self.lag = round(p.lag_seconds)  # seconds behind the factor (futures lead, stocks follow)
         self.x = math.log(start_raw / inst.tick)  # log of the fair value in ticks
         self.fs = 0.0  # the factor as this instrument has absorbed it so far
+        self.eta = 0.0  # transient deviation of the traded price level from the fair value (log)
+        self.eta_t = t0
+        self.eta_var = 0.0  # its variance over a one-minute variance of 1 (``vol.micro_noise`` squared)
         self.idio = VolPath(t0)
         self.phase = Phase.CLOSED
         self.active = False
@@ -115,7 +121,7 @@ class InstrumentSim:
         self.day_vol0 = 0
 
     def fair_ticks(self) -> float:
-        return math.exp(self.x)
+        return math.exp(self.x + self.eta)
 
 
 class MarketGenerator:
@@ -142,8 +148,10 @@ class MarketGenerator:
         self._n_fast, self._n_slow = flow.fast_branching, flow.slow_branching
         self._branching = flow.fast_branching + flow.slow_branching
         self._base = config.events_per_second * (1.0 - self._branching)
+        self._micro = 1.0 / (vol.micro_seconds * NS)
         for s in self.sims.values():
             s.rate = self._base * s.weight / self.total_weight
+            s.eta_var = (vol.micro_noise * s.p.vol_daily) ** 2
         self._ga, self._gb = vol.garch_alpha, vol.garch_beta
         self._vol_activity = flow.vol_activity
         self._slow_level = self.rng.gauss(0.0, vol.slow_sd)
@@ -215,8 +223,8 @@ class MarketGenerator:
             g = w * self._student(5.0)
             self.factor += g
             for s in self.sims.values():
-                # calm nights in calm times
-                scale = math.sqrt(s.gap_var * self.day_mult * self.factor_path.h * slow[open_m])
+                # calm nights in calm times (damped: a square root of the slow factor)
+                scale = math.sqrt(s.gap_var * self.day_mult * self.factor_path.h * math.sqrt(slow[open_m]))
                 s.x += scale * (s.b * g + s.c * math.sqrt(share) * w * self._student(5.0))
                 s.fs += g
             self._hist_t, self._hist_f = [now // NS], [self.factor]  # lagged instruments see the gap at once
@@ -387,7 +395,13 @@ class MarketGenerator:
         fs = self._factor_at(sim.lag, now)
         sim.x += sim.b * (fs - sim.fs) + sim.c * self._advance(sim.idio, now)
         sim.fs = fs
-        return math.exp(sim.x)
+        if sim.eta_var > 0:  # microstructure noise: an OU deviation with a share of the minute's variance
+            decay = math.exp(-(now - sim.eta_t) * self._micro)
+            p = self.factor_path
+            var = sim.eta_var * self._season[_minute(now)] * p.h * self.day_mult * self._rate_ns * MIN_NS
+            sim.eta = sim.eta * decay + math.sqrt(var * (1.0 - decay * decay)) * self._normal()
+            sim.eta_t = now
+        return math.exp(sim.x + sim.eta)
 
     # ----------------------------------------------------------------- actions
     def step(self, now: int) -> None:
