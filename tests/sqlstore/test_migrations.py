@@ -142,7 +142,7 @@ def test_a_database_at_0001_gains_the_manual_actions_table_and_keeps_its_rows(db
         SqlStateStore(SqlStoreConfig(url=db_url, migrate=False)).close()
     record = ManualActionRecord(5, "cli", "kill", "reason=x", "cancelled=0")
     with SqlStateStore(SqlStoreConfig(url=db_url)) as s:  # migrates to head at open
-        assert s.revision == head_revision() == "0003"
+        assert s.revision == head_revision() == "0004"
         s.save_manual_action(record)
         s.flush()
         assert [a.order_id for a in s.load_audit()] == ["o1"]

@@ -20,6 +20,7 @@ from tradingsystem.engine.risk import Decision
 from tradingsystem.ports.protocols import StateStore
 
 _FILLED = int(OrderEventKind.FILLED)
+_ACKS = (int(OrderEventKind.ACCEPTED), int(OrderEventKind.REJECTED), _FILLED)  # the venue's first answer
 
 
 class StateKeeper:
@@ -32,6 +33,7 @@ class StateKeeper:
         self._audit: list[AuditRecord] = []
         self._batch = audit_batch
         self._fill_seq: dict[str, int] = {}
+        self._acks: dict[str, int] = {}  # open order -> when the engine received its acknowledgement
         kernel.orders.add_listener(self.on_order_event)
         kernel.risk.add_audit_listener(self.on_decision)
         kernel.bus.subscribe("risk.state", self.on_risk_state)
@@ -47,7 +49,12 @@ class StateKeeper:
         self.kernel.call_soon_threadsafe(halt)
 
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
-        self.store.save_order(OrderRecord.of(order))
+        ack = self._acks.get(order.order_id, 0)
+        if not ack and event.kind in _ACKS:
+            ack = self._acks[order.order_id] = self.kernel.clock.now()
+        self.store.save_order(OrderRecord.of(order, ts_ack=ack))
+        if ack and order.is_closed:
+            del self._acks[order.order_id]
         if event.kind == _FILLED:
             seq = self._fill_seq.get(order.order_id, 0) + 1
             self._fill_seq[order.order_id] = seq
