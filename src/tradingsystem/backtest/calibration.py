@@ -7,7 +7,8 @@ Per instrument and session phase (the phase the order was sent in):
   answer (``ts_ack`` of the state store's orders), less ``latency_ns``: the venue-to-engine leg;
 * ``slippage_ticks``: with that latency, the recorded orders are resubmitted through the venue model
   (``shadow_compare``); the median of how much worse the live average price was than the model's, in
-  ticks, never below 0 (the venue applies it where the book runs out or is missing);
+  ticks, never below 0 (the venue applies it where the book runs out or is missing, not to fills inside the
+  recorded book: on a session with added latency, shadow's gap grows when it does; docs/backtesting.md);
 * ``queue_factor``: the share of the recorded level assumed ahead of a resting limit order, the value
   of a small grid that best matches the live first-fill times of filled limit orders (kept when the
   session has no filled limit orders).

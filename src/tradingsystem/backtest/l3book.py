@@ -1,12 +1,13 @@
 """An order-level (L3) book rebuilt from B3 order messages, with queue positions.
 
 Input rows are B3 order messages in the exchange's per-instrument sequence (``secondary_id``): the
-``orders`` kind of the catalog (``tradingsystem data import b3-orders``, the OFER layout). Each row
-is an order's state after the message: side, limit price (0 for a market order), total quantity,
-quantity traded so far, priority time. ``New``/``Update`` rest what is left at the price (an update
-that changes the price moves the order to the back of its new level); ``Trade`` takes the traded part
-out; ``Cancel`` removes it. Orders first seen by an ``Update`` or ``Trade`` (resting before the file
-started) are added when they first appear.
+``orders`` kind of the catalog (``tradingsystem data import b3-orders``, the OFER layout, and the ProfitDLL
+offer book the recorder stores in the same columns). Each row is an order's state after the message: side,
+limit price (0 for a market order), total quantity, quantity traded so far, priority time. ``New`` rests
+what is left at the price with the priority time it carries; ``Update`` too, keeping the old priority
+unless the price changes or the quantity grows; ``Trade`` takes the traded part out; ``Cancel`` removes
+it. Orders first seen by an ``Update`` or ``Trade`` (resting before the file started) are added when they
+first appear.
 
 Queue position: orders at a level are served by priority time (``priority_ts``, then order number).
 ``ahead(side, price, priority)`` is the volume that would trade before an order of that priority;
