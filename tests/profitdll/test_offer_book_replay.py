@@ -4,10 +4,12 @@ a resting order by its queue position in the recorded book."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from tests.backtest.helpers import Harness, trade
@@ -16,6 +18,7 @@ from tradingsystem.adapters.profitdll import open_profitdll
 from tradingsystem.adapters.storage import Recorder, StorageConfig
 from tradingsystem.adapters.storage.catalog import Catalog
 from tradingsystem.adapters.storage.replay import day_sources, read_order_messages
+from tradingsystem.adapters.storage.schema import b3_date
 from tradingsystem.backtest.l3book import L3Book, L3Delta, replay_messages
 from tradingsystem.domain import b3
 from tradingsystem.domain.orders import Side
@@ -90,12 +93,19 @@ def test_a_captured_offer_book_replays_to_the_doubles_book_order_by_order(double
         for price, queue in want.items():
             assert [(o.order_id, o.qty, members[o.order_id]) for o in book.queue(dom, price)] == queue
     assert not book.crossed()
-    # the catalog replay (``run --feed replay``, catalog backtests) reads it as the order-level book
+    # the catalog replay (catalog backtests, ``run --feed replay``) reads it as the order-level book
     cat = Catalog(tmp_path)
     sources = day_sources(cat, SYM, None, None, trades=False)
     cat.close()
     events = list(sources[0])
     assert events and all(type(e) is L3Delta for e in events)
+    cfg = tmp_path / "replay.yaml"
+    cfg.write_text(yaml.safe_dump({"data_dir": str(tmp_path), "record": False, "persist": False,
+                                   "sim": {"symbols": [SYM], "session_date": b3_date(events[0].ts_event).isoformat()}}))
+    res = CliRunner().invoke(app, ["run", "--feed", "replay", "--config", str(cfg), "--speed", "max", "--no-status",
+                                   "--no-control", "--no-dashboard"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output.strip().splitlines()[-1])["book_events"] == len(events)
 
 
 def test_the_queue_venue_fills_a_resting_order_by_its_place_in_the_recorded_queue(double: Double, dll_path: str,
