@@ -657,10 +657,20 @@ class ProfitDLLFeed:
         and are republished)."""
         offers, prios = sym.offers[side], sym.prios[side]
         o = offers[i]
+        px = o.price
         ahead = behind = None
-        if sym.levels[side].get(o.price):  # others at this price: the nearest on each side in the list
-            ahead = next((prios[j] for j in range(i + 1, len(offers)) if offers[j].price == o.price), None)
-            behind = next((prios[j] for j in range(i - 1, -1, -1) if offers[j].price == o.price), None)
+        level = sym.levels[side].get(px)
+        if level:  # others at this price: the nearest on each side in the list
+            lo = hi = i
+            while lo > 0 and offers[lo - 1].price == px:
+                lo -= 1
+            while hi + 1 < len(offers) and offers[hi + 1].price == px:
+                hi += 1
+            if hi - lo == level[1]:  # all of them next to it (a list sorted by price, as the DLL's is)
+                ahead, behind = (prios[i + 1] if hi > i else None), (prios[i - 1] if lo < i else None)
+            else:
+                ahead = next((prios[j] for j in range(i + 1, len(offers)) if offers[j].price == px), None)
+                behind = next((prios[j] for j in range(i - 1, -1, -1) if offers[j].price == px), None)
         if ahead is None:
             p = ts if behind is None else min(ts, behind - 1)
         elif behind is None:
@@ -671,7 +681,7 @@ class ProfitDLLFeed:
         added.append((o, p))
         if behind is not None and behind <= p:  # no room: move the offers behind it back by what it takes
             for j in range(i - 1, -1, -1):
-                if offers[j].price != o.price:
+                if offers[j].price != px:
                     continue
                 if prios[j] > last:
                     break
