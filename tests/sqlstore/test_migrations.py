@@ -147,3 +147,21 @@ def test_a_database_at_0001_gains_the_manual_actions_table_and_keeps_its_rows(db
         s.flush()
         assert [a.order_id for a in s.load_audit()] == ["o1"]
         assert s.load_manual_actions() == [record]
+
+
+def test_a_database_at_0003_gains_order_ack_times_and_keeps_its_orders(db_url: str) -> None:
+    engine = make_engine(SqlStoreConfig(url=db_url))
+    try:
+        upgrade(engine, "0003")  # orders stored before the ack time was kept
+        with engine.begin() as c:
+            c.execute(text(
+                "INSERT INTO orders (order_id, symbol, side, order_type, quantity, price, trigger_price, tif, "
+                "strategy_id, status, is_open, filled_qty, filled_cost, venue_order_id, ts_init, ts_last, reason, "
+                "parent_id, group_id, tags) VALUES ('o1', 'WINJ26', 1, 1, 2, 0, 0, 1, 's', 5, false, 2, 250000, "
+                "'v1', 10, 20, '', '', '', '[]')"))
+    finally:
+        engine.dispose()
+    with SqlStateStore(SqlStoreConfig(url=db_url)) as s:
+        assert s.revision == "0004"
+        (o,) = s.load_orders()
+        assert (o.order_id, o.filled_qty, o.ts_last, o.ts_ack) == ("o1", 2, 20, 0)
