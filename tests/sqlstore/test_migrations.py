@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from tests.sqlstore.helpers import order
 from tradingsystem.adapters.sqlstore import (
     SchemaMismatch,
     SqlStateStore,
@@ -165,3 +166,14 @@ def test_a_database_at_0003_gains_order_ack_times_and_keeps_its_orders(db_url: s
         assert s.revision == "0004"
         (o,) = s.load_orders()
         assert (o.order_id, o.filled_qty, o.ts_last, o.ts_ack) == ("o1", 2, 20, 0)
+
+
+
+def test_an_order_saved_again_without_its_ack_time_keeps_the_stored_one(db_url: str) -> None:
+    with SqlStateStore(SqlStoreConfig(url=db_url)) as s:
+        s.save_order(order(ts=10, ts_ack=15))
+        s.flush()
+        s.save_order(order(ts=10, ts_last=30))  # the same order after a restart: no ack time in memory
+        s.flush()
+        (o,) = s.load_orders()
+        assert (o.ts_last, o.ts_ack) == (30, 15)
