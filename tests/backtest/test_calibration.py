@@ -1,4 +1,5 @@
-"""Calibration on a scripted session: latency from market orders, the queue factor from a limit order."""
+"""Calibration on a scripted session: latency from market orders, the ack latency from when the engine got
+each order's acknowledgement, the queue factor from a limit order."""
 
 from __future__ import annotations
 
@@ -17,14 +18,17 @@ def session() -> list:
 
 def test_calibration_fits_latency_and_queue_position() -> None:
     inst = {"WINZ26": b3.instrument("WINZ26", weekdays)}
-    orders = [RecordedOrder("M", "WINZ26", 1, 1, 2, 0, T0 + 100),            # market buy, filled 3 ms later
-              RecordedOrder("L", "WINZ26", 1, 2, 5, 125_000, T0 + 200)]     # bid behind 30 lots at the back
+    # acks reach the engine 5 ms after sending: 3 ms there and 2 ms back
+    orders = [RecordedOrder("M", "WINZ26", 1, 1, 2, 0, T0 + 100, ts_ack=T0 + 100 + 5 * MS),  # filled 3 ms later
+              RecordedOrder("L", "WINZ26", 1, 2, 5, 125_000, T0 + 200, ts_ack=T0 + 200 + 5 * MS)]  # behind 30 lots
     fills = [RecordedFill("M", 2, 125_005, T0 + 100 + 3 * MS),
              RecordedFill("L", 5, 125_000, T0 + 6 * MS)]  # really filled on the 2nd print: 15 lots were ahead
     fit = calibrate(inst, session_sources, orders, fills, QueueVenueConfig())
     p = fit.params[("WINZ26", int(Phase.CONTINUOUS))]
     assert p.latency_ns == 3 * MS and p.slippage_ticks == 0 and p.queue_factor == 0.5
+    assert p.ack_latency_ns == 2 * MS
     assert fit.as_settings()["WINZ26"]["continuous"]["latency_ms"] == 3.0
+    assert fit.as_settings()["WINZ26"]["continuous"]["ack_latency_ms"] == 2.0
 
 
 def session_sources() -> list:

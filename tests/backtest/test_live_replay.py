@@ -77,10 +77,11 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def slow_session(tmp_path_factory: pytest.TempPathFactory, webhook: tuple[str, list[dict[str, Any]]]) -> Path:
-    """40 ms from us to the matching engine, while the backtest venue assumes 1 ms; nightly shadow on."""
+    """40 ms from us to the matching engine and 6 ms back, while the backtest venue assumes 1 ms each way;
+    nightly shadow on."""
     root = tmp_path_factory.mktemp("slow")
     bt = _bt(root / "bt.yaml", 1)
-    _record(root, {**SIM, "latency_in_ns": 40_000_000},
+    _record(root, {**SIM, "latency_in_ns": 40_000_000, "latency_out_ns": 6_000_000},
             {"shadow": {"nightly": True, "backtest": str(bt), "alert_gap_brl": "5"},
              "alerts": {"webhooks": [{"url": webhook[0]}]}})
     return root
@@ -193,6 +194,7 @@ def test_added_latency_shows_a_gap_that_calibration_removes(slow_session: Path,
     assert fit["gap_before_brl"] == before["pnl_gap_brl"]
     written = yaml.safe_load(bt.read_text())["venue"]["calibrated"]
     assert written["WINJ26"]["continuous"]["latency_ms"] == pytest.approx(40, abs=0.01)
+    assert written["WINJ26"]["continuous"]["ack_latency_ms"] == pytest.approx(6, abs=0.01)  # from orders.ts_ack
     after = _shadow(slow_session, bt)
     assert abs(Decimal(after["pnl_gap_brl"])) < abs(Decimal(before["pnl_gap_brl"]))
     assert after["mean_abs_time_diff_ms"] < 1 and fit["gap_after_brl"] == after["pnl_gap_brl"]

@@ -85,7 +85,7 @@ def test_capture_feed_profitdll_records_the_book_configured_in_yaml(double: Doub
                                           "WINZ26,PETR4", "--duration", "2", "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
     catalog = Catalog(tmp_path / "d")
-    books = catalog.query("select instrument, count(*) as n from book group by 1").to_pylist()
+    books = catalog.query("select instrument, count(*) as n from orders group by 1").to_pylist()  # order level
     assert {r["instrument"] for r in books} == {"WINZ26", "PETR4"} and all(r["n"] > 0 for r in books)
     trades = catalog.query("select count(*) as n from trades").to_pylist()
     assert trades[0]["n"] > 0

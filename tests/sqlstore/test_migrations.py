@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from tests.sqlstore.helpers import order
 from tradingsystem.adapters.sqlstore import (
     SchemaMismatch,
     SqlStateStore,
@@ -142,8 +143,37 @@ def test_a_database_at_0001_gains_the_manual_actions_table_and_keeps_its_rows(db
         SqlStateStore(SqlStoreConfig(url=db_url, migrate=False)).close()
     record = ManualActionRecord(5, "cli", "kill", "reason=x", "cancelled=0")
     with SqlStateStore(SqlStoreConfig(url=db_url)) as s:  # migrates to head at open
-        assert s.revision == head_revision() == "0003"
+        assert s.revision == head_revision() == "0004"
         s.save_manual_action(record)
         s.flush()
         assert [a.order_id for a in s.load_audit()] == ["o1"]
         assert s.load_manual_actions() == [record]
+
+
+def test_a_database_at_0003_gains_order_ack_times_and_keeps_its_orders(db_url: str) -> None:
+    engine = make_engine(SqlStoreConfig(url=db_url))
+    try:
+        upgrade(engine, "0003")  # orders stored before the ack time was kept
+        with engine.begin() as c:
+            c.execute(text(
+                "INSERT INTO orders (order_id, symbol, side, order_type, quantity, price, trigger_price, tif, "
+                "strategy_id, status, is_open, filled_qty, filled_cost, venue_order_id, ts_init, ts_last, reason, "
+                "parent_id, group_id, tags) VALUES ('o1', 'WINJ26', 1, 1, 2, 0, 0, 1, 's', 5, false, 2, 250000, "
+                "'v1', 10, 20, '', '', '', '[]')"))
+    finally:
+        engine.dispose()
+    with SqlStateStore(SqlStoreConfig(url=db_url)) as s:
+        assert s.revision == "0004"
+        (o,) = s.load_orders()
+        assert (o.order_id, o.filled_qty, o.ts_last, o.ts_ack) == ("o1", 2, 20, 0)
+
+
+
+def test_an_order_saved_again_without_its_ack_time_keeps_the_stored_one(db_url: str) -> None:
+    with SqlStateStore(SqlStoreConfig(url=db_url)) as s:
+        s.save_order(order(ts=10, ts_ack=15))
+        s.flush()
+        s.save_order(order(ts=10, ts_last=30))  # the same order after a restart: no ack time in memory
+        s.flush()
+        (o,) = s.load_orders()
+        assert (o.ts_last, o.ts_ack) == (30, 15)

@@ -3,15 +3,17 @@
 Per instrument and session phase (the phase the order was sent in):
 
 * ``latency_ns``: the median time from sending a market order to its first fill (the fill's venue time);
+* ``ack_latency_ns``: the median round trip from sending an order to the engine receiving the venue's first
+  answer (``ts_ack`` of the state store's orders), less ``latency_ns``: the venue-to-engine leg;
 * ``slippage_ticks``: with that latency, the recorded orders are resubmitted through the venue model
   (``shadow_compare``); the median of how much worse the live average price was than the model's, in
-  ticks, never below 0 (the venue applies it where the book runs out or is missing);
+  ticks, never below 0 (the venue applies it where the book runs out or is missing, not to fills inside the
+  recorded book: on a session with added latency, shadow's gap grows when it does; docs/backtesting.md);
 * ``queue_factor``: the share of the recorded level assumed ahead of a resting limit order, the value
   of a small grid that best matches the live first-fill times of filled limit orders (kept when the
   session has no filled limit orders).
 
-``ack_latency_ns`` is not identifiable from what the state store keeps (fills carry the venue's time, not
-when the engine received them); it is kept as configured.
+A parameter without samples (no market orders filled, no acknowledgement times kept) stays as configured.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ def calibrate(instruments: dict[str, Instrument], sources: Callable[[], Sequence
         samples[key] = len(waits)
         if waits:
             p = p._replace(latency_ns=max(0, int(statistics.median(waits))))
+        trips = [o.ts_ack - o.ts for o in group if o.ts_ack >= o.ts > 0]
+        if trips:
+            p = p._replace(ack_latency_ns=max(0, int(statistics.median(trips)) - p.latency_ns))
         params[key] = p
 
     def run(factor: float | None) -> list[dict[str, Any]]:

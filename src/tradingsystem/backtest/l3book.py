@@ -1,12 +1,13 @@
 """An order-level (L3) book rebuilt from B3 order messages, with queue positions.
 
 Input rows are B3 order messages in the exchange's per-instrument sequence (``secondary_id``): the
-``orders`` kind of the catalog (``tradingsystem data import b3-orders``, the OFER layout). Each row
-is an order's state after the message: side, limit price (0 for a market order), total quantity,
-quantity traded so far, priority time. ``New``/``Update`` rest what is left at the price (an update
-that changes the price moves the order to the back of its new level); ``Trade`` takes the traded part
-out; ``Cancel`` removes it. Orders first seen by an ``Update`` or ``Trade`` (resting before the file
-started) are added when they first appear.
+``orders`` kind of the catalog (``tradingsystem data import b3-orders``, the OFER layout, and the ProfitDLL
+offer book the recorder stores in the same columns). Each row is an order's state after the message: side,
+limit price (0 for a market order), total quantity, quantity traded so far, priority time. ``New`` rests
+what is left at the price with the priority time it carries; ``Update`` too, keeping the old priority
+unless the price changes or the quantity grows; ``Trade`` takes the traded part out; ``Cancel`` removes
+it. Orders first seen by an ``Update`` or ``Trade`` (resting before the file started) are added when they
+first appear.
 
 Queue position: orders at a level are served by priority time (``priority_ts``, then order number).
 ``ahead(side, price, priority)`` is the volume that would trade before an order of that priority;
@@ -32,12 +33,14 @@ class L3Delta(BookDelta, frozen=True, gc=False):
     """A level change caused by one order: ``order_id`` now has ``order_qty`` at this level (0: it left).
 
     ``size``/``orders`` are the level's new totals as in any ``BookDelta``, so the engine's L2 book stays
-    right; the queue-aware venue also reads the order fields to keep exact queue positions.
+    right; the queue-aware venue also reads the order fields to keep exact queue positions. ``member``: the
+    broker (B3 member code, the ProfitDLL agent) where known.
     """
 
     order_id: int = 0
     order_qty: int = 0
     priority: int = 0
+    member: int = 0
 
 
 @dataclass(slots=True)
@@ -121,7 +124,7 @@ class L3Book:
         elif exec_type == _TRADE and before is not None:
             self.put(order_id, before.side, before.price, left, before.priority)
         else:  # New, Update, or a Trade of an order not seen before
-            keep = before is not None and before.price == price and left <= before.qty
+            keep = exec_type != _NEW and before is not None and before.price == price and left <= before.qty
             self.put(order_id, side, price, left, before.priority if keep and before else priority)
         after = self.orders.get(order_id)
         if after is not None and (after.side, after.price) not in touched:
@@ -156,9 +159,10 @@ def l3_events(symbol: str, cols: dict[str, Any]) -> Iterator[L3Delta]:
     book = L3Book()
     seq = 0
     last_ts = 0
-    for et, side, oid, price, qty, traded, prio, ts in zip(
+    members = c.get("member") or [0] * len(c["order_id"])
+    for et, side, oid, price, qty, traded, prio, ts, member in zip(
             c["exec_type"], c["side"], c["order_id"], c["price"], c["quantity"], c["traded"], c["priority_ts"],
-            c["ts_event"], strict=True):
+            c["ts_event"], members, strict=True):
         last_ts = max(last_ts, ts, prio)
         for s, px in book.apply(et, side, oid, price, qty, traded, prio):
             o = book.orders.get(oid)
@@ -167,4 +171,4 @@ def l3_events(symbol: str, cols: dict[str, Any]) -> Iterator[L3Delta]:
             seq += 1
             yield L3Delta(symbol, s, px, total, 0 if total else 1, seq, last_ts, last_ts,
                           len(book.levels[s - 1].get(px, {})), oid, o.qty if here and o else 0,
-                          o.priority if here and o else prio)
+                          o.priority if here and o else prio, member)

@@ -9,9 +9,9 @@ Rules (see ``docs/backtesting.md``):
   capped by the traded volume. A shrinking book level shrinks the queue ahead (cancels assumed ahead).
 * Market orders (and the marketable part of limits) walk the recorded opposite book level by level
   when it has data, else fill at the last trade plus ``slippage_ticks`` against the order.
-* With an order-level stream (``L3Delta`` from B3 order messages) the queue ahead is exact: the
-  orders at the level with an earlier priority time than the order's arrival; cancels behind it
-  do not move it.
+* With an order-level stream (``L3Delta``: B3 order messages, the recorded ProfitDLL offer book) the
+  queue ahead is exact: the orders at the level with an earlier priority time than the order's
+  arrival; cancels behind it do not move it.
 * Latency: ``latency_ns`` from send to venue, ``ack_latency_ns`` from venue back to the engine.
 * Fees: B3 exchange fees and brokerage from a ``FeeSchedule``; ``fee_mode`` picks day-trade rates,
   swing rates, or ``auto`` (the part of a fill that closes a position opened the same session pays the

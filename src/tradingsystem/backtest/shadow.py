@@ -41,6 +41,7 @@ class RecordedOrder:
     trigger_price: int = 0
     tif: int = 1
     strategy_id: str = ""
+    ts_ack: int = 0  # when the engine received the venue's acknowledgement (0: not recorded)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,14 +33,15 @@ class OrderRecord(msgspec.Struct, frozen=True):
     reason: str = ""
     parent_id: str = ""
     group_id: str = ""
+    ts_ack: int = 0  # when the engine received the venue's acknowledgement (0: not yet, or not kept)
     tags: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, order: Order, parent_id: str = "", group_id: str = "") -> OrderRecord:
+    def of(cls, order: Order, parent_id: str = "", group_id: str = "", ts_ack: int = 0) -> OrderRecord:
         return cls(order.order_id, order.symbol, int(order.side), int(order.order_type), order.quantity,
                    order.price, order.trigger_price, int(order.tif), order.strategy_id, int(order.status),
                    order.filled_qty, order.filled_cost, order.venue_order_id, order.ts_init, order.ts_last,
-                   order.reason, parent_id, group_id, tuple(order.tags))
+                   order.reason, parent_id, group_id, ts_ack, tuple(order.tags))
 
 
 class FillRecord(msgspec.Struct, frozen=True):

@@ -33,6 +33,7 @@ from tradingsystem.ports.protocols import StateStore
 
 _FILLED = int(OrderEventKind.FILLED)
 SETTLE_KEY = "settle:"  # risk-state breakers entries "settle:SYMBOL" -> "DAY TS QTY PRICE" (last settlement)
+_ACKS = (int(OrderEventKind.ACCEPTED), int(OrderEventKind.REJECTED), _FILLED)  # the venue's first answer
 
 
 class StateKeeper:
@@ -47,6 +48,7 @@ class StateKeeper:
         self._fill_seq: dict[str, int] = {}
         self._settled: dict[str, str] = {}
         self.keep_settlements(store.load_risk_state())  # a restarted node writes them on with every risk state
+        self._acks: dict[str, int] = {}  # open order -> when the engine received its acknowledgement
         kernel.orders.add_listener(self.on_order_event)
         kernel.bus.subscribe("portfolio.ajuste", self.on_ajuste)
         kernel.risk.add_audit_listener(self.on_decision)
@@ -63,7 +65,12 @@ class StateKeeper:
         self.kernel.call_soon_threadsafe(halt)
 
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
-        self.store.save_order(OrderRecord.of(order))
+        ack = self._acks.get(order.order_id, 0)
+        if not ack and event.kind in _ACKS:
+            ack = self._acks[order.order_id] = self.kernel.clock.now()
+        self.store.save_order(OrderRecord.of(order, ts_ack=ack))
+        if ack and order.is_closed:
+            del self._acks[order.order_id]
         if event.kind == _FILLED:
             seq = self._fill_seq.get(order.order_id, 0) + 1
             self._fill_seq[order.order_id] = seq

@@ -62,7 +62,7 @@ def load_session(store: SqlStateStore, day: date, strategy: str | None = None
                  ) -> tuple[list[RecordedOrder], list[RecordedFill]]:
     """A day's orders (sent that B3 day) and their fills, from the state store."""
     orders = [RecordedOrder(o.order_id, o.symbol, o.side, o.order_type, o.quantity, o.price, o.ts_init,
-                            o.trigger_price, o.tif, o.strategy_id)
+                            o.trigger_price, o.tif, o.strategy_id, o.ts_ack)
               for o in store.load_orders() if _day_of(o.ts_init) == day and strategy in (None, o.strategy_id)]
     ids = {o.order_id for o in orders}
     fills = [RecordedFill(f.order_id, f.quantity, f.price, f.ts, f.fee) for f in store.load_fills()

@@ -37,6 +37,7 @@ from tradingsystem.adapters.profitdll.structs import (
     OFFER_HEADER,
     OFFER_TRAILER,
 )
+from tradingsystem.backtest.l3book import L3Delta
 from tradingsystem.domain.b3 import instrument, resolve_generic
 from tradingsystem.domain.events import BookAction, BookDelta, TradeTick
 from tradingsystem.domain.instruments import Instrument
@@ -84,7 +85,7 @@ class Offer(NamedTuple):
 
 class _Symbol:
     __slots__ = ("backfilling", "book", "exchange", "held", "hist", "inst", "last_id", "last_ts", "levels", "mult",
-                 "offers", "pending", "rebackfill", "seq", "symbol", "tick")
+                 "offers", "pending", "prios", "rebackfill", "seq", "symbol", "tick")
 
     def __init__(self, symbol: str, inst: Instrument) -> None:
         self.symbol = symbol
@@ -102,6 +103,7 @@ class _Symbol:
         self.seq = 0
         # offer book (order level): DLL list order per side (0 buy, 1 sell); position p is index len - p - 1
         self.offers: tuple[list[Offer], list[Offer]] = ([], [])
+        self.prios: tuple[list[int], list[int]] = ([], [])  # each offer's priority time, index for index
         self.levels: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})  # price -> [size, orders]
         self.pending: list[list[Offer] | None] = [None, None]  # full book arriving in several packets
 
@@ -563,8 +565,8 @@ class ProfitDLLFeed:
             return
         offers = sym.offers[side]
         n = len(offers)
-        touched: list[Offer] = []  # offers leaving the book
-        added: list[Offer] = []  # offers entering it
+        touched: list[tuple[Offer, int]] = []  # offers leaving the book, with their priority times
+        added: list[tuple[Offer, int]] = []  # offers entering it
         if action == 0:  # add: lands at position pos, i.e. index n - pos
             px = price_to_raw(sym.inst, price)
             if not 0 <= pos <= n or px is None or qty <= 0:
@@ -572,7 +574,8 @@ class ProfitDLLFeed:
                 return
             new = Offer(offer_id, px, qty, agent)
             offers.insert(n - pos, new)
-            added.append(new)
+            sym.prios[side].insert(n - pos, 0)
+            self._queue_at(sym, side, n - pos, ts, touched, added)
         elif action == 1:  # edit: only the fields the has-flags name; quantity a delta (default) or absolute
             has_price, has_qty, has_id, has_agent = has
             px = price_to_raw(sym.inst, price) if has_price else 0
@@ -587,20 +590,23 @@ class ProfitDLLFeed:
             new = Offer(offer_id if has_id else old.offer_id, px or old.price, new_qty,
                         agent if has_agent else old.agent)
             offers[i] = new
-            touched.append(old)
-            added.append(new)
+            touched.append((old, sym.prios[side][i]))
+            if new.price == old.price:
+                added.append((new, sym.prios[side][i]))
+            else:
+                self._queue_at(sym, side, i, ts, touched, added)
         elif action == 2:  # delete one
             if not 0 <= pos < n:
                 self._offer_bad(sym, f"delete: pos {pos} of {n}")
                 return
-            touched.append(offers.pop(n - pos - 1))
+            touched.append((offers.pop(n - pos - 1), sym.prios[side].pop(n - pos - 1)))
         elif action == 3:  # delete from: the offer at pos and every one after it towards the list end
             if not 0 <= pos < n:
                 self._offer_bad(sym, f"delete-from: pos {pos} of {n}")
                 return
             i = n - pos - 1
-            touched += offers[i:]
-            del offers[i:]
+            touched += zip(offers[i:], sym.prios[side][i:], strict=True)
+            del offers[i:], sym.prios[side][i:]
         else:
             self._offer_bad(sym, f"action {action}")
             return
@@ -629,38 +635,96 @@ class ProfitDLLFeed:
             return
         sym.pending[side] = None
         self.counters["offer_full_books"] += 1
-        offers = sym.offers[side]
-        old = offers[:]
-        offers[:] = part
-        self._offer_levels(sym, side, old, part, ts)
+        old = list(zip(sym.offers[side], sym.prios[side], strict=True))
+        kept = {(o.offer_id, o.price): p for o, p in old}
+        prios = [0] * len(part)
+        ahead: dict[int, int] = {}  # price -> priority of the last offer seen there, in queue order
+        for i in range(len(part) - 1, -1, -1):  # from the list end: the front of each queue first
+            o = part[i]
+            p = kept.get((o.offer_id, o.price), ts - len(part))  # unknown: resting before the full book
+            if o.price in ahead:
+                p = max(p, ahead[o.price] + 1)
+            prios[i] = ahead[o.price] = p
+        sym.offers[side][:] = part
+        sym.prios[side][:] = prios
+        self._offer_levels(sym, side, old, list(zip(part, prios, strict=True)), ts)
 
-    def _offer_levels(self, sym: _Symbol, side: int, removed: list[Offer], added: list[Offer], ts: int) -> None:
-        """Update the price levels for offers that left and entered; publish every level that changed."""
+    def _queue_at(self, sym: _Symbol, side: int, i: int, ts: int, touched: list[tuple[Offer, int]],
+                  added: list[tuple[Offer, int]]) -> None:
+        """Give the offer at index ``i`` its priority time and add it to ``added``. Queues follow DLL positions (of
+        the offers at a price, the one at the lower position trades first): joining the back of its level, now;
+        in front of or between offers at its price, next to them (those behind move back when there is no room,
+        and are republished)."""
+        offers, prios = sym.offers[side], sym.prios[side]
+        o = offers[i]
+        px = o.price
+        ahead = behind = None
+        level = sym.levels[side].get(px)
+        if level:  # others at this price: the nearest on each side in the list
+            lo = hi = i
+            while lo > 0 and offers[lo - 1].price == px:
+                lo -= 1
+            while hi + 1 < len(offers) and offers[hi + 1].price == px:
+                hi += 1
+            if hi - lo == level[1]:  # all of them next to it (a list sorted by price, as the DLL's is)
+                ahead, behind = (prios[i + 1] if hi > i else None), (prios[i - 1] if lo < i else None)
+            else:
+                ahead = next((prios[j] for j in range(i + 1, len(offers)) if offers[j].price == px), None)
+                behind = next((prios[j] for j in range(i - 1, -1, -1) if offers[j].price == px), None)
+        if ahead is None:
+            p = ts if behind is None else min(ts, behind - 1)
+        elif behind is None:
+            p = max(ts, ahead + 1)
+        else:
+            p = max((ahead + behind) // 2, ahead + 1)
+        prios[i] = last = p
+        added.append((o, p))
+        if behind is not None and behind <= p:  # no room: move the offers behind it back by what it takes
+            for j in range(i - 1, -1, -1):
+                if offers[j].price != px:
+                    continue
+                if prios[j] > last:
+                    break
+                touched.append((offers[j], prios[j]))
+                prios[j] = last = last + 1
+                added.append((offers[j], last))
+
+    def _offer_levels(self, sym: _Symbol, side: int, removed: list[tuple[Offer, int]],
+                      added: list[tuple[Offer, int]], ts: int) -> None:
+        """Publish one ``L3Delta`` per offer that left, entered or changed, with its level's totals after the
+        event; an offer that comes back unchanged (a full book) publishes nothing."""
         levels = sym.levels[side]
-        before = {o.price: tuple(levels.get(o.price, (0, 0))) for o in (*removed, *added)}
-        for o in removed:
+        same = {(o.offer_id, o.price): (o, p) for o, p in added}
+        out: list[tuple[Offer, int, bool]] = []  # (offer, priority, entering)
+        for o, p in removed:
+            if same.get((o.offer_id, o.price)) == (o, p):
+                del same[(o.offer_id, o.price)]  # unchanged
+                continue
             lvl = levels[o.price]
             lvl[0] -= o.qty
             lvl[1] -= 1
-            if lvl[1] <= 0:
-                del levels[o.price]
-        for o in added:
+            if (o.offer_id, o.price) not in same:  # left (else replaced in place below)
+                out.append((o, p, False))
+        for o, p in added:
+            if same.get((o.offer_id, o.price)) != (o, p):
+                continue
             lvl = levels.setdefault(o.price, [0, 0])
             lvl[0] += o.qty
             lvl[1] += 1
+            out.append((o, p, True))
         dom_side = 1 if side == 0 else 2
         SET, DEL = int(BookAction.SET), int(BookAction.DELETE)
         ready = self._ready
-        for px in sorted(before, reverse=side == 0):  # best first: bids high to low, asks low to high
-            now = levels.get(px)
-            if now is None:
-                if before[px] == (0, 0):
-                    continue
-                size, orders, action = 0, 0, DEL
-            elif tuple(now) == before[px]:
-                continue
-            else:
-                size, orders, action = now[0], now[1], SET
+        # offers leaving first (one that moves price leaves its old level before it joins the new one), then
+        # best price first: bids high to low, asks low to high
+        out.sort(key=lambda e: (e[2], -e[0].price if side == 0 else e[0].price))
+        for o, p, entering in out:
+            now = levels.get(o.price)
+            if now is not None and now[1] <= 0:
+                del levels[o.price]
+                now = None
+            size, orders, action = (now[0], now[1], SET) if now is not None else (0, 0, DEL)
             sym.seq += 1
             self.counters["book_deltas"] += 1
-            ready.append(BookDelta(sym.symbol, dom_side, px, size, action, sym.seq, ts, ts, orders))
+            ready.append(L3Delta(sym.symbol, dom_side, o.price, size, action, sym.seq, ts, ts, orders, o.offer_id,
+                                 o.qty if entering else 0, p, o.agent))

@@ -440,8 +440,10 @@ def _statements(backend: str) -> dict[str, Any]:
 
     def upsert(table: Any, key: str) -> Insert:
         ins = mod.insert(table)
-        return ins.on_conflict_do_update(  # type: ignore[no-any-return]
-            index_elements=[key], set_={c.name: ins.excluded[c.name] for c in table.c if c.name != key})
+        new = {c.name: ins.excluded[c.name] for c in table.c if c.name != key}
+        if "ts_ack" in new:  # a record without the ack time (an order restored after a restart) keeps the stored one
+            new["ts_ack"] = case((ins.excluded.ts_ack != 0, ins.excluded.ts_ack), else_=table.c.ts_ack)
+        return ins.on_conflict_do_update(index_elements=[key], set_=new)  # type: ignore[no-any-return]
 
     return {
         # no RETURNING: with it SQLAlchemy renders multi-row VALUES, which psycopg parses far slower than

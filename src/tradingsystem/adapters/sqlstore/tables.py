@@ -78,6 +78,7 @@ ORDERS = Table(
     Column("reason", Text, nullable=False),
     Column("parent_id", Text, nullable=False),
     Column("group_id", Text, nullable=False),
+    Column("ts_ack", BigInteger, nullable=False, server_default="0"),  # migration 0004
     Column("tags", Text, nullable=False),
     Index("ix_orders_open", "is_open", "strategy_id"),
     Index("ix_orders_venue_order_id", "venue_order_id"),

@@ -41,6 +41,7 @@ from tradingsystem.adapters.storage.schema import (
     scale_for,
 )
 from tradingsystem.adapters.storage.wal import WAL_DIR, list_segments, read_segment, wal_schema
+from tradingsystem.backtest.l3book import L3Delta
 from tradingsystem.domain.b3 import parse_future
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 from tradingsystem.domain.instruments import AssetClass
@@ -122,7 +123,7 @@ class Ingestor:
         if st is None:
             st = _DayState()
             d = date.fromordinal(_EPOCH_ORD + day)
-            for k in ("trades", "book", "bars"):
+            for k in ("trades", "book", "bars", "orders"):
                 cols = ["seq", "trade_id"] if k == "trades" else ["seq", "sequence"] if k == "book" else ["seq"]
                 t = read_partition(self.data_dir, k, symbol, d, cols)
                 if t.num_rows:
@@ -298,6 +299,23 @@ class Ingestor:
         arrays = [pa.array(cols[0], pa.string()), pa.array(cols[1], pa.int32()).cast(pa.date32())]
         arrays += [pa.array(c, f.type) for c, f in zip(cols[2:], list(schema)[2:], strict=True)]
         return pa.RecordBatch.from_arrays(arrays, schema=schema), dups
+
+    def order_messages(self, deltas: Sequence[L3Delta]) -> pa.RecordBatch:
+        """WAL batch of ``orders`` rows (the B3 order-message columns ``data import b3-orders`` writes) from
+        ``L3Delta``s: ``New`` rests ``quantity`` at the price with the delta's priority time, ``Cancel`` (an order
+        quantity of 0) removes it. ``secondary_id`` is the instrument-day's row sequence: the replay order."""
+        rows = []
+        for e in deltas:
+            day = (e.ts_event + B3_UTC_OFFSET_NS) // DAY_NS
+            st = self.state(e.symbol, day)
+            st.seq += 1
+            rows.append({
+                "instrument": e.symbol, "date": date.fromordinal(_EPOCH_ORD + day), "ts_event": e.ts_event,
+                "seq": st.seq, "side": e.side, "order_id": e.order_id, "secondary_id": st.seq,
+                "exec_type": "New" if e.order_qty > 0 else "Cancel", "price": e.price, "scale": self.scale(e.symbol),
+                "quantity": e.order_qty, "traded": 0, "status": "", "aggressor": 0, "member": e.member,
+                "priority_ts": e.priority})
+        return pa.RecordBatch.from_pylist(rows, schema=wal_schema("orders"))
 
     def bars(self, bars: Sequence[Bar]) -> pa.RecordBatch:
         rows = []

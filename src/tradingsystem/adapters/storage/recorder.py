@@ -26,6 +26,7 @@ import pyarrow as pa
 from tradingsystem.adapters.storage.config import StorageConfig
 from tradingsystem.adapters.storage.ingest import Ingestor, RecoveryReport, recover
 from tradingsystem.adapters.storage.wal import WalWriter, segment_path
+from tradingsystem.backtest.l3book import L3Delta
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 
 log = logging.getLogger(__name__)
@@ -241,6 +242,7 @@ class Recorder:
         trades: list[TradeTick] = []
         corr: list[bool] = []
         book: list[BookDelta | BookSnapshot] = []
+        orders: list[L3Delta] = []  # the order-level book (ProfitDLL offer book): stored as order messages
         bars: list[Bar] = []
         if len(set(map(type, chunk))) == 1 and type(chunk[0]) is TradeTick:
             trades, chunk = chunk, []
@@ -251,6 +253,8 @@ class Recorder:
                 corr.append(False)
             elif t is BookDelta or t is BookSnapshot:
                 book.append(e)
+            elif t is L3Delta:
+                orders.append(e)
             elif t is Bar:
                 bars.append(e)
             elif t is _Correction:
@@ -258,7 +262,7 @@ class Recorder:
                 corr.append(True)
             elif t is _FlushMarker:
                 marker = max(marker, e.n)
-        self.stats.accepted += len(trades) + len(book) + len(bars)
+        self.stats.accepted += len(trades) + len(book) + len(orders) + len(bars)
         self.stats.trades_in += len(trades)
         out: dict[str, pa.RecordBatch] = {}
         if trades:
@@ -268,6 +272,8 @@ class Recorder:
         if book:
             out["book"], dups = self._ingest.book(book)
             self.stats.duplicates += dups
+        if orders:
+            out["orders"] = self._ingest.order_messages(orders)
         if bars:
             out["bars"] = self._ingest.bars(bars)
         if self._dropped_by_symbol:

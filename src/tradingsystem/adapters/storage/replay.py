@@ -30,7 +30,7 @@ __all__ = ["ReplayFeed", "day_sources", "read_book", "read_order_messages"]
 TRADE_COLUMNS = ("ts_event", "ts_init", "price", "size", "aggressor", "trade_id", "buyer", "seller")
 BOOK_COLUMNS = ["ts_event", "seq", "sequence", "side", "price", "size", "action", "orders"]
 ORDER_COLUMNS = ["ts_event", "side", "order_id", "secondary_id", "exec_type", "price", "quantity", "traded",
-                 "priority_ts", "aggressor"]
+                 "priority_ts", "aggressor", "member"]
 
 
 def _read_kind(data_dir: Path, kind: str, symbol: str, lo: date | None, hi: date | None,
