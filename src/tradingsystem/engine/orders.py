@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from msgspec.structs import replace
+
 from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
 from tradingsystem.domain.errors import InvalidTransition
 from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
@@ -230,14 +232,16 @@ class OrderManager:
             order.venue_order_id = event.venue_order_id
         if kind is _FILLED:
             self.fills += 1
-            self._add_pending(order, -event.fill_qty)
-            sign = 1 if order.side == 1 else -1
-            fee = self._portfolio.apply_fill(order.symbol, order.strategy_id, sign, event.fill_qty, event.fill_price,
+            qty = event.fill_qty
+            symbol = order.symbol
+            side = order.side
+            book = self._pending_buy if side is _SIDE_BUY else self._pending_sell
+            book[symbol] = book.get(symbol, 0) - qty
+            sign = 1 if side == 1 else -1
+            fee = self._portfolio.apply_fill(symbol, order.strategy_id, sign, qty, event.fill_price,
                                              event.fee if event.fee else None)
             if fee != event.fee:
-                event = OrderEvent(event.order_id, event.kind, event.ts_event, event.symbol or order.symbol,
-                                   event.fill_qty, event.fill_price, event.trade_id, event.liquidity,
-                                   event.reason, event.venue_order_id, fee)
+                event = replace(event, fee=fee) if event.symbol else replace(event, fee=fee, symbol=symbol)
         elif _CLOSING[kind]:
             self._add_pending(order, -order.leaves_qty)
             order.reason = event.reason or order.reason
