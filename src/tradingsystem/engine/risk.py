@@ -237,7 +237,7 @@ class RiskEngine:
         ``top_raw`` is MAX_NOTIONAL_BRL in raw price x quantity (negative: compare in BRL)."""
         otype = order.order_type
         if otype is _T_MARKET:
-            if not last or 0 <= top_raw and abs(last * order.quantity) <= top_raw:
+            if not last or (top_raw >= 0 and abs(last * order.quantity) <= top_raw):
                 return None
             prices: list[int] = []
         else:
