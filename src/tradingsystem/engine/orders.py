@@ -43,6 +43,7 @@ _KINDS = [OrderEventKind(k) if k in OrderEventKind._value2member_map_ else None 
 _CLOSED_KINDS = frozenset(
     {_K_REJECTED, _K_CANCELLED, _K_EXPIRED, _K_DENIED}
 )
+_N_KINDS = len(_KINDS)
 _CLOSING = [k in _CLOSED_KINDS for k in range(len(_KINDS))]  # indexed by kind: Enum hashing is slow
 
 
@@ -144,7 +145,8 @@ class OrderManager:
             self.on_manual(order)  # strategies leave the instrument before the person's order goes out
         order.apply(_K_SUBMITTED, ts)
         self._cache.add_order(order)
-        self._add_pending(order, order.quantity)
+        book = self._pending_buy if order.side is _SIDE_BUY else self._pending_sell
+        book[order.symbol] = book.get(order.symbol, 0) + order.quantity
         self.submitted += 1
         if self._execution is None:
             raise RuntimeError("no execution client attached")
@@ -206,7 +208,7 @@ class OrderManager:
             self.bad_events += 1
             self.last_error = f"event for unknown order {event.order_id}"
             return
-        kind = _KINDS[event.kind] if 0 <= event.kind < len(_KINDS) else None
+        kind = _KINDS[event.kind] if 0 <= event.kind < _N_KINDS else None
         if kind is None:
             self.bad_events += 1
             self.last_error = f"order {event.order_id}: unknown event kind {event.kind}"

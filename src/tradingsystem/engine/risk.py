@@ -204,7 +204,10 @@ class RiskEngine:
         self.checks += 1
         reason = self._reason(order, ts, reduce_only, modify)
         if reason is None:
-            self._record(Decision(order.order_id, "all", "", "", True, ts))
+            decision = Decision(order.order_id, "all", "", "", True, ts)
+            self.audit.append(decision)
+            for listener in self._audit_listeners:
+                listener(decision)
             if self._max_rate:
                 self._recent.append(ts)
         else:
