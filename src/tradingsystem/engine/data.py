@@ -132,20 +132,21 @@ class DataEngine:
         """A replay feed's fast path: deliver ``event`` and what follows it from ``it`` up to ``until_ts`` or
         ``budget`` events, each as ``advance_to`` then ``on_trade`` (anything not a trade goes to ``other``),
         in one loop with ``on_trade`` inlined. Returns (events delivered, the first event not delivered)."""
+        if event is None or budget <= 0 or event.ts_event > until_ts:
+            return 0, event
         last = self._last
         trade = TradeTick
         advance = clock.advance_to
         timers = clock._timers  # the heap itself: no call per event
+        ts = event.ts_event
+        if timers and timers[0][0] <= ts:
+            advance(ts)
+        else:
+            clock._now = ts
         n = 0
-        while event is not None and n < budget:
-            ts = event.ts_event
-            if ts > until_ts:
-                break
-            if timers and timers[0][0] <= ts:  # re-read each time: handlers may schedule earlier timers
-                advance(ts)
-            else:
-                clock._now = ts
-            nxt = next(it, None)
+        # Each pass: the next event is fetched, then the current one delivered, then the next one checked and its
+        # time set (the order of the plain loop: check, advance, fetch, deliver).
+        for nxt in it:
             n += 1
             if type(event) is trade:
                 symbol = event.symbol
@@ -161,7 +162,18 @@ class DataEngine:
             else:
                 other(event)
             event = nxt
-        return n, event
+            ts = event.ts_event
+            if ts > until_ts or n >= budget:
+                return n, event
+            if timers and timers[0][0] <= ts:  # re-read each time: handlers may schedule earlier timers
+                advance(ts)
+            else:
+                clock._now = ts
+        if type(event) is trade:  # the last one
+            self.on_trade(event)
+        else:
+            other(event)
+        return n + 1, None
 
     def _admit(self, tick: TradeTick, prev: TradeTick | None) -> bool:
         if prev is None:
