@@ -203,7 +203,7 @@ class OrderManager:
 
     # --- ExecutionSink -------------------------------------------------------------------------
     def on_order_event(self, event: OrderEvent) -> None:
-        order = self._cache.order(event.order_id)
+        order = self._cache._order_index.get(event.order_id)  # Cache.order without the call
         if order is None:
             self.bad_events += 1
             self.last_error = f"event for unknown order {event.order_id}"
