@@ -181,11 +181,9 @@ class RiskEngine:
         return cfg.max_position * (inst.lot if cfg.quantity_in_lots and inst is not None else 1)
 
     def _limits_of(self, symbol: str, inst: Instrument) -> tuple[Instrument, int, int, int]:
-        lim = self._limits.get(symbol)
-        if lim is None or lim[0] is not inst:
-            per_raw = inst.brl_per_raw
-            top = int(Fraction(MAX_NOTIONAL_BRL) / Fraction(per_raw)) if per_raw > 0 else -1
-            lim = self._limits[symbol] = (inst, self.max_order_qty(symbol), self.max_position(symbol), top)
+        per_raw = inst.brl_per_raw
+        top = int(Fraction(MAX_NOTIONAL_BRL) / Fraction(per_raw)) if per_raw > 0 else -1
+        lim = self._limits[symbol] = (inst, self.max_order_qty(symbol), self.max_position(symbol), top)
         return lim
 
     def continuous_end(self, symbol: str, ts: int) -> int | None:
@@ -281,7 +279,10 @@ class RiskEngine:
                 f"{order.symbol}: quantity {qty} is not a positive multiple of lot {inst.lot}",
             )
         otype = order.order_type
-        _, max_qty, max_pos, top_raw = self._limits_of(order.symbol, inst)
+        lim = self._limits.get(order.symbol)
+        if lim is None or lim[0] is not inst:
+            lim = self._limits_of(order.symbol, inst)
+        _, max_qty, max_pos, top_raw = lim
         last = self._ctx.last_price(order.symbol)
         insane = self._insane(order, inst, ts, last, top_raw)
         if insane is not None:
