@@ -130,13 +130,11 @@ def run_latency(ticks: list) -> dict:
     strat = EmaCross(EmaCrossConfig(symbol="WINZ26", fast=10, slow=30, quantity=1))
     k, venue = build(ticks, strat, _TimedVenue)
     assert isinstance(venue, _TimedVenue)
-    on_trade = k.data.on_trade
 
-    def timed(tick: object) -> None:
+    def start(tick: object) -> None:
         venue.tick_start = time.perf_counter_ns()
-        on_trade(tick)  # type: ignore[arg-type]
 
-    k.data.on_trade = timed  # type: ignore[method-assign]
+    k.data.watch("WINZ26", start)  # watchers run after the data engine took the tick, before strategies
     k.run()
     lat = sorted(venue.latencies)
     return {"bench": "engine.tick_to_order_latency", "orders": len(lat),
