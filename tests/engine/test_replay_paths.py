@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.engine.helpers import T0, kernel
-from tradingsystem.domain.events import BookDelta, TradeTick
+from tradingsystem.backtest.feeds import MergedFeed
+from tradingsystem.domain.events import Bar, BookDelta, TradeTick
 from tradingsystem.domain.orders import Side
 from tradingsystem.engine.strategy import Strategy
 
@@ -38,6 +39,9 @@ class Recorder(Strategy):
         if tick.trade_id % 4 == 0:
             self.submit("WINZ26", Side.BUY if tick.trade_id % 8 else Side.SELL, 1)
 
+    def on_bar(self, bar: Bar) -> None:
+        self.log.append(("bar", bar.ts_event, self.now()))
+
     def on_book(self, delta: BookDelta) -> None:
         self.log.append(("book", delta.sequence, self.now()))
 
@@ -48,13 +52,16 @@ class Recorder(Strategy):
 
 
 @st.composite
-def tapes(draw: st.DrawFn, late: bool = True) -> list[TradeTick | BookDelta]:
+def tapes(draw: st.DrawFn, late: bool = True, bars: bool = False) -> list[TradeTick | BookDelta]:
     n = draw(st.integers(1, 60))
     out: list[TradeTick | BookDelta] = []
     ts = T0
     for i in range(n):
         ts += draw(st.integers(0, 3)) * MS
-        kind = draw(st.sampled_from(["trade"] * 6 + ["late"] * late + ["unknown", "book"]))
+        kind = draw(st.sampled_from(["trade"] * 6 + ["late"] * late + ["bar"] * bars + ["unknown", "book"]))
+        if kind == "bar":
+            out.append(Bar("WINZ26", "1s", 1, 1, 1, 1, 1, 1, ts - MS, ts, ts))  # type: ignore[arg-type]
+            continue
         if kind == "book":
             out.append(BookDelta("WINZ26", 1, 125_000, 3, 0, i + 1, ts, ts))
             continue
@@ -70,12 +77,17 @@ class _Sink:
     def __init__(self, data: object) -> None:
         self.on_trade = data.on_trade  # type: ignore[attr-defined]
         self.on_book_delta = data.on_book_delta  # type: ignore[attr-defined]
+        self.on_bar = data.on_bar  # type: ignore[attr-defined]
 
 
-def _run(events: list[TradeTick | BookDelta], chunks: list[int], until: int | None, mode: str) -> tuple:
-    k, _ = kernel(events, latency_ns=MS)  # type: ignore[arg-type]
+def _run(events: list[TradeTick | BookDelta], chunks: list[int], until: int | None, mode: str,
+         merged: bool = False) -> tuple:
+    k, venue = kernel(events, latency_ns=MS)  # type: ignore[arg-type]
     rec = Recorder()
     k.add_strategy(rec)
+    feed = MergedFeed([events]) if merged else None
+    if feed is not None:
+        k.connect(feed, venue)
     if mode == "drain":
         k.feed.connect(_Sink(k.data))  # type: ignore[union-attr]
     idle = (lambda _k: None) if mode == "plain" else None  # an idle hook sends the kernel down its plain loop
@@ -83,7 +95,7 @@ def _run(events: list[TradeTick | BookDelta], chunks: list[int], until: int | No
     counts.append(k.run(until_ts=until, on_idle=idle))
     s = k.summary()
     del s["wall_seconds"]
-    return rec.log, counts, s, k.clock.now(), k.data.stats(), k.data.out_of_order
+    return rec.log, counts, s, k.clock.now(), k.data.stats(), k.data.out_of_order, feed and feed.bars
 
 
 CHUNKS = st.lists(st.integers(1, 20), max_size=4)
@@ -104,3 +116,11 @@ def test_fast_path_delivers_as_the_plain_loop(events: list[TradeTick | BookDelta
                                               until_ms: int | None) -> None:
     until = None if until_ms is None else T0 + until_ms * MS
     assert _run(events, chunks, until, "fast") == _run(events, chunks, until, "plain")
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(tapes(bars=True), CHUNKS, UNTIL)
+def test_merged_feed_fast_path_delivers_as_its_drain(events: list[TradeTick | BookDelta], chunks: list[int],
+                                                     until_ms: int | None) -> None:
+    until = None if until_ms is None else T0 + until_ms * MS
+    assert _run(events, chunks, until, "fast", True) == _run(events, chunks, until, "drain", True)
