@@ -64,8 +64,9 @@ class Portfolio:
         """Apply one fill to the instrument and strategy positions; return the fee charged."""
         pos = self.positions.get(symbol) or self.position(symbol)
         inst = pos.instrument
+        future = inst.is_future
         if fee is None or not fee:
-            fee = self._fee_cache.get((inst.symbol, quantity)) if inst.is_future else None
+            fee = self._fee_cache.get((inst.symbol, quantity)) if future else None
             if fee is None:
                 fee = self.fee_for(inst, quantity, price)
         pos.apply_fill(side_sign, quantity, price, fee)
@@ -75,7 +76,7 @@ class Portfolio:
             spos = self.by_strategy[key] = Position(inst)
         spos.apply_fill(side_sign, quantity, price, fee)
         self.fills += 1
-        if inst.is_future:
+        if future:
             day = self._day_fills.get(symbol)
             if day is None:
                 day = self._day_fills[symbol] = [0, 0]
