@@ -41,6 +41,7 @@ K = OrderEventKind
 _OFFSET_NS = 3 * 3600 * 10**9  # B3 local time is UTC-3
 _DAY_NS = 86_400 * 10**9
 _ZERO = Decimal(0)
+_K_ACCEPTED, _K_FILLED, _T_MARKET = K.ACCEPTED, K.FILLED, OrderType.MARKET
 
 
 class BookSource(Protocol):
@@ -135,7 +136,7 @@ class QueueVenue:
     def _emit(self, event: OrderEvent) -> None:
         if self._sink is None:
             return
-        lat = self._params(event.symbol, event.ts_event).ack_latency_ns
+        lat = (self._params(event.symbol, event.ts_event) if self._cfg.calibrated else self._base).ack_latency_ns
         if lat > 0:
             sink = self._sink
             self._clock.schedule(event.ts_event + lat, lambda ts: sink.on_order_event(event))
@@ -143,11 +144,14 @@ class QueueVenue:
             self._sink.on_order_event(event)
 
     def _later(self, fn: Callable[[int, object], None], arg: object) -> None:
-        symbol = getattr(arg, "symbol", None)
-        if symbol is None and self._cfg.calibrated:  # cancel/modify: the symbol of the working order
-            found = self._find(arg.order_id)  # type: ignore[attr-defined]
-            symbol = found[1].cmd.symbol if found else ""
-        lat = self._params(symbol or "", self._clock.now()).latency_ns
+        if self._cfg.calibrated:
+            symbol = getattr(arg, "symbol", None)
+            if symbol is None:  # cancel/modify: the symbol of the working order
+                found = self._find(arg.order_id)  # type: ignore[attr-defined]
+                symbol = found[1].cmd.symbol if found else ""
+            lat = self._params(symbol or "", self._clock.now()).latency_ns
+        else:
+            lat = self._base.latency_ns
         if lat <= 0:
             fn(self._clock.now(), arg)
         else:
@@ -175,7 +179,7 @@ class QueueVenue:
         self.fills += 1
         model = self._fee_model
         fee = model.fee(self._instruments[cmd.symbol], cmd.side, qty, price, ts) if model else _ZERO
-        self._emit(OrderEvent(cmd.order_id, K.FILLED, ts, cmd.symbol, qty, price, self._fill_id, liquidity,
+        self._emit(OrderEvent(cmd.order_id, _K_FILLED, ts, cmd.symbol, qty, price, self._fill_id, liquidity,
                               fee=fee))
 
     # --- arrival -------------------------------------------------------------------------------
@@ -184,9 +188,9 @@ class QueueVenue:
         if inst is None:
             self._emit(OrderEvent(cmd.order_id, K.REJECTED, ts, cmd.symbol, reason="unknown instrument"))
             return
-        self._emit(OrderEvent(cmd.order_id, K.ACCEPTED, ts, cmd.symbol, venue_order_id=cmd.order_id))
+        self._emit(OrderEvent(cmd.order_id, _K_ACCEPTED, ts, cmd.symbol, venue_order_id=cmd.order_id))
         otype = cmd.order_type
-        if otype == OrderType.MARKET:
+        if otype == _T_MARKET:
             left = self._take(ts, cmd, cmd.quantity, None, inst)
             if left:
                 self._emit(OrderEvent(cmd.order_id, K.CANCELLED, ts, cmd.symbol, reason="no price to fill against"))
@@ -268,7 +272,8 @@ class QueueVenue:
             if last is None:
                 return qty
             if limit is None:
-                slip = self._params(cmd.symbol, ts).slippage_ticks * inst.tick
+                params = self._params(cmd.symbol, ts) if self._cfg.calibrated else self._base
+                slip = params.slippage_ticks * inst.tick
                 self._fill(ts, cmd, qty, last + slip if buy else max(inst.tick, last - slip), 2)
                 return 0
             if (last <= limit) if buy else (last >= limit):

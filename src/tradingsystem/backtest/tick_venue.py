@@ -107,14 +107,19 @@ class TickVenue:
         if inst is None:
             self._emit(OrderEvent(cmd.order_id, _K_REJECTED, ts, cmd.symbol, reason="unknown instrument"))
             return
-        self._emit(OrderEvent(cmd.order_id, _K_ACCEPTED, ts, cmd.symbol, venue_order_id=cmd.order_id))
+        oid, symbol = cmd.order_id, cmd.symbol
+        self._emit(OrderEvent(oid, _K_ACCEPTED, ts, symbol, 0, 0, 0, 0, "", oid))
         if cmd.order_type == _T_MARKET:
-            last = self._last_price(cmd.symbol)
+            tape = self._tape
+            last = tape.last_price(symbol) if tape is not None else self._last.get(symbol)
             if last is None:
-                self._emit(OrderEvent(cmd.order_id, _K_CANCELLED, ts, cmd.symbol, reason="no trade to fill against"))
+                self._emit(OrderEvent(oid, _K_CANCELLED, ts, symbol, reason="no trade to fill against"))
                 return
-            slip = self._cfg.slippage_ticks * inst.tick * (1 if cmd.side == 1 else -1)
-            self._fill(ts, cmd, cmd.quantity, last + slip, 2)
+            slip = self._cfg.slippage_ticks
+            if slip:
+                last += slip * inst.tick * (1 if cmd.side == 1 else -1)
+            self._fill_id += 1
+            self._emit(OrderEvent(oid, _K_FILLED, ts, symbol, cmd.quantity, last, self._fill_id, 2))
             return
         rest = _Resting(cmd)
         if cmd.tif in (TimeInForce.IOC, TimeInForce.FOK):

@@ -6,12 +6,13 @@ Sinks that persist data (the recorder) subscribe as ``sinks`` and must only enqu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from tradingsystem.domain.errors import UnknownInstrument
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 from tradingsystem.engine.cache import Cache
+from tradingsystem.engine.clock import SimulatedClock
 
 TradeHandler = Callable[[TradeTick], None]
 BookHandler = Callable[[BookDelta], None]
@@ -120,9 +121,59 @@ class DataEngine:
             try:
                 handler(tick)
             except Exception as exc:  # one failing strategy or sink never stops the others or the engine
-                self.handler_errors += 1
-                self.last_error = f"{symbol}: trade handler {getattr(handler, '__qualname__', handler)!s} " \
-                                  f"failed: {exc!r}"
+                self._handler_failed(symbol, handler, exc)
+
+    def _handler_failed(self, symbol: str, handler: TradeHandler, exc: Exception) -> None:
+        self.handler_errors += 1
+        self.last_error = f"{symbol}: trade handler {getattr(handler, '__qualname__', handler)!s} failed: {exc!r}"
+
+    def replay(self, event: Any, it: Iterator[Any], until_ts: int, clock: SimulatedClock, budget: int,
+               other: Callable[[Any], None]) -> tuple[int, Any]:
+        """A replay feed's fast path: deliver ``event`` and what follows it from ``it`` up to ``until_ts`` or
+        ``budget`` events, each as ``advance_to`` then ``on_trade`` (anything not a trade goes to ``other``),
+        in one loop with ``on_trade`` inlined. Returns (events delivered, the first event not delivered)."""
+        if event is None or budget <= 0 or event.ts_event > until_ts:
+            return 0, event
+        last = self._last
+        trade = TradeTick
+        advance = clock.advance_to
+        timers = clock._timers  # the heap itself: no call per event
+        ts = event.ts_event
+        if timers and timers[0][0] <= ts:
+            advance(ts)
+        else:
+            clock._now = ts
+        n = 0
+        # Each pass: the next event is fetched, then the current one delivered, then the next one checked and its
+        # time set (the order of the plain loop: check, advance, fetch, deliver).
+        for nxt in it:
+            n += 1
+            if type(event) is trade:
+                symbol = event.symbol
+                prev = last.get(symbol)
+                if (prev is not None and ts >= prev.ts_event) or self._admit(event, prev):
+                    last[symbol] = event
+                    self.trades_seen += 1
+                    for handler in self._trade_dispatch[symbol]:
+                        try:
+                            handler(event)
+                        except Exception as exc:
+                            self._handler_failed(symbol, handler, exc)
+            else:
+                other(event)
+            event = nxt
+            ts = event.ts_event
+            if ts > until_ts or n >= budget:
+                return n, event
+            if timers and timers[0][0] <= ts:  # re-read each time: handlers may schedule earlier timers
+                advance(ts)
+            else:
+                clock._now = ts
+        if type(event) is trade:  # the last one
+            self.on_trade(event)
+        else:
+            other(event)
+        return n + 1, None
 
     def _admit(self, tick: TradeTick, prev: TradeTick | None) -> bool:
         if prev is None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from msgspec.structs import replace
+
 from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
 from tradingsystem.domain.errors import InvalidTransition
 from tradingsystem.domain.orders import Order, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
@@ -41,6 +43,7 @@ _KINDS = [OrderEventKind(k) if k in OrderEventKind._value2member_map_ else None 
 _CLOSED_KINDS = frozenset(
     {_K_REJECTED, _K_CANCELLED, _K_EXPIRED, _K_DENIED}
 )
+_N_KINDS = len(_KINDS)
 _CLOSING = [k in _CLOSED_KINDS for k in range(len(_KINDS))]  # indexed by kind: Enum hashing is slow
 
 
@@ -142,7 +145,8 @@ class OrderManager:
             self.on_manual(order)  # strategies leave the instrument before the person's order goes out
         order.apply(_K_SUBMITTED, ts)
         self._cache.add_order(order)
-        self._add_pending(order, order.quantity)
+        book = self._pending_buy if order.side is _SIDE_BUY else self._pending_sell
+        book[order.symbol] = book.get(order.symbol, 0) + order.quantity
         self.submitted += 1
         if self._execution is None:
             raise RuntimeError("no execution client attached")
@@ -199,12 +203,12 @@ class OrderManager:
 
     # --- ExecutionSink -------------------------------------------------------------------------
     def on_order_event(self, event: OrderEvent) -> None:
-        order = self._cache.order(event.order_id)
+        order = self._cache._order_index.get(event.order_id)  # Cache.order without the call
         if order is None:
             self.bad_events += 1
             self.last_error = f"event for unknown order {event.order_id}"
             return
-        kind = _KINDS[event.kind] if 0 <= event.kind < len(_KINDS) else None
+        kind = _KINDS[event.kind] if 0 <= event.kind < _N_KINDS else None
         if kind is None:
             self.bad_events += 1
             self.last_error = f"order {event.order_id}: unknown event kind {event.kind}"
@@ -230,14 +234,16 @@ class OrderManager:
             order.venue_order_id = event.venue_order_id
         if kind is _FILLED:
             self.fills += 1
-            self._add_pending(order, -event.fill_qty)
-            sign = 1 if order.side == 1 else -1
-            fee = self._portfolio.apply_fill(order.symbol, order.strategy_id, sign, event.fill_qty, event.fill_price,
+            qty = event.fill_qty
+            symbol = order.symbol
+            side = order.side
+            book = self._pending_buy if side is _SIDE_BUY else self._pending_sell
+            book[symbol] = book.get(symbol, 0) - qty
+            sign = 1 if side == 1 else -1
+            fee = self._portfolio.apply_fill(symbol, order.strategy_id, sign, qty, event.fill_price,
                                              event.fee if event.fee else None)
             if fee != event.fee:
-                event = OrderEvent(event.order_id, event.kind, event.ts_event, event.symbol or order.symbol,
-                                   event.fill_qty, event.fill_price, event.trade_id, event.liquidity,
-                                   event.reason, event.venue_order_id, fee)
+                event = replace(event, fee=fee) if event.symbol else replace(event, fee=fee, symbol=symbol)
         elif _CLOSING[kind]:
             self._add_pending(order, -order.leaves_qty)
             order.reason = event.reason or order.reason

@@ -62,17 +62,21 @@ class Portfolio:
     def apply_fill(self, symbol: str, strategy_id: str, side_sign: int, quantity: int, price: int,
                    fee: Decimal | None = None) -> Decimal:
         """Apply one fill to the instrument and strategy positions; return the fee charged."""
-        pos = self.position(symbol)
+        pos = self.positions.get(symbol) or self.position(symbol)
+        inst = pos.instrument
+        future = inst.is_future
         if fee is None or not fee:
-            fee = self.fee_for(pos.instrument, quantity, price)
+            fee = self._fee_cache.get((inst.symbol, quantity)) if future else None
+            if fee is None:
+                fee = self.fee_for(inst, quantity, price)
         pos.apply_fill(side_sign, quantity, price, fee)
         key = (strategy_id, symbol)
         spos = self.by_strategy.get(key)
         if spos is None:
-            spos = self.by_strategy[key] = Position(pos.instrument)
+            spos = self.by_strategy[key] = Position(inst)
         spos.apply_fill(side_sign, quantity, price, fee)
         self.fills += 1
-        if pos.instrument.is_future:
+        if future:
             day = self._day_fills.get(symbol)
             if day is None:
                 day = self._day_fills[symbol] = [0, 0]

@@ -145,6 +145,11 @@ class RiskEngine:
         self._recent: deque[int] = deque()
         self.closing: set[str] = set()  # symbols flattened before the close: only reducing orders until tomorrow
         self._audit_listeners: list[Callable[[Decision], None]] = []
+        # Per symbol, what does not change within a run: (instrument, max order qty, max position, the largest
+        # price x quantity in raw units under MAX_NOTIONAL_BRL), and the continuous-phase window [start, end) of
+        # the day last seen open (inside it the session and expiry rules pass).
+        self._limits: dict[str, tuple[Instrument, int, int, int]] = {}
+        self._open_window: dict[str, tuple[int, int]] = {}
         self._rules: list[tuple[str, Callable[[Order, int], tuple[str, str, str] | None]]] = []
 
     def add_rule(self, name: str, rule: Callable[[Order, int], tuple[str, str, str] | None]) -> None:
@@ -175,6 +180,12 @@ class RiskEngine:
         inst = self._instruments.get(symbol)
         return cfg.max_position * (inst.lot if cfg.quantity_in_lots and inst is not None else 1)
 
+    def _limits_of(self, symbol: str, inst: Instrument) -> tuple[Instrument, int, int, int]:
+        per_raw = inst.brl_per_raw
+        top = int(Fraction(MAX_NOTIONAL_BRL) / Fraction(per_raw)) if per_raw > 0 else -1
+        lim = self._limits[symbol] = (inst, self.max_order_qty(symbol), self.max_position(symbol), top)
+        return lim
+
     def continuous_end(self, symbol: str, ts: int) -> int | None:
         return self._gate.continuous_end(self._instruments[symbol].asset_class, ts, symbol)
 
@@ -191,7 +202,10 @@ class RiskEngine:
         self.checks += 1
         reason = self._reason(order, ts, reduce_only, modify)
         if reason is None:
-            self._record(Decision(order.order_id, "all", "", "", True, ts))
+            decision = Decision(order.order_id, "all", "", "", True, ts)
+            self.audit.append(decision)
+            for listener in self._audit_listeners:
+                listener(decision)
             if self._max_rate:
                 self._recent.append(ts)
         else:
@@ -218,12 +232,18 @@ class RiskEngine:
         pending = (self._ctx.pending_live if live else self._ctx.pending)(order.symbol, sign)
         return abs(pending + sign * order.leaves_qty) <= abs(pos)
 
-    def _insane(self, order: Order, inst: Instrument, ts: int) -> str | None:
-        """Price and size sanity that no config turns off: representable, and near the market."""
+    def _insane(self, order: Order, inst: Instrument, ts: int, last: int | None, top_raw: int) -> str | None:
+        """Price and size sanity that no config turns off: representable, and near the market.
+
+        ``top_raw`` is MAX_NOTIONAL_BRL in raw price x quantity (negative: compare in BRL)."""
         otype = order.order_type
-        prices = [p for p, used in ((order.price, otype in (_T_LIMIT, _T_STOP_LIMIT)),
-                                    (order.trigger_price, otype in (_T_STOP_MARKET, _T_STOP_LIMIT))) if used]
-        last = self._ctx.last_price(order.symbol)
+        if otype is _T_MARKET:
+            if not last or (top_raw >= 0 and abs(last * order.quantity) <= top_raw):
+                return None
+            prices: list[int] = []
+        else:
+            prices = [p for p, used in ((order.price, otype in (_T_LIMIT, _T_STOP_LIMIT)),
+                                        (order.trigger_price, otype in (_T_STOP_MARKET, _T_STOP_LIMIT))) if used]
         for px in prices:
             if px <= 0:
                 return self._deny(order, ts, "price_sanity", px, "> 0",
@@ -233,7 +253,8 @@ class RiskEngine:
                                   f"{order.symbol}: price {inst.to_price(px)} is more than 20% from the last "
                                   f"trade {inst.to_price(last)}")
         mark = max([*prices, last or 0])
-        if mark and abs(inst.brl(mark * order.quantity)) > MAX_NOTIONAL_BRL:
+        if mark and (abs(mark * order.quantity) > top_raw if top_raw >= 0
+                     else abs(inst.brl(mark * order.quantity)) > MAX_NOTIONAL_BRL):
             return self._deny(order, ts, "size_sanity", order.quantity, f"R$ {MAX_NOTIONAL_BRL:,}",
                               f"{order.symbol}: {order.quantity} at {inst.to_price(mark)} is worth more than "
                               f"R$ {MAX_NOTIONAL_BRL:,}")
@@ -258,7 +279,12 @@ class RiskEngine:
                 f"{order.symbol}: quantity {qty} is not a positive multiple of lot {inst.lot}",
             )
         otype = order.order_type
-        insane = self._insane(order, inst, ts)
+        lim = self._limits.get(order.symbol)
+        if lim is None or lim[0] is not inst:
+            lim = self._limits_of(order.symbol, inst)
+        _, max_qty, max_pos, top_raw = lim
+        last = self._ctx.last_price(order.symbol)
+        insane = self._insane(order, inst, ts, last, top_raw)
         if insane is not None:
             return insane
         if otype in (_T_LIMIT, _T_STOP_LIMIT) and not inst.on_grid(order.price):
@@ -306,7 +332,10 @@ class RiskEngine:
             return self._deny(order, ts, "before_close", order.symbol, "reduce only",
                               f"{order.symbol}: flattened {cfg.flatten_before_close_minutes} min before the close; "
                               "only reducing orders until the next session")
-        if self._check_session:
+        window = self._open_window.get(order.symbol) if self._check_session else None
+        if window is not None and window[0] <= ts < window[1]:
+            pass  # continuous phase of a day already checked: open, contract not expired
+        elif self._check_session:
             last_day = self._last_day.get(order.symbol)
             if last_day is not None and (ts - OFFSET_NS) // DAY_NS > last_day:
                 return self._deny(
@@ -336,7 +365,10 @@ class RiskEngine:
                     "CONTINUOUS",
                     f"{order.symbol}: stop orders are not accepted during {phase.name.lower()}",
                 )
-        max_qty = self.max_order_qty(order.symbol)
+            if phase is _P_CONTINUOUS:
+                window = self._gate.continuous_window(inst.asset_class, ts, order.symbol)
+                if window is not None:
+                    self._open_window[order.symbol] = window
         if qty > max_qty:
             return self._deny(
                 order,
@@ -350,7 +382,6 @@ class RiskEngine:
             return None  # a flatten order that only closes: exposure, rate and working limits do not apply
         ctx = self._ctx
         sign = 1 if order.side == 1 else -1
-        max_pos = self.max_position(order.symbol)
         worst = ctx.position(order.symbol) + ctx.pending(order.symbol, sign) + sign * leaves
         if abs(worst) > max_pos:
             return self._deny(
@@ -383,7 +414,6 @@ class RiskEngine:
                     cfg.max_orders_per_second,
                     f"order rate above {cfg.max_orders_per_second} per second",
                 )
-        last = ctx.last_price(order.symbol)
         if self._band_num and last and otype is not _T_MARKET:
             px = order.price if otype in (_T_LIMIT, _T_STOP_LIMIT) else order.trigger_price
             if abs(px - last) * self._band_den > last * self._band_num:  # exact: |px - last| > last x pct

@@ -61,6 +61,16 @@ class SessionGate:
         out.append((local_ns(d, h.close), Phase.CLOSED))
         return tuple(out)
 
+    def continuous_window(self, asset_class: AssetClass, ts: int, key_name: str = "") -> tuple[int, int] | None:
+        """[start, end) of the continuous phase ``ts`` falls in, or None when ``ts`` is in another phase."""
+        if self.phase(asset_class, ts, key_name) is not Phase.CONTINUOUS:
+            return None
+        bounds = self._days[(key_name or asset_class.value, (ts - OFFSET_NS) // DAY_NS)]
+        for i, (start, p) in enumerate(bounds):
+            if p is Phase.CONTINUOUS and i + 1 < len(bounds):
+                return start, bounds[i + 1][0]
+        return None
+
     def continuous_end(self, asset_class: AssetClass, ts: int, key_name: str = "") -> int | None:
         """When the continuous phase of ``ts``'s day ends (closing call or close), or None if no session."""
         self.phase(asset_class, ts, key_name)

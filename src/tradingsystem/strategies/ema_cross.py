@@ -46,14 +46,17 @@ class EmaCross(Strategy):
     def on_trade(self, tick: TradeTick) -> None:
         p = tick.price
         n = self._n
-        if n == 0:
-            self.fast = self.slow = float(p)
-            self._n = 1
+        if n < self._warmup:  # the count stops at the warm-up: after it, nothing but the EMAs on each trade
+            if n == 0:
+                self.fast = self.slow = float(p)
+            else:
+                self.fast = self._af * p + self._bf * self.fast
+                self.slow = self._as * p + self._bs * self.slow
+            self._n = n + 1
             return
         fast = self.fast = self._af * p + self._bf * self.fast
         slow = self.slow = self._as * p + self._bs * self.slow
-        self._n = n + 1
-        if n < self._warmup or fast == slow:
+        if fast == slow:
             return
         target = self.qty if fast > slow else -self.qty
         if target != self._target:
