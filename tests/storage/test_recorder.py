@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pyarrow.parquet as pq
 import pytest
 
 from tradingsystem.adapters.storage import Catalog, Recorder, StorageError, recover
 from tradingsystem.adapters.storage.ingest import Ingestor
 from tradingsystem.adapters.storage.parts import check_part, read_part
-from tradingsystem.adapters.storage.schema import META_VERSION, SCHEMA_VERSION
+from tradingsystem.adapters.storage.schema import META_VERSION, SCHEMA_VERSION, b3_ns
 from tradingsystem.adapters.storage.wal import WalWriter, segment_path
 from tradingsystem.domain.events import Bar, BookSnapshot, TradeTick
 
@@ -133,6 +135,30 @@ def test_flush_makes_events_durable_in_the_write_ahead_log(tmp_path):
     assert Catalog(tmp_path).query("SELECT count(*) n FROM trades").to_pylist() == [{"n": 100}]
     rec.stop()  # rolls the same segment: the part already exists, nothing is written twice
     assert Catalog(tmp_path).query("SELECT count(*) n FROM trades").to_pylist() == [{"n": 100}]
+    assert rec.stats.errors == []
+
+
+def test_weeks_of_days_keep_the_state_of_three_days_and_lose_nothing(tmp_path):
+    """Memory stays flat over weeks: a new day rolls the log into Parquet and the per-day state of days two
+    days old (their trade numbers) is dropped once stored; a late replay of such a day still reads as one."""
+    days = [DAY + timedelta(days=i) for i in range(10)]
+    rec = Recorder(config(tmp_path))
+    rec.start()
+    held = []
+    for day in days:
+        for t in ticks(n=300, t0=b3_ns(day, 10, 0)) + ticks("PETR4", n=200, t0=b3_ns(day, 10, 0), tick=1, base=3750):
+            rec.on_trade(t)
+        rec.flush(roll=True)
+        held.append(len(rec._ingest._days))
+    for t in ticks(n=300, t0=b3_ns(days[0], 10, 0)):  # the first day again, long forgotten
+        rec.on_trade(t)
+    rec.stop()
+    assert max(held) <= 2 * 4  # two instruments, at most four days each (ten without the pruning)
+    assert rec.stats.duplicates == 300 and rec.stats.errors == [] and rec.stats.written == 10 * 500
+    got = Catalog(tmp_path).query("SELECT date, count(*) n, max(seq) s FROM trades WHERE instrument = 'WINZ26' "
+                                  "GROUP BY date ORDER BY date").to_pylist()
+    assert got == [{"date": d, "n": 300, "s": 300} for d in days]
+    assert not list((tmp_path / "_wal").glob("*.arrows"))
 
 
 def _wal_with(tmp_path, n_batches: int):

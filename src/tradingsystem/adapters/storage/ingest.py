@@ -66,6 +66,7 @@ class _DayState:
     last_ts: int = 0
     last_book_seq: int = -1
     max_book_seq: int = -1  # highest feed sequence stored before this run: lower ones are replays
+    epoch: int = 0  # ``Ingestor.epoch`` when last used: its rows are in Parquet once that epoch is stored
 
 
 @dataclass
@@ -106,6 +107,9 @@ class Ingestor:
         self._gaps: list[tuple[str, int, str, int, int, int, int, int]] = []
         self._last_segment = 0
         self._silence_ns = int(config.silence_s * 1e9)
+        self.newest_day = 0  # the latest instrument-day seen (days since 1970-01-01)
+        self.epoch = 0
+        """The recorder's count of rolled segments: a state used now has rows in the segment being filled."""
 
     # ---- state ----
     def scale(self, symbol: str) -> int:
@@ -137,7 +141,18 @@ class Ingestor:
                 for old in [k for k in self._days if k[1] < day - 1]:
                     del self._days[old]
             self._days[key] = st
+            self.newest_day = max(self.newest_day, day)
+        st.epoch = self.epoch
         return st
+
+    def forget(self, stored_epoch: int) -> int:
+        """Drop the states of instrument-days two days older than the newest one whose rows are all in
+        Parquet (last used at or before ``stored_epoch``); an event for such a day reloads its state from
+        the parts. Keeps memory flat over weeks: a day's trade numbers are the bulk of it."""
+        old = [k for k, st in self._days.items() if k[1] < self.newest_day - 1 and st.epoch <= stored_epoch]
+        for k in old:
+            del self._days[k]
+        return len(old)
 
     def new_segment_id(self) -> int:
         seg = max(time.time_ns(), self._last_segment + 1)
