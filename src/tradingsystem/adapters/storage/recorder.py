@@ -12,6 +12,8 @@ disk) it stops accepting events, keeps what was flushed, and reports the error.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import queue
 import threading
@@ -56,6 +58,7 @@ class RecorderStats:
     written: int = 0
     duplicates: int = 0
     dropped: int = 0  # queue overflow, each one loud and recorded as an "overflow" gap
+    queue_peak: int = 0  # most events seen waiting in the queue (its memory high-water mark)
     gaps: int = 0
     flushes: int = 0
     parts: int = 0
@@ -213,6 +216,8 @@ class Recorder:
                 stopping = self._stop.is_set()
                 n = len(q)
                 marker, roll = 0, False
+                if n > self.stats.queue_peak:
+                    self.stats.queue_peak = n
                 if n:
                     chunk = [q.popleft() for _ in range(min(n, 262_144))]
                     marker, roll = self._write(chunk)
@@ -351,12 +356,30 @@ class Recorder:
                 self.stats.parts += self._ingest.write_parts(segment, _read_back(paths))
                 for p in paths.values():
                     p.unlink(missing_ok=True)
-                pa.default_memory_pool().release_unused()  # the allocator keeps the roll's pages otherwise
+                release_memory()  # the allocators keep the roll's pages otherwise
                 self._stored_epoch = epoch
             except Exception as exc:
                 self._roll_error = exc
             with self._cv:
                 self._cv.notify_all()
+
+
+def _libc_trim() -> Callable[[], object]:
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return lambda: None
+    return lambda: trim(0)
+
+
+_trim = _libc_trim()
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the OS: the Arrow pool's cached pages and glibc's free heap pages (without
+    this the process keeps its high-water mark of every roll: RSS creeps over weeks)."""
+    pa.default_memory_pool().release_unused()
+    _trim()
 
 
 def _read_back(paths: dict[str, Path]) -> dict[str, pa.Table]:
