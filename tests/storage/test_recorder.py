@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradingsystem.adapters.storage import Catalog, Recorder, StorageError, recover
-from tradingsystem.adapters.storage.ingest import Ingestor
+from tradingsystem.adapters.storage.ingest import Ingestor, TradeIds
 from tradingsystem.adapters.storage.parts import check_part, read_part
-from tradingsystem.adapters.storage.schema import META_VERSION, SCHEMA_VERSION
+from tradingsystem.adapters.storage.schema import META_VERSION, SCHEMA_VERSION, b3_ns
 from tradingsystem.adapters.storage.wal import WalWriter, segment_path
 from tradingsystem.domain.events import Bar, BookSnapshot, TradeTick
 
@@ -133,6 +139,30 @@ def test_flush_makes_events_durable_in_the_write_ahead_log(tmp_path):
     assert Catalog(tmp_path).query("SELECT count(*) n FROM trades").to_pylist() == [{"n": 100}]
     rec.stop()  # rolls the same segment: the part already exists, nothing is written twice
     assert Catalog(tmp_path).query("SELECT count(*) n FROM trades").to_pylist() == [{"n": 100}]
+    assert rec.stats.errors == []
+
+
+def test_weeks_of_days_keep_the_state_of_three_days_and_lose_nothing(tmp_path):
+    """Memory stays flat over weeks: a new day rolls the log into Parquet and the per-day state of days two
+    days old (their trade numbers) is dropped once stored; a late replay of such a day still reads as one."""
+    days = [DAY + timedelta(days=i) for i in range(10)]
+    rec = Recorder(config(tmp_path))
+    rec.start()
+    held = []
+    for day in days:
+        for t in ticks(n=300, t0=b3_ns(day, 10, 0)) + ticks("PETR4", n=200, t0=b3_ns(day, 10, 0), tick=1, base=3750):
+            rec.on_trade(t)
+        rec.flush(roll=True)
+        held.append(len(rec._ingest._days))
+    for t in ticks(n=300, t0=b3_ns(days[0], 10, 0)):  # the first day again, long forgotten
+        rec.on_trade(t)
+    rec.stop()
+    assert max(held) <= 2 * 4  # two instruments, at most four days each (ten without the pruning)
+    assert rec.stats.duplicates == 300 and rec.stats.errors == [] and rec.stats.written == 10 * 500
+    got = Catalog(tmp_path).query("SELECT date, count(*) n, max(seq) s FROM trades WHERE instrument = 'WINZ26' "
+                                  "GROUP BY date ORDER BY date").to_pylist()
+    assert got == [{"date": d, "n": 300, "s": 300} for d in days]
+    assert not list((tmp_path / "_wal").glob("*.arrows"))
 
 
 def _wal_with(tmp_path, n_batches: int):
@@ -202,3 +232,27 @@ def test_bad_symbol_is_rejected_loudly_and_recorder_reports_it(tmp_path):
     rec.on_trade(TradeTick("../etc", 1, 1, 0, 1, T0, T0))
     rec.stop()
     assert rec.failed and errors and "cannot be stored" in errors[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 60), min_size=1, max_size=120))
+def test_trade_numbers_out_of_order_are_stored_once(ids):
+    """B3 does not keep trade-number order inside a millisecond: a lower number not seen yet is new, one
+    seen is a replay, whatever the order (the compact number set against a plain set)."""
+    ing = Ingestor(config(Path("/nonexistent")))
+    tt = [TradeTick("WINZ26", 120_000, 1, 1, i, T0 + n, T0 + n) for n, i in enumerate(ids)]
+    kept: list[int] = []
+    for a in range(0, len(tt), 7):  # in chunks, as the recorder thread drains them
+        kept += ing.trades(tt[a:a + 7])[0].column("trade_id").to_pylist()
+    seen: set[int] = set()
+    assert kept == [i for i in ids if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
+
+
+def test_trade_number_set_keeps_only_numbers_above_the_floor():
+    ids = TradeIds(np.array([5, 3, 9]))
+    ids.extend_tops(np.array([10, 12, 40]))
+    ids.add(7)
+    assert [i in ids for i in (3, 5, 7, 8, 9, 10, 11, 12, 40, 41)] == [True, True, True, False, True, True,
+                                                                          False, True, True, False]
+    ids.keep_above(9)
+    assert len(ids) == 3 and 9 not in ids and 7 not in ids and 10 in ids and 40 in ids

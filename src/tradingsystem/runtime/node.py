@@ -58,9 +58,8 @@ def calendar_for(day: date) -> BvmfCalendar:
     return BvmfCalendar(date(min(day.year - 1, 2015), 1, 1), date(day.year + 2, 12, 31))
 
 
-def build_sim_node(config: AppConfig, seed: int | None = None, session_date: date | None = None,
-                   run_id: str | None = None) -> Node:
-    """The default node: the simulated B3 market as feed and venue, the configured strategies."""
+def sim_market(config: AppConfig, seed: int | None = None, session_date: date | None = None) -> SimulatedMarket:
+    """The simulated B3 market of ``config.sim``; ``seed`` and ``session_date`` override it."""
     updates: dict[str, Any] = {}
     if seed is not None:
         updates["seed"] = seed
@@ -68,16 +67,27 @@ def build_sim_node(config: AppConfig, seed: int | None = None, session_date: dat
         updates["session_date"] = session_date
     sim_cfg = config.sim.model_copy(update=updates) if updates else config.sim
     calendar = calendar_for(sim_cfg.session_date)
-    instruments = default_instruments(sim_cfg, calendar.is_session)
-    fees = config.fee_schedule()
-    market = SimulatedMarket(sim_cfg, instruments, calendar, fees)
-    kernel = Kernel(dict(market.instruments), SimulatedClock(market.start_ns), config.risk, fees, calendar.is_session,
-                    breakers=config.breakers, equity_interval_s=60)
+    return SimulatedMarket(sim_cfg, default_instruments(sim_cfg, calendar.is_session), calendar,
+                           config.fee_schedule())
+
+
+def build_sim_node(config: AppConfig, seed: int | None = None, session_date: date | None = None,
+                   run_id: str | None = None, market: SimulatedMarket | None = None, feed: Any = None,
+                   execution: Any = None, venue_state: VenueState | None = None) -> Node:
+    """The default node: the simulated B3 market as feed and venue, the configured strategies.
+
+    ``market`` is one already running (a node restarted on it, as the soak does); ``feed``/``execution``
+    stand in front of it (the soak's injected faults), ``venue_state`` is what it says after a restart."""
+    if market is None:
+        market = sim_market(config, seed, session_date)
+    calendar = calendar_for(market.start_day)
+    kernel = Kernel(dict(market.instruments), SimulatedClock(market.now), config.risk, config.fee_schedule(),
+                    calendar.is_session, breakers=config.breakers, equity_interval_s=60)
     kernel.orders.id_prefix = run_id or "O"
-    kernel.connect(market.feed, market.execution)
+    kernel.connect(market.feed if feed is None else feed, market.execution if execution is None else execution)
     strategies = add_strategies(kernel, config, market.start_day, calendar.is_session)
-    return Node(kernel, market, strategies, market.start_ns, market.start_day, sim_cfg.seed,
-                venue_state=FreshVenue())
+    return Node(kernel, market, strategies, market.start_ns, market.start_day, market.config.seed,
+                venue_state=venue_state or FreshVenue())
 
 
 def add_strategies(kernel: Kernel, config: AppConfig, day: date, is_session: Any) -> list[Strategy]:
@@ -170,9 +180,7 @@ def build_profitdll_node(config: AppConfig, run_id: str | None = None, today: da
 
 def build_sim_venue(config: AppConfig) -> SimulatedMarket:
     """The simulated market alone (the gateway's venue); deterministic per ``sim.seed``."""
-    calendar = calendar_for(config.sim.session_date)
-    return SimulatedMarket(config.sim, default_instruments(config.sim, calendar.is_session), calendar,
-                           config.fee_schedule())
+    return sim_market(config)
 
 
 def build_redis_node(config: AppConfig, run_id: str | None = None) -> Node:

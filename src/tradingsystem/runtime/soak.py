@@ -11,6 +11,10 @@ then injects three faults and checks that each was recovered:
   and a new node is restored from the state store (``engine.state.restore``) and reconciled with the
   venue; recovered when positions match the venue's fills and the new node trades on.
 
+Nodes are built as ``tradingsystem run`` builds them (``runtime.node.build_sim_node``). With ``record: true``
+one recorder runs through the whole soak (as a capture runs for weeks) and records every node's market data
+into ``{work_dir}/catalog``; at the end every row it wrote must be in the catalog's Parquet parts.
+
 Risk violations are positions beyond the configured limits seen after any order event.
 """
 
@@ -27,18 +31,19 @@ from typing import Any
 
 import msgspec
 
-from tradingsystem.adapters.simulator import SimulatedMarket, default_instruments
+from tradingsystem.adapters.simulator import SimulatedMarket
 from tradingsystem.adapters.sqlstore import SqlStateStore, SqlStoreConfig
+from tradingsystem.adapters.storage import Catalog, Recorder, StorageConfig
+from tradingsystem.adapters.storage.recorder import release_memory
 from tradingsystem.domain import b3
 from tradingsystem.domain.commands import CancelOrder, ModifyOrder, OrderEvent, SubmitOrder
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 from tradingsystem.domain.orders import Order, OrderEventKind
 from tradingsystem.domain.sessions import local_ns
-from tradingsystem.engine.clock import SimulatedClock
 from tradingsystem.engine.kernel import Kernel
 from tradingsystem.engine.state import StateKeeper, restore
 from tradingsystem.runtime.config import AppConfig
-from tradingsystem.runtime.node import add_strategies, calendar_for
+from tradingsystem.runtime.node import build_sim_node, calendar_for, sim_market
 
 __all__ = ["SoakReport", "rss_mb", "run_soak"]
 
@@ -67,6 +72,8 @@ class SoakReport:
     events_processed: int = 0
     orders_submitted: int = 0
     fills: int = 0
+    recorded_rows: int = 0  # rows the recorder wrote (record: true)
+    catalog_rows: int = 0  # of which found in the catalog's Parquet parts at the end
     rss_mb_before: float = 0.0
     rss_mb_start: float = 0.0  # after the first session
     rss_mb_end: float = 0.0
@@ -213,25 +220,21 @@ class _RiskWatch:
             self.violations += 1
 
 
-def _node(config: AppConfig, market: SimulatedMarket, feed: _FaultyFeed, venue: _VenueJournal, day: date,
-          is_session: Callable[[date], bool], watch: _RiskWatch, store: SqlStateStore,
-          run_id: str) -> tuple[Kernel, StateKeeper]:
-    kernel = Kernel(dict(market.instruments), SimulatedClock(market.now), config.risk, config.fee_schedule(),
-                    is_session, breakers=config.breakers, equity_interval_s=60)
-    kernel.orders.id_prefix = run_id
-    kernel.connect(feed, venue)
-    add_strategies(kernel, config, day, is_session)
+def _node(config: AppConfig, market: SimulatedMarket, feed: _FaultyFeed, venue: _VenueJournal, watch: _RiskWatch,
+          store: SqlStateStore, recorder: Recorder | None, run_id: str) -> tuple[Kernel, StateKeeper]:
+    kernel = build_sim_node(config, run_id=run_id, market=market, feed=feed, execution=venue,
+                            venue_state=venue).kernel
+    if recorder is not None:
+        kernel.add_sink(recorder)
     keeper = StateKeeper(kernel, store)
     watch.kernel = kernel
     kernel.orders.add_listener(watch)
     return kernel, keeper
 
 
-def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report: SoakReport, opts: dict[str, Any]
-             ) -> None:
-    calendar = calendar_for(day)
-    sim = config.sim.model_copy(update={"seed": seed + i, "session_date": day, "record_trades": False})
-    market = SimulatedMarket(sim, default_instruments(sim, calendar.is_session), calendar, config.fee_schedule())
+def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report: SoakReport, opts: dict[str, Any],
+             recorder: Recorder | None = None) -> None:
+    market = sim_market(config, seed + i, day)
     start, end = market.start_ns, local_ns(market.start_day, time(18, 40))
     span = end - start
     feed = _FaultyFeed(market, start + span // 3, start + span // 3 + int(opts["disconnect_s"] * NS))
@@ -241,8 +244,7 @@ def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report
     db.unlink(missing_ok=True)
     store = SqlStateStore(SqlStoreConfig(url=f"sqlite:///{db}"))
     try:
-        kernel, keeper = _node(config, market, feed, venue, market.start_day, calendar.is_session, watch, store,
-                               f"S{i}A")
+        kernel, keeper = _node(config, market, feed, venue, watch, store, recorder, f"S{i}A")
         report.faults_injected += 2  # the disconnect and the rejects
         restart_at = start + span // 2
         kernel.run(until_ts=restart_at)
@@ -262,8 +264,7 @@ def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report
         del kernel, keeper, gate
         _release()  # the old node is garbage now; Kernel.start's gc.freeze() must not keep it
         market.run_until(market.now + int(opts["outage_s"] * NS))
-        kernel, keeper = _node(config, market, feed, venue, market.start_day, calendar.is_session, watch, store,
-                               f"S{i}B")
+        kernel, keeper = _node(config, market, feed, venue, watch, store, recorder, f"S{i}B")
         rep = restore(kernel, store, venue)
         restored = {s: p.quantity for s, p in kernel.portfolio.positions.items() if p.quantity}
         venue_at_restore = _positions(venue)
@@ -301,9 +302,11 @@ def _session(config: AppConfig, i: int, day: date, seed: int, work: Path, report
 
 def _release() -> None:
     """Collect garbage, frozen objects included (``Kernel.start`` calls ``gc.freeze()``, which would keep a
-    discarded node's reference cycles alive for the life of the process)."""
+    discarded node's reference cycles alive for the life of the process), and hand the freed pages back to
+    the OS: RSS is then what the process holds, not its allocator's high-water mark."""
     gc.unfreeze()
     gc.collect()
+    release_memory()
 
 
 def _positions(venue: _VenueJournal) -> dict[str, int]:
@@ -322,6 +325,12 @@ def run_soak(config: AppConfig, sessions: int, work_dir: Path, seed: int | None 
     """Run ``sessions`` simulated sessions back to back with faults; see the module docstring."""
     work_dir.mkdir(parents=True, exist_ok=True)
     report = SoakReport(sessions=sessions)
+    config = config.model_copy(update={"sim": config.sim.model_copy(update={"record_trades": False})})
+    recorder, rows_before = None, 0
+    if config.record:  # overflow blocks: the simulated market waits for the recorder, nothing is dropped
+        recorder = Recorder(StorageConfig(data_dir=work_dir / "catalog"), overflow="block")
+        rows_before = _catalog_rows(recorder.config.data_dir)  # a work dir used before
+        recorder.start()
     gc.collect()
     report.rss_mb_before = report.rss_mb_peak = round(rss_mb(), 1)
     base = config.sim.seed if seed is None else seed
@@ -330,11 +339,13 @@ def run_soak(config: AppConfig, sessions: int, work_dir: Path, seed: int | None 
     opts = {"disconnect_s": disconnect_s, "rejects": rejects, "outage_s": outage_s}
     for i in range(sessions):
         try:
-            _session(config, i, day, base, work_dir, report, opts)
+            _session(config, i, day, base, work_dir, report, opts, recorder)
         except Exception as exc:  # counted and reported; the soak goes on
             report.errors += 1
             report.error_messages.append(f"session {i}: {exc!r}\n{traceback.format_exc(limit=5)}")
         day = b3.next_session(day + timedelta(days=1), calendar_for(day).is_session)
+        if recorder is not None:
+            recorder.flush(roll=True)  # the day in Parquet at its end: measured at the same point each session
         _release()
         mb = round(rss_mb(), 1)
         report.rss_mb_by_session.append(mb)
@@ -344,4 +355,30 @@ def run_soak(config: AppConfig, sessions: int, work_dir: Path, seed: int | None 
         report.rss_mb_end = mb
         if progress is not None:
             progress(i, report)
+    if recorder is not None:
+        recorder.stop()
+        _check_recorder(recorder, _catalog_rows(recorder.config.data_dir) - rows_before, report)
     return report
+
+
+def _catalog_rows(data_dir: Path) -> int:
+    if not data_dir.is_dir():
+        return 0
+    catalog = Catalog(data_dir)
+    try:
+        return sum(p.rows for p in catalog.partitions())
+    finally:
+        catalog.close()
+
+
+def _check_recorder(recorder: Recorder, catalog_rows: int, report: SoakReport) -> None:
+    """Every row the recorder wrote is in the catalog; nothing dropped, no write error."""
+    stats = recorder.stats
+    report.recorded_rows, report.catalog_rows = stats.written, catalog_rows
+    problems = list(stats.errors)
+    if stats.dropped:
+        problems.append(f"recorder dropped {stats.dropped} events")
+    if catalog_rows != stats.written:
+        problems.append(f"recorder wrote {stats.written} rows, the catalog has {catalog_rows}")
+    report.errors += len(problems)
+    report.error_messages.extend(f"recorder: {p}" for p in problems)

@@ -55,18 +55,58 @@ QUARANTINE_DIR = "_quarantine"
 REPLAY_WINDOW = 100_000  # trade numbers: a print this far below the highest one stored is a replay
 
 
-def _recent(ids: set[int], top: int, step: int) -> set[int]:
-    return {i for i in ids if i > top - REPLAY_WINDOW * step}
+class TradeIds:
+    """The trade numbers seen near an instrument-day's top, to tell a replay: new tops arrive in increasing
+    order and go to a sorted int64 buffer (8 bytes a number, no Python object each); the few lower numbers
+    accepted out of order go to a small set."""
+
+    __slots__ = ("_buf", "_low", "_n")
+
+    def __init__(self, ids: np.ndarray | None = None) -> None:
+        held = np.unique(np.asarray(ids, np.int64)) if ids is not None else np.empty(0, np.int64)
+        self._buf = np.concatenate((held, np.empty(1024, np.int64)))
+        self._n = len(held)
+        self._low: set[int] = set()
+
+    def __len__(self) -> int:
+        return self._n + len(self._low)
+
+    def __contains__(self, i: int) -> bool:
+        if i in self._low:
+            return True
+        j = int(np.searchsorted(self._buf[:self._n], i))
+        return j < self._n and int(self._buf[j]) == i
+
+    def extend_tops(self, ids: np.ndarray) -> None:
+        """Append increasing numbers, each above every number held."""
+        n, k = self._n, len(ids)
+        if n + k > len(self._buf):
+            buf = np.empty(max(2 * len(self._buf), n + k), np.int64)
+            buf[:n] = self._buf[:n]
+            self._buf = buf
+        self._buf[n:n + k] = ids
+        self._n = n + k
+
+    def add(self, i: int) -> None:
+        self._low.add(i)
+
+    def keep_above(self, floor: int) -> None:
+        """Forget every number at or below ``floor``."""
+        live = self._buf[:self._n]
+        kept = live[live > floor]
+        self._buf, self._n = np.concatenate((kept, np.empty(max(1024, len(kept)), np.int64))), len(kept)
+        self._low = {i for i in self._low if i > floor}
 
 
 @dataclass
 class _DayState:
     seq: int = 0
     max_trade_id: int = 0
-    recent_ids: set[int] = field(default_factory=set)  # trade numbers near the top, to tell a replay
+    recent_ids: TradeIds = field(default_factory=TradeIds)  # trade numbers near the top, to tell a replay
     last_ts: int = 0
     last_book_seq: int = -1
     max_book_seq: int = -1  # highest feed sequence stored before this run: lower ones are replays
+    epoch: int = 0  # ``Ingestor.epoch`` when last used: its rows are in Parquet once that epoch is stored
 
 
 @dataclass
@@ -107,6 +147,9 @@ class Ingestor:
         self._gaps: list[tuple[str, int, str, int, int, int, int, int]] = []
         self._last_segment = 0
         self._silence_ns = int(config.silence_s * 1e9)
+        self.newest_day = 0  # the latest instrument-day seen (days since 1970-01-01)
+        self.epoch = 0
+        """The recorder's count of rolled segments: a state used now has rows in the segment being filled."""
 
     # ---- state ----
     def scale(self, symbol: str) -> int:
@@ -130,15 +173,26 @@ class Ingestor:
                     st.seq = max(st.seq, int(pc.max(t.column("seq")).as_py()))
                     if k == "trades":
                         st.max_trade_id = int(pc.max(t.column("trade_id")).as_py())
-                        st.recent_ids = _recent(set(t.column("trade_id").to_pylist()), st.max_trade_id,
-                                                self.config.trade_id_step)
+                        ids = t.column("trade_id").to_numpy()
+                        st.recent_ids = TradeIds(ids[ids > st.max_trade_id - REPLAY_WINDOW * self.config.trade_id_step])
                     elif k == "book":
                         st.last_book_seq = st.max_book_seq = int(pc.max(t.column("sequence")).as_py())
             if len(self._days) > 20_000:  # bounded memory: forget instrument-days two days old
                 for old in [k for k in self._days if k[1] < day - 1]:
                     del self._days[old]
             self._days[key] = st
+            self.newest_day = max(self.newest_day, day)
+        st.epoch = self.epoch
         return st
+
+    def forget(self, stored_epoch: int) -> int:
+        """Drop the states of instrument-days two days older than the newest one whose rows are all in
+        Parquet (last used at or before ``stored_epoch``); an event for such a day reloads its state from
+        the parts. Keeps memory flat over weeks: a day's trade numbers are the bulk of it."""
+        old = [k for k, st in self._days.items() if k[1] < self.newest_day - 1 and st.epoch <= stored_epoch]
+        for k in old:
+            del self._days[k]
+        return len(old)
 
     def new_segment_id(self) -> int:
         seg = max(time.time_ns(), self._last_segment + 1)
@@ -211,7 +265,7 @@ class Ingestor:
                 ids = tid[m]
                 prior = np.maximum.accumulate(np.concatenate(([st.max_trade_id], ids)))[:-1]
                 k = (ids > prior) | (ids == 0)
-                st.recent_ids.update(ids[ids > prior].tolist())
+                st.recent_ids.extend_tops(ids[ids > prior])
                 # below the running top: B3 does not keep trade-number order inside a millisecond, so a
                 # lower number is new unless already seen (a replay) or far below the top
                 for j in np.flatnonzero(~k):
@@ -239,7 +293,7 @@ class Ingestor:
                                   int(new_ids[j]) - step, int(jumps[j] // step - 1))
                     st.max_trade_id = int(new_ids[-1])
                     if len(st.recent_ids) > 2 * REPLAY_WINDOW:
-                        st.recent_ids = _recent(st.recent_ids, st.max_trade_id, step)
+                        st.recent_ids.keep_above(st.max_trade_id - REPLAY_WINDOW * step)
                 self._check_silence(s, int(d), st, ts[kept])
         dups = int(n - keep.sum())
         idx = np.nonzero(keep)[0] if dups else None

@@ -3,13 +3,17 @@
 Producers call ``on_trade``/``on_book_delta``/``on_book_snapshot``/``on_bar``, which only append to a
 bounded deque. The recorder thread drains it, assigns a per-instrument-day sequence number, drops
 replayed trades, detects gaps, appends Arrow batches to the write-ahead log and fsyncs it at least every
-``flush_interval_ms``; it rolls the log into Parquet parts every ``part_rows`` rows or
-``part_interval_s`` seconds. On start it recovers leftover log segments. When a write fails (a full
+``flush_interval_ms``; it rolls the log into Parquet parts every ``part_rows`` rows, ``part_interval_s``
+seconds or when a new day starts. The roll thread reads a closed segment back from the log, so memory holds
+only the queue, never a segment's rows; the per-day state of days two days old is dropped once their rows
+are in Parquet. On start it recovers leftover log segments. When a write fails (a full
 disk) it stops accepting events, keeps what was flushed, and reports the error.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import queue
 import threading
@@ -25,7 +29,8 @@ import pyarrow as pa
 
 from tradingsystem.adapters.storage.config import StorageConfig
 from tradingsystem.adapters.storage.ingest import Ingestor, RecoveryReport, recover
-from tradingsystem.adapters.storage.wal import WalWriter, segment_path
+from tradingsystem.adapters.storage.schema import StorageError
+from tradingsystem.adapters.storage.wal import WalWriter, read_segment, segment_path
 from tradingsystem.backtest.l3book import L3Delta
 from tradingsystem.domain.events import Bar, BookDelta, BookSnapshot, TradeTick
 
@@ -33,10 +38,11 @@ log = logging.getLogger(__name__)
 
 
 class _FlushMarker:
-    __slots__ = ("n",)
+    __slots__ = ("n", "roll")
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, roll: bool = False) -> None:
         self.n = n
+        self.roll = roll  # also close the segment into Parquet
 
 
 class _Correction:
@@ -53,6 +59,7 @@ class RecorderStats:
     written: int = 0
     duplicates: int = 0
     dropped: int = 0  # queue overflow, each one loud and recorded as an "overflow" gap
+    queue_peak: int = 0  # most events seen waiting in the queue (its memory high-water mark)
     gaps: int = 0
     flushes: int = 0
     parts: int = 0
@@ -83,8 +90,10 @@ class Recorder:
         self._drop_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._roller: threading.Thread | None = None
-        self._rolls: queue.Queue[tuple[int, dict[str, pa.Table], list[Path]] | None] = queue.Queue(maxsize=2)
+        self._rolls: queue.Queue[tuple[int, int, dict[str, Path]] | None] = queue.Queue(maxsize=2)
         self._roll_error: BaseException | None = None
+        self._stored_epoch = -1  # the last roll (``Ingestor.epoch``) whose parts are written
+        self._forgot = -1  # the stored epoch the per-day state was last pruned at
         self._stop = threading.Event()
         self._flush_req = 0
         self._flush_done = 0
@@ -95,7 +104,7 @@ class Recorder:
         self._segment = 0
         self._segment_rows = 0
         self._segment_opened = 0.0
-        self._pending: dict[str, list[pa.RecordBatch]] = {}
+        self._segment_day = 0  # the newest day when the segment opened: a later one rolls it
         self.recovery: RecoveryReport | None = None
 
     # ---- producer side (any thread, non-blocking) ----
@@ -163,15 +172,21 @@ class Recorder:
         self._thread.start()
         return self.recovery
 
-    def flush(self, timeout: float = 30.0) -> None:
-        """Block until everything enqueued before this call is fsynced to the log."""
+    def flush(self, timeout: float = 30.0, roll: bool = False) -> None:
+        """Block until everything enqueued before this call is fsynced to the log; with ``roll``, until it is
+        in Parquet parts too (the end of a session) and the per-day state no longer needed is let go."""
         if self._thread is None:
             return
         with self._cv:
             self._flush_req += 1
             target = self._flush_req
-            self._q.append(_FlushMarker(target))
+            self._q.append(_FlushMarker(target, roll))
             self._cv.wait_for(lambda: self._flush_done >= target or self._failed, timeout)
+            if roll:
+                self._cv.wait_for(lambda: self._stored_epoch >= self._ingest.epoch - 1
+                                  or self._roll_error is not None or self._failed, timeout)
+        if roll:
+            self.flush(timeout)  # the writer thread prunes the per-day state once the parts are written
 
     def stop(self) -> None:
         """Drain the queue, fsync, roll everything into Parquet and stop the thread."""
@@ -196,19 +211,27 @@ class Recorder:
             while True:
                 if self._roll_error is not None:
                     raise self._roll_error
+                if self._stored_epoch > self._forgot:  # days two days old and already in Parquet
+                    self._forgot = self._stored_epoch
+                    self._ingest.forget(self._forgot)
                 stopping = self._stop.is_set()
                 n = len(q)
-                marker = 0
+                marker, roll = 0, False
+                if n > self.stats.queue_peak:
+                    self.stats.queue_peak = n
                 if n:
                     chunk = [q.popleft() for _ in range(min(n, 262_144))]
-                    marker = self._write(chunk)
+                    marker, roll = self._write(chunk)
                 now = time.monotonic()
+                if roll:
+                    self._roll()
                 if marker or now - last_flush >= interval or (stopping and not q):
                     self._sync(marker)
                     last_flush = now
                 if self._segment and (
                     self._segment_rows >= self.config.part_rows
                     or now - self._segment_opened >= self.config.part_interval_s
+                    or self._ingest.newest_day > self._segment_day
                 ):
                     self._roll()
                 if stopping and not q:
@@ -236,9 +259,10 @@ class Recorder:
         if self._on_error:
             self._on_error(msg)
 
-    def _write(self, chunk: list[Any]) -> int:
-        """Append a chunk to the log; return the highest flush marker in it (0 if none)."""
-        marker = 0
+    def _write(self, chunk: list[Any]) -> tuple[int, bool]:
+        """Append a chunk to the log; return the highest flush marker in it (0 if none) and whether one asks
+        for a roll."""
+        marker, roll = 0, False
         trades: list[TradeTick] = []
         corr: list[bool] = []
         book: list[BookDelta | BookSnapshot] = []
@@ -262,6 +286,7 @@ class Recorder:
                 corr.append(True)
             elif t is _FlushMarker:
                 marker = max(marker, e.n)
+                roll = roll or e.roll
         self.stats.accepted += len(trades) + len(book) + len(orders) + len(bars)
         self.stats.trades_in += len(trades)
         out: dict[str, pa.RecordBatch] = {}
@@ -287,19 +312,19 @@ class Recorder:
         for kind, batch in out.items():
             if batch.num_rows:
                 self._append(kind, batch)
-        return marker
+        return marker, roll
 
     def _append(self, kind: str, batch: pa.RecordBatch) -> None:
         if not self._segment:
             self._segment = self._ingest.new_segment_id()
             self._segment_opened = time.monotonic()
             self._segment_rows = 0
+            self._segment_day = self._ingest.newest_day
         w = self._writers.get(kind)
         if w is None:
             w = WalWriter(segment_path(self.config.data_dir, self._segment, kind), kind, self.config.fsync)
             self._writers[kind] = w
         w.append(batch)
-        self._pending.setdefault(kind, []).append(batch)
         self._segment_rows += batch.num_rows
         self.stats.written += batch.num_rows
 
@@ -319,11 +344,11 @@ class Recorder:
             return
         for w in self._writers.values():
             w.close()
-        paths = [w.path for w in self._writers.values()]
+        paths = {k: w.path for k, w in self._writers.items()}
         self._writers.clear()
-        tables = {k: pa.Table.from_batches(v) for k, v in self._pending.items()}
-        self._pending.clear()
-        self._rolls.put((self._segment, tables, paths))  # at most two segments wait: memory stays bounded
+        epoch = self._ingest.epoch
+        self._ingest.epoch += 1
+        self._rolls.put((self._segment, epoch, paths))  # at most two segments wait
         self._segment = 0
         self._segment_rows = 0
 
@@ -332,10 +357,46 @@ class Recorder:
         while (item := self._rolls.get()) is not None:
             if self._roll_error is not None:
                 continue  # the segment stays in the log; the next start recovers it
-            segment, tables, paths = item
+            segment, epoch, paths = item
             try:
-                self.stats.parts += self._ingest.write_parts(segment, tables)
-                for p in paths:
+                self.stats.parts += self._ingest.write_parts(segment, _read_back(paths))
+                for p in paths.values():
                     p.unlink(missing_ok=True)
+                release_memory()  # the allocators keep the roll's pages otherwise
+                self._stored_epoch = epoch
             except Exception as exc:
                 self._roll_error = exc
+            with self._cv:
+                self._cv.notify_all()
+
+
+def _libc_trim() -> Callable[[], object]:
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return lambda: None
+    return lambda: trim(0)
+
+
+_trim = _libc_trim()
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the OS: the Arrow pool's cached pages and glibc's free heap pages (without
+    this the process keeps its high-water mark of every roll: RSS creeps over weeks)."""
+    pa.default_memory_pool().release_unused()
+    _trim()
+
+
+def _read_back(paths: dict[str, Path]) -> dict[str, pa.Table]:
+    """A closed segment's tables, from the log (the page cache, usually); any damage is an error. A file gone
+    was rolled by a recovery already (``recover`` while this recorder ran)."""
+    tables = {}
+    for kind, path in paths.items():
+        if not path.exists():
+            continue
+        read = read_segment(path, kind)
+        if read.error:
+            raise StorageError(read.error)
+        tables[kind] = read.table
+    return tables
