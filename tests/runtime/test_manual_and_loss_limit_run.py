@@ -81,9 +81,10 @@ def test_cli_flatten_stays_flat_until_resume(tmp_path: Path) -> None:
 
 
 def test_default_config_stops_at_its_daily_loss_limit_visibly(tmp_path: Path) -> None:
-    """Seed 1 of the default simulated day loses R$ 1,000 at about 15:15 (B3 time); the run goes to 15:25."""
+    """Seed 4 of the default simulated day loses R$ 1,000 before the close (seeds 4, 9, 10 and 11 of 1-11 reach
+    the limit with the current simulator calibration; a recalibration may need another seed)."""
     d = str(tmp_path)
-    done = subprocess.run([*CMD, "--no-control", "--speed", "max", "--seed", "1", "--duration", "20400",
+    done = subprocess.run([*CMD, "--no-control", "--speed", "max", "--seed", "4", "--duration", "33000",
                            "--data-dir", d], capture_output=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     summary = json.loads(done.stdout.decode().strip().splitlines()[-1])
