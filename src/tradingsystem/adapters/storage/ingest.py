@@ -354,18 +354,23 @@ class Ingestor:
         arrays += [pa.array(c, f.type) for c, f in zip(cols[2:], list(schema)[2:], strict=True)]
         return pa.RecordBatch.from_arrays(arrays, schema=schema), dups
 
+    def _next_seq(self, symbol: str, ts: int) -> tuple[int, int]:
+        """The B3 day of ``ts`` and the next row sequence of ``symbol`` on that day."""
+        day = (ts + B3_UTC_OFFSET_NS) // DAY_NS
+        st = self.state(symbol, day)
+        st.seq += 1
+        return day, st.seq
+
     def order_messages(self, deltas: Sequence[L3Delta]) -> pa.RecordBatch:
         """WAL batch of ``orders`` rows (the B3 order-message columns ``data import b3-orders`` writes) from
         ``L3Delta``s: ``New`` rests ``quantity`` at the price with the delta's priority time, ``Cancel`` (an order
         quantity of 0) removes it. ``secondary_id`` is the instrument-day's row sequence: the replay order."""
         rows = []
         for e in deltas:
-            day = (e.ts_event + B3_UTC_OFFSET_NS) // DAY_NS
-            st = self.state(e.symbol, day)
-            st.seq += 1
+            day, seq = self._next_seq(e.symbol, e.ts_event)
             rows.append({
                 "instrument": e.symbol, "date": date.fromordinal(_EPOCH_ORD + day), "ts_event": e.ts_event,
-                "seq": st.seq, "side": e.side, "order_id": e.order_id, "secondary_id": st.seq,
+                "seq": seq, "side": e.side, "order_id": e.order_id, "secondary_id": seq,
                 "exec_type": "New" if e.order_qty > 0 else "Cancel", "price": e.price, "scale": self.scale(e.symbol),
                 "quantity": e.order_qty, "traded": 0, "status": "", "aggressor": 0, "member": e.member,
                 "priority_ts": e.priority})
@@ -374,13 +379,11 @@ class Ingestor:
     def bars(self, bars: Sequence[Bar]) -> pa.RecordBatch:
         rows = []
         for b in bars:
-            day = (b.ts_open + B3_UTC_OFFSET_NS) // DAY_NS
-            st = self.state(b.symbol, day)
-            st.seq += 1
+            day, seq = self._next_seq(b.symbol, b.ts_open)
             rows.append({
                 "instrument": b.symbol, "date": bar_partition(date.fromordinal(_EPOCH_ORD + day), b.timeframe),
                 "timeframe": b.timeframe,
-                "ts_open": b.ts_open, "ts_event": b.ts_event, "ts_init": b.ts_init, "seq": st.seq,
+                "ts_open": b.ts_open, "ts_event": b.ts_event, "ts_init": b.ts_init, "seq": seq,
                 "open": b.open, "high": b.high, "low": b.low, "close": b.close, "scale": self.scale(b.symbol),
                 "volume": b.volume, "trades": b.trades, "turnover_cents": None,
             })
